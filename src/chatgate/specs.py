@@ -1,0 +1,218 @@
+"""The hand-written OpenAPI specs: where they live, how to load them, and validators built from them.
+
+The specs in ``specs/`` are the single source of truth. Everything that validates a request or a
+response (the reference server, the contract suite, the load scenarios) builds its validator here,
+from the YAML, so no schema is ever written twice in Python::
+
+    >>> from chatgate.specs import load_spec, schema_validator
+    >>> v = schema_validator(load_spec("nara"), "#/components/schemas/ChatMessage")
+    >>> sorted(e.message for e in v.iter_errors({}))[:1]
+    ["'content' is a required property"]
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+import yaml
+
+from chatgate.errors import SpecError, UsageError
+
+__all__ = [
+    "API_NAMES",
+    "ApiName",
+    "Assumption",
+    "assumptions",
+    "find_line",
+    "load_spec",
+    "load_spec_file",
+    "operations",
+    "resolve",
+    "schema_validator",
+    "spec_path",
+    "specs_dir",
+]
+
+ApiName = Literal["nara", "navigable"]
+API_NAMES: tuple[ApiName, ...] = ("nara", "navigable")
+_SPEC_URI = "urn:chatgate:spec"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def specs_dir() -> Path:
+    """The folder holding the specs: ``$CHATGATE_SPECS_DIR``, else ``specs/`` of this checkout."""
+    env = os.environ.get("CHATGATE_SPECS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "specs"
+
+
+def spec_path(api: str) -> Path:
+    """Path of the spec of ``api`` (``nara`` or ``navigable``)."""
+    if api not in API_NAMES:
+        raise UsageError(f"unknown API {api!r}: choose one of {', '.join(API_NAMES)}")
+    return specs_dir() / f"{api}.openapi.yaml"
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int) -> dict[str, Any]:
+    del mtime_ns  # part of the cache key only: an edited file is read again
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{where}: not valid YAML: {problem}") from None
+    if not isinstance(doc, dict):
+        raise SpecError(f"{path}:1: not an OpenAPI document (top level is not a mapping)")
+    return doc
+
+
+def load_spec_file(path: Path | str) -> dict[str, Any]:
+    """Load one spec file as a plain dict (cached until the file changes). Raises SpecError."""
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError as exc:
+        raise SpecError(f"{p}: cannot read spec: {exc.strerror or exc}") from None
+    return _load_cached(str(p), mtime)
+
+
+def load_spec(api: str) -> dict[str, Any]:
+    """Load the spec of ``api`` (``nara`` or ``navigable``)."""
+    return load_spec_file(spec_path(api))
+
+
+def resolve(spec: dict[str, Any], node: Any) -> Any:
+    """Follow ``$ref`` (local, ``#/...``) until ``node`` is not a reference."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise SpecError(f"only local references are supported, got {ref!r}")
+        node = spec
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+        if seen > 64:
+            raise SpecError(f"reference cycle at {ref!r}")
+    return node
+
+
+def _registry(spec: dict[str, Any]) -> referencing.Registry[Any]:
+    resource = referencing.Resource(contents=spec, specification=referencing.jsonschema.DRAFT202012)
+    return referencing.Registry().with_resource(_SPEC_URI, resource)
+
+
+def schema_validator(
+    spec: dict[str, Any], schema: dict[str, Any] | str, *, formats: bool = True
+) -> jsonschema.protocols.Validator:
+    """A Draft 2020-12 validator for ``schema`` with the spec's ``$ref``s resolvable.
+
+    ``schema`` is a schema taken from the spec, or a JSON pointer into it (``#/components/...``).
+    Local references (``#/components/schemas/X``) inside it resolve against the whole spec.
+    """
+    root: dict[str, Any] = {"$ref": f"{_SPEC_URI}{schema}"} if isinstance(schema, str) else schema
+    root = _rebase_refs(root)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER if formats else None
+    return jsonschema.Draft202012Validator(root, registry=_registry(spec), format_checker=checker)
+
+
+def _rebase_refs(node: Any) -> Any:
+    """Rewrite ``#/...`` references to point into the registered spec document."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#"):
+                out[key] = f"{_SPEC_URI}{value}"
+            else:
+                out[key] = _rebase_refs(value)
+        return out
+    if isinstance(node, list):
+        return [_rebase_refs(v) for v in node]
+    return node
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of a spec: method, path and its (unresolved) OpenAPI object."""
+
+    method: str
+    path: str
+    operation_id: str
+    definition: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def operations(spec: dict[str, Any]) -> Iterator[Operation]:
+    """Every operation of ``spec`` in document order."""
+    for path, item in (spec.get("paths") or {}).items():
+        for method, op in item.items():
+            if method in HTTP_METHODS and isinstance(op, dict):
+                yield Operation(method, path, str(op.get("operationId", f"{method} {path}")), op)
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """An ``x-chatgate-assumption``: where it sits (JSON pointer) and what it says."""
+
+    pointer: str
+    text: str
+
+
+def assumptions(spec: dict[str, Any]) -> list[Assumption]:
+    """Every ``x-chatgate-assumption`` in ``spec``, in document order."""
+    found: list[Assumption] = []
+
+    def walk(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "x-chatgate-assumption":
+                    found.append(Assumption(pointer or "/", " ".join(str(value).split())))
+                else:
+                    walk(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{pointer}/{i}")
+
+    walk(spec, "")
+    return found
+
+
+def find_line(path: Path | str, pointer: list[str | int] | tuple[str | int, ...]) -> int | None:
+    """1-based line of the node at ``pointer`` (a list of keys) in the YAML file, or None."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = 1 if node is None else node.start_mark.line + 1
+    for part in pointer:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    node, line = value_node, key_node.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
