@@ -113,8 +113,9 @@ def resolve(spec: dict[str, Any], node: Any) -> Any:
 
 
 def _registry(spec: dict[str, Any]) -> referencing.Registry[Any]:
-    resource = referencing.Resource(contents=spec, specification=referencing.jsonschema.DRAFT202012)
-    return referencing.Registry().with_resource(_SPEC_URI, resource)
+    resource: referencing.Resource[Any] = referencing.jsonschema.DRAFT202012.create_resource(spec)
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(_SPEC_URI, resource)
+    return registry
 
 
 def schema_validator(
