@@ -136,7 +136,12 @@ def _relative(path: Path) -> Path:
     envvar="CHATGATE_REQUIRE_RULESET",
     help="Fail (exit 2) when Redocly CLI is not installed instead of running only the meta-schema pass.",
 )
-def lint_command(specs: tuple[Path, ...], require_ruleset: bool) -> None:
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the verdicts and every problem as JSON to this file.",
+)
+def lint_command(specs: tuple[Path, ...], require_ruleset: bool, summary_json: Path | None) -> None:
     """Validate OpenAPI specs: the meta-schema, then Redocly's recommended ruleset.
 
     With no SPEC, lints both of chatgate's specs. Every problem is printed as FILE:LINE. Exit 2 when a
@@ -151,12 +156,16 @@ def lint_command(specs: tuple[Path, ...], require_ruleset: bool) -> None:
     if redocly is None and require_ruleset:
         raise UsageError("Redocly CLI is not installed: run scripts/install (npm install in tools/)")
     invalid: list[str] = []
+    files: list[dict[str, Any]] = []
     for path in paths:
         try:
             problems = lint_file(path, redocly=redocly)
         except SpecError as exc:
             click.echo(str(exc))
             invalid.append(str(path))
+            files.append(
+                {"path": str(path), "valid": False, "errors": 1, "warnings": 0, "problems": [str(exc)]}
+            )
             continue
         for problem in problems:
             click.echo(str(problem))
@@ -167,7 +176,24 @@ def lint_command(specs: tuple[Path, ...], require_ruleset: bool) -> None:
         click.echo(f"{path}: {verdict} ({passes}; {errors} error(s), {warnings} warning(s))")
         if errors:
             invalid.append(str(path))
+        files.append(
+            {
+                "path": str(path),
+                "valid": not errors,
+                "errors": errors,
+                "warnings": warnings,
+                "problems": [str(p) for p in problems],
+            }
+        )
     if redocly is None:
         click.echo("note: Redocly CLI not installed; the ruleset pass did not run (run scripts/install)")
+    if summary_json is not None:
+        summary = {
+            "valid": not invalid,
+            "ruleset": "redocly recommended" if redocly else None,
+            "files": files,
+        }
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
+        summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if invalid:
         raise SpecError(f"{len(invalid)} invalid spec(s): {', '.join(invalid)}")
