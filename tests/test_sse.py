@@ -1,0 +1,95 @@
+"""chatgate.sse: WHATWG parsing rules and chunking-independence (hypothesis)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatgate.sse import SSEDecoder, SSEEvent, decode_all
+
+
+def _feed_split(body: bytes, cuts: list[int]) -> list[SSEEvent]:
+    dec = SSEDecoder()
+    out: list[SSEEvent] = []
+    prev = 0
+    for k, c in enumerate(sorted(set(cuts)) + [len(body)]):
+        out.extend(dec.feed(body[prev:c], float(k)))
+        prev = c
+    dec.close()
+    return out
+
+
+def _strip(evs: list[SSEEvent]) -> list[tuple[str, str, str, int | None]]:
+    return [(e.event, e.data, e.id, e.retry) for e in evs]
+
+
+def test_basic_named_json_events_and_comments() -> None:
+    body = b': ping\n\nevent: delta\ndata: {"a": 1}\n\nevent: message_end\ndata: {}\n\n'
+    dec = SSEDecoder()
+    evs = dec.feed(body, 1.5)
+    assert [(e.event, e.data) for e in evs] == [("delta", '{"a": 1}'), ("message_end", "{}")]
+    assert dec.comments == 1
+    assert all(e.at == 1.5 for e in evs)
+
+
+def test_line_endings_bom_multiline_and_fields() -> None:
+    body = "\ufeffdata: a\r\ndata:b\rid: 7\nretry: 300\nevent: x\r\n\r\ndata\n\n".encode()
+    evs = decode_all(body)
+    assert _strip(evs) == [("x", "a\nb", "7", 300), ("message", "", "7", 300)]
+
+
+def test_bom_only_stripped_at_start_and_bad_fields_ignored() -> None:
+    evs = decode_all(b"data: 1\n\n\xef\xbb\xbfdata: 2\n\nretry: 1x\nid: a\x00b\ndata: 3\n\n")
+    assert [e.data for e in evs] == ["1", "3"]
+    assert evs[-1].retry is None and evs[-1].id == ""
+
+
+def test_event_without_data_not_dispatched_and_unterminated_discarded() -> None:
+    dec = SSEDecoder()
+    assert dec.feed(b"event: lonely\n\n", 0.0) == []
+    assert dec.feed(b"data: half", 0.0) == []
+    assert dec.close() is True
+
+
+def test_timestamp_is_chunk_that_completed_event() -> None:
+    dec = SSEDecoder()
+    assert dec.feed(b"data: hel", 1.0) == []
+    assert dec.feed("lo \u00e9".encode()[:-1], 2.0) == []
+    evs = dec.feed("\u00e9".encode()[-1:] + b"\n", 3.0) + dec.feed(b"\n", 4.0)
+    assert [(e.data, e.at) for e in evs] == [("hello \u00e9", 4.0)]
+
+
+def test_cr_then_lf_in_next_chunk_is_one_line_end() -> None:
+    dec = SSEDecoder()
+    evs = dec.feed(b"data: a\r", 1.0) + dec.feed(b"\n\r", 2.0) + dec.feed(b"\ndata: b\n\n", 3.0)
+    assert [(e.data, e.at) for e in evs] == [("a", 2.0), ("b", 3.0)]
+
+
+_field = st.sampled_from(["data", "event", "id", "retry", "", "x"])
+_value = st.text(alphabet=st.characters(blacklist_characters="\r\n\x00"), max_size=12)
+_eol = st.sampled_from(["\n", "\r", "\r\n"])
+_line = st.one_of(
+    st.tuples(_field, _value).map(lambda fv: f"{fv[0]}: {fv[1]}" if fv[0] else f":{fv[1]}"),
+    st.just(""),
+    st.just("retry: 250"),
+)
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(st.tuples(_line, _eol), max_size=25))
+    text = ("\ufeff" if draw(st.booleans()) else "") + "".join(line + eol for line, eol in lines)
+    return text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=_bodies(), data=st.data())
+def test_any_chunking_yields_the_same_events(body: bytes, data: st.DataObject) -> None:
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=12))
+    assert _strip(_feed_split(body, cuts)) == _strip(decode_all(body))
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=_bodies())
+def test_byte_at_a_time_matches_whole(body: bytes) -> None:
+    assert _strip(_feed_split(body, list(range(len(body))))) == _strip(decode_all(body))
