@@ -12,7 +12,7 @@ def _feed_split(body: bytes, cuts: list[int]) -> list[SSEEvent]:
     dec = SSEDecoder()
     out: list[SSEEvent] = []
     prev = 0
-    for k, c in enumerate(sorted(set(cuts)) + [len(body)]):
+    for k, c in enumerate([*sorted(set(cuts)), len(body)]):
         out.extend(dec.feed(body[prev:c], float(k)))
         prev = c
     dec.close()
