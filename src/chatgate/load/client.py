@@ -147,7 +147,9 @@ def stream_send(
         if out.error is None:
             if terminal is None:
                 out.error = "broken_stream"
-                out.detail = "stream ended without a terminal event" + (" (cut mid-event)" if leftover else "")
+                out.detail = "stream ended without a terminal event" + (
+                    " (cut mid-event)" if leftover else ""
+                )
             elif terminal == "error":
                 out.error, out.detail = "stream_error", "terminal error event"
     except requests.RequestException as exc:
