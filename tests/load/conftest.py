@@ -1,0 +1,40 @@
+"""Fixtures for the load tests: ``load_cli`` runs ``chatgate load`` as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LoadCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _chatgate_load(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chatgate", "load", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture
+def load_cli() -> LoadCli:
+    return _chatgate_load
+
+
+def read_summary(report_dir: Path, scenario: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report_dir / scenario / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture
+def summary_of() -> Callable[[Path, str], dict[str, Any]]:
+    return read_summary
