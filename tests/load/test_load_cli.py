@@ -8,10 +8,11 @@ from typing import Any
 from chatgate.embedded import free_port
 
 
-
 def test_unreachable_target_exits_3_with_one_line(tmp_path: Path, load_cli: Any) -> None:
     port = free_port()
-    proc = load_cli("--base-url", f"http://127.0.0.1:{port}", "--run-time", "2s", "--report-dir", str(tmp_path))
+    proc = load_cli(
+        "--base-url", f"http://127.0.0.1:{port}", "--run-time", "2s", "--report-dir", str(tmp_path)
+    )
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach" in lines[0]
