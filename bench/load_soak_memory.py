@@ -1,0 +1,59 @@
+"""Generator memory over a soak: RSS of the Locust process every 10 s (histograms, not samples, kept).
+
+Usage: python bench/load_soak_memory.py [--base-url URL] [--minutes 10] [--users 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from chatgate.embedded import EmbeddedServer
+from chatgate.load.runner import loadtests_dir
+
+
+def soak(url: str, minutes: float, users: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, CHATGATE_LOAD_OUT=str(Path(tmp) / "m.json"), CHATGATE_WINDOW="10")
+        env.setdefault("NARA_API_KEY", "nara-dev-key-1001")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(loadtests_dir() / "nara_stream_sends.py"), "--headless",
+             "-u", str(users), "-r", str(users), "-t", f"{int(minutes * 60)}s", "-H", url, "--only-summary",
+             "--loglevel", "WARNING"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        p = psutil.Process(proc.pid)
+        start = time.monotonic()
+        print("| t (s) | RSS (MiB) |\n| ---: | ---: |")
+        while proc.poll() is None:
+            try:
+                rss = p.memory_info().rss / 2**20
+            except psutil.NoSuchProcess:
+                break
+            print(f"| {time.monotonic() - start:.0f} | {rss:.1f} |", flush=True)
+            time.sleep(10)
+        proc.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base-url")
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--users", type=int, default=20)
+    a = ap.parse_args()
+    if a.base_url:
+        soak(a.base_url, a.minutes, a.users)
+    else:
+        with EmbeddedServer(["--ttft-ms", "50", "--itl-ms", "10"]) as s:
+            soak(s.base_url, a.minutes, a.users)
+
+
+if __name__ == "__main__":
+    main()
