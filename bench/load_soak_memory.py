@@ -24,7 +24,8 @@ def soak(url: str, minutes: float, users: int) -> None:
         env = dict(os.environ, CHATGATE_LOAD_OUT=str(Path(tmp) / "m.json"), CHATGATE_WINDOW="10")
         env.setdefault("NARA_API_KEY", "nara-dev-key-1001")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(loadtests_dir() / "nara_stream_sends.py"), "--headless",
+            [sys.executable, "-m", "locust", "-f", str(loadtests_dir() / "nara_stream_sends.py"),
+             "--headless",
              "-u", str(users), "-r", str(users), "-t", f"{int(minutes * 60)}s", "-H", url, "--only-summary",
              "--loglevel", "WARNING"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
