@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--base-url")
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--validate-sample", type=float, default=0.0)
     a = ap.parse_args()
 
     def measure(url: str) -> None:

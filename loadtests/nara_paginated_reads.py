@@ -12,7 +12,7 @@ import time
 
 from locust import task
 
-from chatgate.load.client import Outcome, request_json
+from chatgate.load.client import Outcome
 from chatgate.load.users import METRICS, ChatgateUser
 
 if os.environ.get("CHATGATE_SHAPE"):
@@ -33,10 +33,9 @@ class NaraPageWalker(ChatgateUser):
         total_rows: int | None = None
         page = 1
         while page <= MAX_PAGES:
-            out = request_json(
-                self.session,
+            out = self.fast.request(
                 "GET",
-                f"{self.base}/api/v1.0/chat/messages",
+                "/api/v1.0/chat/messages",
                 headers=self.nara_headers(),
                 params={
                     "user_id": self.nara_user_id,
@@ -44,7 +43,6 @@ class NaraPageWalker(ChatgateUser):
                     "current_page": page,
                     "sort_by": sort,
                 },
-                timeout=self.timeout,
                 validators=self.validators,
                 api="nara",
                 pointer="#/components/schemas/ChatMessagePage",

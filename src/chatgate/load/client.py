@@ -199,13 +199,20 @@ def request_json(
         out.error, out.detail = classify_exception(exc), type(exc).__name__
         return out
     out.total_s = time.perf_counter() - t0
-    out.status = resp.status_code
-    out.body_bytes = len(resp.content)
-    if not 200 <= resp.status_code < 300:
-        out.error, out.detail = f"http_{resp.status_code}", resp.text[:120]
+    return judge_json(out, resp.status_code, resp.content, validators, api, pointer)
+
+
+def judge_json(
+    out: Outcome, status: int, content: bytes, validators: Validators | None, api: str, pointer: str
+) -> Outcome:
+    """Classify a finished JSON response: ``http_<status>``, ``contract`` (not JSON / schema), or success."""
+    out.status = status
+    out.body_bytes = len(content)
+    if not 200 <= status < 300:
+        out.error, out.detail = f"http_{status}", content[:120].decode("utf-8", "replace")
         return out
     try:
-        out.payload = resp.json()
+        out.payload = json.loads(content)
     except ValueError:
         out.error, out.detail = "contract", "body is not JSON"
         return out

@@ -35,6 +35,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from chatgate.load.client import Outcome, Validators
+from chatgate.load.fast import FastJson
 from chatgate.metrics import Metrics
 
 __all__ = ["METRICS", "ChatgateUser", "Schedule", "env_float"]
@@ -139,6 +140,14 @@ class ChatgateUser(User):
         self.session.mount("https://", adapter)
         self.base = (self.host or "").rstrip("/")
         self.rng = random.Random()
+        self._fast: FastJson | None = None
+
+    @property
+    def fast(self) -> FastJson:
+        """A geventhttpclient connection for cheap non-streaming requests (created on first use)."""
+        if self._fast is None:
+            self._fast = FastJson(self.base, self.timeout)
+        return self._fast
 
     def wait_time(self) -> float:
         return 0.0
@@ -165,6 +174,8 @@ class ChatgateUser(User):
 
     def on_stop(self) -> None:
         self.session.close()
+        if self._fast is not None:
+            self._fast.close()
 
 
 def _monitor(interval: float = 0.05) -> None:
