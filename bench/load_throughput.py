@@ -51,6 +51,7 @@ def main() -> None:
                 run_time=f"{a.seconds}s",
                 base_url=url,
                 report_dir=Path(tmp),
+                validate_sample=a.validate_sample,
             )
             ours = r.summary["requests"] / a.seconds
         theirs = bare(url, a.users, a.seconds)
