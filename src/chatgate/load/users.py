@@ -32,6 +32,7 @@ import psutil
 import requests
 from locust import User, events
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from chatgate.load.client import Outcome, Validators
@@ -43,6 +44,7 @@ __all__ = ["METRICS", "ChatgateUser", "Schedule", "env_float"]
 METRICS = Metrics()
 _LOCK = threading.Lock()
 _MONITOR: list[gevent.Greenlet] = []
+_STOPPING = False
 
 
 def env_float(name: str, default: float) -> float:
@@ -160,6 +162,8 @@ class ChatgateUser(User):
         delay = slot - time.perf_counter()
         if delay > 0:
             gevent.sleep(delay)
+        if _STOPPING:
+            raise StopUser  # the run ended while this arrival was waiting: it was never due
         METRICS.record("schedule_slip", max(0.0, time.perf_counter() - slot))
         return slot
 
@@ -208,10 +212,17 @@ def _write_out() -> None:
 
 
 def _on_start(environment: Environment, **_: Any) -> None:
+    global _STOPPING
+    _STOPPING = False
     if isinstance(environment.runner, MasterRunner):
         return
     if not _MONITOR:
         _MONITOR.append(gevent.spawn(_monitor))
+
+
+def _on_stopping(**_: Any) -> None:
+    global _STOPPING
+    _STOPPING = True
 
 
 def _on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
@@ -242,6 +253,7 @@ def _on_quit(environment: Environment, **_: Any) -> None:
 
 
 events.test_start.add_listener(_on_start)  # type: ignore[no-untyped-call]
+events.test_stopping.add_listener(_on_stopping)  # type: ignore[no-untyped-call]
 events.report_to_master.add_listener(_on_report)  # type: ignore[no-untyped-call]
 events.worker_report.add_listener(_on_worker_report)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_on_stop)  # type: ignore[no-untyped-call]
