@@ -59,12 +59,12 @@ def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Pa
 
 
 def test_injected_5pct_errors_reported_as_5pct(serve: Any, tmp_path: Path) -> None:
-    server = serve("--fault-500-rate", "0.05", "--ttft-ms", "0", "--itl-ms", "0", "--reply-tokens", "3")
+    server = serve("--fault-500-rate", "0.05", "--ttft-ms", "50", "--itl-ms", "5", "--reply-tokens", "3")
     result = run_load(
-        "nara-stream-sends", users=10, run_time="10s", base_url=server.base_url, report_dir=tmp_path
+        "nara-stream-sends", users=20, run_time="12s", base_url=server.base_url, report_dir=tmp_path
     )
     s = result.summary
-    assert s["requests"] >= 1500, s["requests"]
+    assert s["requests"] >= 1500, s["requests"]  # enough for +-1% to be ~2 standard errors
     assert abs(s["error_rates"].get("http_500", 0.0) - 0.05) <= 0.01, s["error_rates"]
     assert result.exit_code == 1  # 5% > the 1% SLO
     assert any(c.key == "max_error_rate" and not c.ok for c in result.checks)
