@@ -1,0 +1,1 @@
+"""The conformance suite: pytest + schemathesis + jsonschema against a base URL (see conftest.py)."""

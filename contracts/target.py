@@ -1,0 +1,98 @@
+"""Where the suite points and with which credentials, read from the environment.
+
+CHATGATE_API            nara | navigable | all (default all)
+CHATGATE_BASE_URL       base URL for the selected API(s)
+NARA_BASE_URL           Nara's base URL (wins over CHATGATE_BASE_URL)
+NAVIGABLE_BASE_URL      Navigable's base URL (wins over CHATGATE_BASE_URL)
+NARA_API_KEY            Nara key (the dev key when the target is on loopback)
+NAVIGABLE_API_KEY       Navigable key (the dev key when the target is on loopback)
+NARA_USER_ID            the user the Nara key belongs to (1001 with the dev key)
+CHATGATE_MAX_EXAMPLES   schemathesis examples per operation and phase (default 10)
+CHATGATE_SEED           seed: the same seed gives the same cases (default 0)
+CHATGATE_RESULTS_FILE   where to write the ledger (results.json) at the end of the session
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
+DEV_NARA_USER = 1001
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+DEFAULT_MAX_EXAMPLES = 10
+
+
+class ConfigProblem(Exception):
+    """A missing or bad setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Target:
+    api: str
+    base_url: str
+    key: str
+    user_id: int | None = None  # Nara only
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        if self.api == "nara":
+            return {"Authorization": f"Bearer {self.key}"}
+        return {"X-Api-Key": self.key}
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def selected_apis() -> list[str]:
+    value = os.environ.get("CHATGATE_API", "all").strip().lower()
+    if value == "all":
+        return ["nara", "navigable"]
+    if value in ("nara", "navigable"):
+        return [value]
+    raise ConfigProblem(f"CHATGATE_API={value!r}: choose nara, navigable or all")
+
+
+def _is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def target(api: str) -> Target:
+    base_url = (
+        os.environ.get(f"{api.upper()}_BASE_URL") or os.environ.get("CHATGATE_BASE_URL") or DEFAULT_BASE_URL
+    )
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigProblem(f"base URL {base_url!r} for {api}: expected http(s)://host[:port]")
+    key = os.environ.get(f"{api.upper()}_API_KEY", "")
+    if not key:
+        if not _is_loopback(base_url):
+            raise ConfigProblem(f"{api.upper()}_API_KEY is not set (needed for {parts.hostname})")
+        key = DEV_KEYS[api]
+    user_id: int | None = None
+    if api == "nara":
+        raw = os.environ.get("NARA_USER_ID", "")
+        if raw:
+            try:
+                user_id = int(raw)
+            except ValueError:
+                raise ConfigProblem(f"NARA_USER_ID={raw!r} is not an integer") from None
+        elif key == DEV_KEYS["nara"]:
+            user_id = DEV_NARA_USER
+        else:
+            raise ConfigProblem("NARA_USER_ID is not set (the user the Nara key belongs to)")
+    return Target(api, base_url.rstrip("/"), key, user_id)
+
+
+def int_setting(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigProblem(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ConfigProblem(f"{name}={value} must be at least {minimum}")
+    return value
