@@ -64,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """A test whose call added findings fails, and its report lists them."""
     if call.when == "setup":
-        _FINDINGS_AT_START[item.nodeid] = len(_LEDGER.findings)
+        _FINDINGS_AT_START[item.nodeid] = len(_LEDGER.log)
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if call.when != "call":
@@ -73,7 +73,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 f"{item.nodeid} ({call.when}): {str(report.longrepr).splitlines()[-1][:300]}"
             )
         return
-    new = list(_LEDGER.findings.values())[_FINDINGS_AT_START.get(item.nodeid, 0) :]
+    new = list({f.fingerprint: f for f in _LEDGER.log[_FINDINGS_AT_START.get(item.nodeid, 0) :]}.values())
     if report.failed:
         _LEDGER.errors.append(f"{item.nodeid}: {str(report.longrepr).splitlines()[-1][:300]}")
     if new:

@@ -148,6 +148,7 @@ class Client:
             request_headers=dict(request.headers),
             request_body=request.content,
         )
+        self.gate.ledger.sent(self.target.api, exchange.operation)
         try:
             response = self.http.send(request, stream=True)
         except httpx.HTTPError as exc:

@@ -138,8 +138,10 @@ class Ledger:
     """Everything a run of the suite recorded: tallies per (api, operation, check) and the findings."""
 
     tallies: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
+    requests: dict[tuple[str, str], int] = field(default_factory=dict)  # (api, operation) -> requests sent
     findings: dict[str, Finding] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # suite-level problems (a test that crashed)
+    log: list[Finding] = field(default_factory=list)  # every finding recorded, repeats included
     seconds: float = 0.0
 
     def count(self, api: str, operation: str, check: str, *, failed: bool = False) -> None:
@@ -148,16 +150,24 @@ class Ledger:
         if failed:
             tally.failures += 1
 
+    def sent(self, api: str, operation: str) -> None:
+        """Count one request sent to ``operation``."""
+        self.requests[(api, operation)] = self.requests.get((api, operation), 0) + 1
+
     def add(self, finding: Finding) -> None:
         """Record a finding (counted as a failed case); the last one seen per fingerprint is kept."""
         self.count(finding.api, finding.operation, finding.check, failed=True)
         self.findings[finding.fingerprint] = finding
+        self.log.append(finding)
 
     def write(self, path: Path) -> None:
         data = {
             "tallies": [
                 {"api": a, "operation": o, "check": c, "cases": t.cases, "failures": t.failures}
                 for (a, o, c), t in sorted(self.tallies.items())
+            ],
+            "requests": [
+                {"api": a, "operation": o, "count": n} for (a, o), n in sorted(self.requests.items())
             ],
             "findings": [f.to_dict() for f in self.findings.values()],
             "errors": self.errors,
@@ -171,6 +181,8 @@ class Ledger:
         ledger = cls(errors=list(data.get("errors", [])), seconds=float(data.get("seconds", 0.0)))
         for t in data.get("tallies", []):
             ledger.tallies[(t["api"], t["operation"], t["check"])] = Tally(t["cases"], t["failures"])
+        for r in data.get("requests", []):
+            ledger.requests[(r["api"], r["operation"])] = int(r["count"])
         for f in data.get("findings", []):
             finding = Finding.from_dict(f)
             ledger.findings[finding.fingerprint] = finding

@@ -1,0 +1,348 @@
+"""Run the gate: configure, probe, run the ``contracts/`` suite, compare with the baseline, report.
+
+The suite runs in a child ``pytest`` process (schemathesis and Hypothesis keep global state, and the
+suite must stay runnable on its own as ``pytest contracts/``); it hands its ledger back as a JSON file.
+``chatgate run`` and the CLI both call :func:`run_contract`::
+
+    result = run_contract(apis=["nara", "navigable"], max_examples=10, seed=0)
+    result.exit_code        # 0 conforms, 1 new findings
+    result.report_paths     # {"junit": Path, "markdown": Path, "html": Path, "summary": Path}
+    result.totals           # {"cases": ..., "findings": ..., "new_findings": ...}
+
+Configuration, in the order flag, environment, default (ARCHITECTURE.md): ``--base-url`` then
+``NARA_BASE_URL`` / ``NAVIGABLE_BASE_URL`` / ``CHATGATE_BASE_URL``, else the embedded server;
+``NARA_API_KEY``, ``NAVIGABLE_API_KEY`` (the dev keys on the embedded server); ``NARA_USER_ID``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chatgate.contract.baseline import load_baseline, write_baseline
+from chatgate.contract.findings import CHECKS, Finding, Ledger, scrub
+from chatgate.contract.probe import Target, probe
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, TargetError, UsageError
+from chatgate.specs import API_NAMES, load_spec, spec_path
+
+__all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "resolve_targets", "run_contract"]
+
+# Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
+# 60 s on 2 cores (bench/contract_speed.py).
+DEFAULT_MAX_EXAMPLES = 25
+DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
+DEV_NARA_USER = 1001
+SUITE_TIMEOUT_S = 1800.0
+
+Progress = Callable[[str], None]
+
+
+def contracts_dir() -> Path:
+    """The suite: ``$CHATGATE_CONTRACTS_DIR``, else ``contracts/`` of this checkout."""
+    env = os.environ.get("CHATGATE_CONTRACTS_DIR")
+    path = Path(env) if env else Path(__file__).resolve().parents[3] / "contracts"
+    if not (path / "conftest.py").is_file():
+        raise UsageError(f"{path}: the contract suite is not there (set CHATGATE_CONTRACTS_DIR)")
+    return path
+
+
+@dataclass
+class ContractResult:
+    """What one gate run found; ``exit_code`` is the command's (0 conforms, 1 new findings)."""
+
+    exit_code: int
+    apis: list[str]
+    targets: dict[str, str]
+    embedded: bool
+    seed: int
+    max_examples: int
+    started_at: str
+    seconds: float
+    ledger: Ledger
+    baseline: Path | None = None
+    report_paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted(self.ledger.findings.values(), key=lambda f: (not f.new, f.api, f.operation, f.check))
+
+    @property
+    def totals(self) -> dict[str, int]:
+        new = sum(f.new for f in self.ledger.findings.values())
+        return {
+            "cases": sum(self.ledger.requests.values()),
+            "checks": len(self.ledger.tallies),
+            "failed_checks": sum(not t.passed for t in self.ledger.tallies.values()),
+            "findings": len(self.ledger.findings),
+            "new_findings": new,
+            "known_findings": len(self.ledger.findings) - new,
+        }
+
+    @property
+    def per_check(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (_, _, check), t in sorted(self.ledger.tallies.items()):
+            entry = out.setdefault(check, {"cases": 0, "failures": 0})
+            entry["cases"] += t.cases
+            entry["failures"] += t.failures
+        return out
+
+    @property
+    def per_operation(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for (api, op, check), t in sorted(self.ledger.tallies.items()):
+            entry = out.setdefault(
+                f"{api} {op}", {"api": api, "operation": op, "cases": self.ledger.requests.get((api, op), 0)}
+            )
+            entry.setdefault("checks", {})[check] = {"cases": t.cases, "failures": t.failures}
+        return out
+
+
+def _check_url(url: str, origin: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{origin}={url!r}: expected an http(s)://host[:port] URL")
+    return url.rstrip("/")
+
+
+def resolve_targets(apis: list[str], base_url: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Per API: the base URL (None: use the embedded server) and where it came from."""
+    urls: dict[str, str | None] = {}
+    origins: dict[str, str] = {}
+    for api in apis:
+        env_name = f"{api.upper()}_BASE_URL"
+        if base_url:
+            urls[api], origins[api] = _check_url(base_url, "--base-url"), "--base-url"
+        elif os.environ.get(env_name):
+            urls[api], origins[api] = _check_url(os.environ[env_name], env_name), env_name
+        elif os.environ.get("CHATGATE_BASE_URL"):
+            urls[api] = _check_url(os.environ["CHATGATE_BASE_URL"], "CHATGATE_BASE_URL")
+            origins[api] = "CHATGATE_BASE_URL"
+        else:
+            urls[api], origins[api] = None, "embedded"
+    return urls, origins
+
+
+def _target(api: str, url: str, embedded: bool) -> Target:
+    key_var = f"{api.upper()}_API_KEY"
+    key = os.environ.get(key_var, "")
+    if not key:
+        if not embedded:
+            raise UsageError(f"{key_var} is not set (the key for {url})")
+        key = DEV_KEYS[api]
+    user_id: int | None = None
+    if api == "nara":
+        raw = os.environ.get("NARA_USER_ID", "")
+        if raw:
+            try:
+                user_id = int(raw)
+            except ValueError:
+                raise UsageError(f"NARA_USER_ID={raw!r} is not an integer") from None
+        elif key == DEV_KEYS["nara"]:
+            user_id = DEV_NARA_USER
+        else:
+            raise UsageError("NARA_USER_ID is not set (the user the Nara key belongs to)")
+    return Target(api, url, key, user_id)
+
+
+def _check_specs(apis: list[str]) -> None:
+    """Fail early (exit 2) on a spec that cannot drive the suite."""
+    from chatgate.lint import validate_structure
+
+    for api in apis:
+        path = spec_path(api)
+        load_spec(api)
+        problems = validate_structure(path)
+        if problems:
+            more = f" (and {len(problems) - 1} more; run chatgate lint)" if len(problems) > 1 else ""
+            raise SpecError(f"{problems[0]}{more}")
+
+
+@contextmanager
+def _embedded_server(log_dir: Path) -> Iterator[str]:
+    from chatgate.embedded import EmbeddedServer
+
+    db = Path(tempfile.mkdtemp(prefix="chatgate-contract-")) / "gate.sqlite3"
+    with EmbeddedServer(
+        ["--db", str(db), "--seed-messages", "50"], log_path=log_dir / "server.log"
+    ) as server:
+        yield server.base_url
+
+
+def run_contract(
+    apis: list[str] | None = None,
+    *,
+    base_url: str | None = None,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    seed: int = 0,
+    report_dir: Path = Path("reports/contract"),
+    baseline: Path | None = None,
+    update_baseline: bool = False,
+    progress: Progress | None = None,
+) -> ContractResult:
+    """Run the gate and write its reports; raises UsageError/SpecError (exit 2) or TargetError (exit 3)."""
+    apis = list(apis or API_NAMES)
+    for api in apis:
+        if api not in API_NAMES:
+            raise UsageError(f"unknown API {api!r}: choose one of {', '.join(API_NAMES)}")
+    if max_examples < 1:
+        raise UsageError(f"--max-examples must be at least 1, got {max_examples}")
+    say = progress or (lambda _line: None)
+    _check_specs(apis)
+    known = load_baseline(baseline) if baseline is not None and not update_baseline else set()
+    urls, _origins = resolve_targets(apis, base_url)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{report_dir}: cannot create report directory: {exc.strerror or exc}") from None
+    embedded = any(u is None for u in urls.values())
+    # Validate keys before starting anything.
+    for api in apis:
+        _target(api, urls[api] or "the embedded server", urls[api] is None)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    with _maybe_embedded(embedded, report_dir, say) as embedded_url:
+        targets = {api: _target(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
+        for t in targets.values():
+            say(f"contract: probing {t.api} at {t.base_url}")
+            probe(t)
+        ledger = _run_suite(targets, max_examples, seed, report_dir, say)
+    if update_baseline and baseline is not None:
+        write_baseline(baseline, ledger.findings.values())
+        known = set(ledger.findings)  # every finding is in the baseline just written
+    for finding in ledger.findings.values():
+        finding.new = finding.fingerprint not in known
+    new = sum(f.new for f in ledger.findings.values())
+    result = ContractResult(
+        exit_code=EXIT_FINDINGS if new else EXIT_OK,
+        apis=apis,
+        targets={api: t.base_url for api, t in targets.items()},
+        embedded=embedded,
+        seed=seed,
+        max_examples=max_examples,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        ledger=ledger,
+        baseline=baseline,
+    )
+    from chatgate.contract.reporters import write_reports
+
+    result.report_paths = write_reports(result, report_dir, secrets=[t.key for t in targets.values()])
+    return result
+
+
+@contextmanager
+def _maybe_embedded(embedded: bool, report_dir: Path, say: Progress) -> Iterator[str]:
+    if not embedded:
+        yield ""
+        return
+    say("contract: starting the embedded reference server")
+    with _embedded_server(report_dir) as url:
+        yield url
+
+
+def _suite_env(targets: dict[str, Target], max_examples: int, seed: int, results: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NARA_", "NAVIGABLE_", "CHATGATE_", "PYTEST_")) and k != "HYPOTHESIS_PROFILE"
+    }
+    env.update(
+        {
+            "CHATGATE_API": next(iter(targets)) if len(targets) == 1 else "all",
+            "CHATGATE_MAX_EXAMPLES": str(max_examples),
+            "CHATGATE_SEED": str(seed),
+            "CHATGATE_RESULTS_FILE": str(results),
+            "CHATGATE_PROGRESS": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if os.environ.get("CHATGATE_SPECS_DIR"):
+        env["CHATGATE_SPECS_DIR"] = os.environ["CHATGATE_SPECS_DIR"]
+    for api, t in targets.items():
+        env[f"{api.upper()}_BASE_URL"] = t.base_url
+        env[f"{api.upper()}_API_KEY"] = t.key
+        if t.user_id is not None:
+            env["NARA_USER_ID"] = str(t.user_id)
+    return env
+
+
+def _run_suite(
+    targets: dict[str, Target], max_examples: int, seed: int, report_dir: Path, say: Progress
+) -> Ledger:
+    suite = contracts_dir()
+    secrets = [t.key for t in targets.values()]
+    with tempfile.TemporaryDirectory(prefix="chatgate-contract-") as tmp:
+        results = Path(tmp) / "results.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:warnings",
+            "--rootdir",
+            str(suite.parent),
+            "-o",
+            "addopts=",
+            "--color=no",
+        ]
+        env = _suite_env(targets, max_examples, seed, results)
+        say(f"contract: running the suite (max {max_examples} examples per operation and phase, seed {seed})")
+        log_lines: list[str] = []
+        proc = subprocess.Popen(
+            cmd,
+            cwd=suite.parent,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        deadline = time.monotonic() + SUITE_TIMEOUT_S
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = scrub(line.rstrip("\n"), secrets)
+            at = line.find("contract: [")
+            if at >= 0:
+                say(line[at:])
+                line = line[:at]
+            if line:
+                log_lines.append(line)
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise TargetError(f"the suite did not finish within {SUITE_TIMEOUT_S:.0f}s (target hanging?)")
+        code = proc.wait()
+        (report_dir / "pytest.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+        if not results.exists():
+            tail = next((ln for ln in reversed(log_lines) if ln.strip()), "no output")
+            raise UsageError(f"the contract suite could not run (pytest exit {code}): {tail[:300]}")
+        ledger = Ledger.read(results)
+    for error in ledger.errors:
+        # A crashed test proves nothing: it fails the gate rather than passing it silently.
+        check = next((c for c in CHECKS if c in error), "suite")
+        ledger.add(
+            Finding(
+                api=next((a for a in targets if a in error), next(iter(targets))),
+                operation="(suite)",
+                check=check,
+                title="a contract test crashed",
+                message=error,
+            )
+        )
+    return ledger

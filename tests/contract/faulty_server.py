@@ -1,0 +1,520 @@
+"""Fault-injected variants of the reference server: the gate's own proof.
+
+    python -m tests.contract.faulty_server FAULT PORT DB
+
+serves the reference server (``chatgate.server`` when importable, else the stand-in in ``stand_in.py``)
+on 127.0.0.1:PORT, wrapped in an ASGI middleware that breaks one promise of the specs. ``FAULT`` is a
+key of :data:`FAULTS` (``none`` is the faithful server). The server package itself is never edited:
+each fault rewrites requests or responses on their way through, calling the real app underneath.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+Scope = dict[str, Any]
+ASGIApp = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class Req:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    scope: Scope
+
+    def header(self, name: str) -> str:
+        for k, v in self.headers:
+            if k.decode().lower() == name:
+                return v.decode("latin-1")
+        return ""
+
+    def with_query(self, **values: Any) -> Req:
+        q = dict(self.query)
+        for k, v in values.items():
+            if v is None:
+                q.pop(k, None)
+            else:
+                q[k] = [str(v)]
+        return replace(self, query=q)
+
+    def with_header(self, name: str, value: str | None) -> Req:
+        hs = [(k, v) for k, v in self.headers if k.decode().lower() != name]
+        if value is not None:
+            hs.append((name.encode(), value.encode()))
+        return replace(self, headers=hs)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass
+class Resp:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    cut_after: int | None = None  # send this many bytes, then drop the connection
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        for k, v in self.headers:
+            if k.lower() == b"content-type":
+                return v.decode().split(";")[0].strip()
+        return ""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def with_json(self, doc: Any, status: int | None = None) -> Resp:
+        body = json.dumps(doc).encode()
+        hs = [(k, v) for k, v in self.headers if k.lower() not in (b"content-length", b"content-type")]
+        hs += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        return replace(self, status=status or self.status, headers=hs, body=body)
+
+    def with_body(self, body: bytes) -> Resp:
+        hs = [(k, v) for k, v in self.headers if k.lower() != b"content-length"]
+        if self.content_type != "text/event-stream":
+            hs.append((b"content-length", str(len(body)).encode()))
+        return replace(self, headers=hs, body=body)
+
+
+Call = Callable[[Req], Awaitable[Resp]]
+Fault = Callable[[Req, Call], Awaitable[Resp]]
+
+NARA_SEND, NARA_LIST = "/api/v1.0/chat", "/api/v1.0/chat/messages"
+NAV = "/api/v1/chat"
+
+
+def _events(body: bytes) -> list[tuple[str, str]]:
+    out = []
+    for block in body.decode().split("\n\n"):
+        name, data = "", []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            out.append((name or "message", "\n".join(data)))
+    return out
+
+
+def _stream(events: list[tuple[str, str]]) -> bytes:
+    return "".join(f"event: {n}\ndata: {d}\n\n" for n, d in events).encode()
+
+
+async def _all_rows(req: Req, call: Call) -> tuple[list[dict[str, Any]], Resp]:
+    """Every row of the listing in the requested order, fetched page by page from the real app."""
+    rows: list[dict[str, Any]] = []
+    page, first = 1, None
+    while True:
+        resp = await call(req.with_query(rows_per_page=100, current_page=page))
+        first = first or resp
+        doc = resp.json()
+        if resp.status != 200 or not isinstance(doc, dict) or not doc.get("data"):
+            return rows, first
+        rows += doc["data"]
+        page += 1
+
+
+def _paged(req: Req) -> bool:
+    return req.method == "GET" and req.path == NARA_LIST
+
+
+async def _page_with(
+    req: Req,
+    call: Call,
+    pick: Callable[[list[dict[str, Any]], int, int], list[dict[str, Any]]],
+    total_delta: int = 0,
+) -> Resp:
+    probe = await call(req)
+    if probe.status != 200:
+        return probe
+    size = int(req.query.get("rows_per_page", ["20"])[0])
+    page = int(req.query.get("current_page", ["1"])[0])
+    rows, _ = await _all_rows(req, call)
+    doc = probe.json()
+    total = len(rows) + total_delta
+    doc["data"] = pick(rows, page, size)
+    doc["pagination"]["total_rows"] = total
+    doc["pagination"]["total_pages"] = math.ceil(total / size)
+    return probe.with_json(doc)
+
+
+# ----- the faults ----------------------------------------------------------------------------------
+
+
+async def none(req: Req, call: Call) -> Resp:
+    return await call(req)
+
+
+async def nara_wrong_type(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if _paged(req) and resp.status == 200 and doc.get("data"):
+        for row in doc["data"]:
+            row["id"] = str(row["id"])
+        return resp.with_json(doc)
+    return resp
+
+
+async def nara_missing_field(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.path == NARA_SEND and resp.status == 200 and isinstance(doc, dict):
+        doc.pop("created_at", None)
+        return resp.with_json(doc)
+    return resp
+
+
+async def nara_undocumented_status(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if req.path.startswith("/api/v1.0/") and resp.status == 400:
+        return replace(resp, status=422)
+    return resp
+
+
+async def nara_wrong_content_type(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if _paged(req) and resp.content_type == "application/json":
+        hs = [(k, v) for k, v in resp.headers if k.lower() != b"content-type"]
+        return replace(resp, headers=[*hs, (b"content-type", b"text/plain; charset=utf-8")])
+    return resp
+
+
+async def nara_stream_grammar(req: Req, call: Call) -> Resp:
+    """The terminal event comes before the last delta."""
+    resp = await call(req)
+    if resp.content_type == "text/event-stream":
+        events = _events(resp.body)
+        if len(events) >= 3:
+            events[-1], events[-2] = events[-2], events[-1]
+        return resp.with_body(_stream(events))
+    return resp
+
+
+async def nara_stream_cut(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if resp.content_type == "text/event-stream":
+        events = _events(resp.body)
+        return replace(resp, cut_after=len(_stream(events[:2])) + 5)
+    return resp
+
+
+async def nara_stream_bad_event(req: Req, call: Call) -> Resp:
+    """Deltas lose their index."""
+    resp = await call(req)
+    if resp.content_type == "text/event-stream":
+        events = []
+        for name, data in _events(resp.body):
+            if name == "delta":
+                d = json.loads(data)
+                d.pop("index", None)
+                data = json.dumps(d)
+            events.append((name, data))
+        return resp.with_body(_stream(events))
+    return resp
+
+
+async def nara_stream_mode_ignored(req: Req, call: Call) -> Resp:
+    """Accept decides the form instead of the stream field."""
+    if req.method == "POST" and req.path == NARA_SEND:
+        body = req.json()
+        accept = req.header("accept")
+        if isinstance(body, dict) and "application/json" in accept and body.get("stream") is True:
+            body["stream"] = False
+            return await call(replace(req, body=json.dumps(body).encode()))
+    return await call(req)
+
+
+async def nara_stream_content_differs(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if resp.content_type == "text/event-stream":
+        events = _events(resp.body)
+        deltas = [i for i, (n, _) in enumerate(events) if n == "delta"]
+        if len(deltas) > 1:
+            del events[deltas[-1]]
+        return resp.with_body(_stream(events))
+    return resp
+
+
+async def nara_pagination_off_by_one(req: Req, call: Call) -> Resp:
+    if not _paged(req):
+        return await call(req)
+    return await _page_with(req, call, lambda rows, p, s: rows[p * s - s + 1 : p * s + 1])
+
+
+async def nara_overlapping_pages(req: Req, call: Call) -> Resp:
+    if not _paged(req):
+        return await call(req)
+    return await _page_with(
+        req, call, lambda rows, p, s: rows[max(0, (p - 1) * s - 1) : max(0, (p - 1) * s - 1) + s]
+    )
+
+
+async def nara_ignored_sort(req: Req, call: Call) -> Resp:
+    return await call(req.with_query(sort_by=None) if _paged(req) else req)
+
+
+async def nara_ignored_rows_per_page(req: Req, call: Call) -> Resp:
+    if not _paged(req) or "rows_per_page" not in req.query:
+        return await call(req)
+    resp = await call(req.with_query(rows_per_page=20))
+    doc = resp.json()
+    if resp.status == 200 and isinstance(doc, dict):
+        doc["pagination"]["rows_per_page"] = int(req.query["rows_per_page"][0])
+        return resp.with_json(doc)
+    return resp
+
+
+async def nara_wrong_totals(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if _paged(req) and resp.status == 200:
+        doc["pagination"]["total_rows"] += 1
+        return resp.with_json(doc)
+    return resp
+
+
+async def nara_auth_ignored(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if req.path.startswith("/api/v1.0/") and resp.status == 401:
+        return await call(req.with_header("authorization", "Bearer nara-dev-key-1001"))
+    return resp
+
+
+async def nara_other_user_readable(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if _paged(req) and resp.status == 403:
+        fixed = await call(req.with_query(user_id=1001))
+        return fixed
+    return resp
+
+
+async def nara_invalid_input_accepted(req: Req, call: Call) -> Resp:
+    """Out-of-range temperatures are clamped instead of refused."""
+    body = req.json() if req.method == "POST" and req.path == NARA_SEND else None
+    if isinstance(body, dict) and isinstance(body.get("temperature"), int | float):
+        t = body["temperature"]
+        if not isinstance(t, bool) and not 0 <= t <= 1:
+            body["temperature"] = min(1.0, max(0.0, float(t)))
+            return await call(replace(req, body=json.dumps(body).encode()))
+    return await call(req)
+
+
+async def nara_500_on_input(req: Req, call: Call) -> Resp:
+    """Large pages crash."""
+    size = req.query.get("rows_per_page", ["0"])[0]
+    if _paged(req) and size.isdigit() and int(size) > 90:
+        resp = await call(req)
+        return resp.with_json({"detail": "Internal Server Error"}, status=500)
+    return await call(req)
+
+
+async def nara_wrong_error_envelope(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.path.startswith("/api/v1.0/") and resp.status >= 400 and isinstance(doc, dict) and "error" in doc:
+        return resp.with_json({"message": doc["error"].get("message", "error")})
+    return resp
+
+
+async def navigable_21_messages(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.method == "GET" and req.path == NAV and resp.status == 200 and doc.get("data"):
+        doc["data"] = [doc["data"][0], *doc["data"]][:21] if len(doc["data"]) >= 20 else doc["data"]
+        return resp.with_json(doc)
+    return resp
+
+
+async def navigable_newest_first(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.method == "GET" and req.path == NAV and resp.status == 200 and doc.get("data"):
+        doc["data"].reverse()
+        return resp.with_json(doc)
+    return resp
+
+
+async def navigable_identifier_body_ignored(req: Req, call: Call) -> Resp:
+    if req.method == "GET" and req.path == NAV and "identifier" not in req.query:
+        return await call(replace(req, body=b""))
+    return await call(req)
+
+
+async def navigable_auth_ignored(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    if req.path == NAV and resp.status == 401:
+        return await call(req.with_header("x-api-key", "navigable-dev-key"))
+    return resp
+
+
+async def navigable_wrong_400_envelope(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.path == NAV and resp.status == 400 and isinstance(doc, dict):
+        doc.pop("errors", None)
+        doc["error"] = "Bad request"
+        return resp.with_json(doc)
+    return resp
+
+
+async def navigable_wrong_type(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.method == "GET" and req.path == NAV and resp.status == 200 and doc.get("data"):
+        for row in doc["data"]:
+            row["new"] = "true" if row.get("new") else "false"
+        return resp.with_json(doc)
+    return resp
+
+
+async def navigable_missing_field(req: Req, call: Call) -> Resp:
+    resp = await call(req)
+    doc = resp.json()
+    if req.method == "POST" and req.path == NAV and resp.status == 200 and isinstance(doc, dict):
+        doc.get("data", {}).pop("identifier", None)
+        return resp.with_json(doc)
+    return resp
+
+
+FAULTS: dict[str, Fault] = {
+    name.replace("_", "-"): fn
+    for name, fn in list(globals().items())
+    if callable(fn) and (name.startswith(("nara_", "navigable_")) or name == "none") and name != "nara_"
+}
+# The checks that must name each fault (any one of them is enough).
+EXPECTED: dict[str, set[str]] = {
+    "nara-wrong-type": {"response_schema_conformance", "schema_validation"},
+    "nara-missing-field": {"response_schema_conformance", "schema_validation"},
+    "nara-undocumented-status": {"status_code_conformance"},
+    "nara-wrong-content-type": {"content_type_conformance"},
+    "nara-stream-grammar": {"stream_grammar"},
+    "nara-stream-cut": {"stream_grammar", "transport"},
+    "nara-stream-bad-event": {"schema_validation", "response_schema_conformance", "stream_grammar"},
+    "nara-stream-mode-ignored": {"stream_mode"},
+    "nara-stream-content-differs": {"stream_equivalence"},
+    "nara-pagination-off-by-one": {"pagination"},
+    "nara-overlapping-pages": {"pagination"},
+    "nara-ignored-sort": {"pagination"},
+    "nara-ignored-rows-per-page": {"pagination"},
+    "nara-wrong-totals": {"pagination"},
+    "nara-auth-ignored": {"auth", "ignored_auth"},
+    "nara-other-user-readable": {"ownership"},
+    "nara-invalid-input-accepted": {"negative_data_rejection"},
+    "nara-500-on-input": {"not_a_server_error"},
+    "nara-wrong-error-envelope": {"response_schema_conformance", "schema_validation", "auth"},
+    "navigable-21-messages": {"navigable_read", "response_schema_conformance", "schema_validation"},
+    "navigable-newest-first": {"navigable_read"},
+    "navigable-identifier-body-ignored": {"navigable_read"},
+    "navigable-auth-ignored": {"auth", "ignored_auth"},
+    "navigable-wrong-400-envelope": {"navigable_read", "response_schema_conformance", "schema_validation"},
+    "navigable-wrong-type": {"response_schema_conformance", "schema_validation"},
+    "navigable-missing-field": {"response_schema_conformance", "schema_validation"},
+}
+
+
+class FaultMiddleware:
+    """Buffers each request and response, letting ``fault`` rewrite them (and call the app again)."""
+
+    def __init__(self, app: ASGIApp, fault: Fault) -> None:
+        self.app = app
+        self.fault = fault
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        req = Req(
+            scope["method"],
+            scope["path"],
+            parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+            list(scope.get("headers", [])),
+            body,
+            scope,
+        )
+        resp = await self.fault(req, self._call)
+        await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+        if resp.cut_after is not None:
+            await send({"type": "http.response.body", "body": resp.body[: resp.cut_after], "more_body": True})
+            raise RuntimeError("fault: stream cut")
+        await send({"type": "http.response.body", "body": resp.body})
+
+    async def _call(self, req: Req) -> Resp:
+        headers = [(k, v) for k, v in req.headers if k.lower() != b"content-length"]
+        if req.body:
+            headers.append((b"content-length", str(len(req.body)).encode()))
+        scope = {**req.scope, "query_string": urlencode(req.query, doseq=True).encode(), "headers": headers}
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:  # the client stays connected until the response is complete
+                await asyncio.Event().wait()
+            sent = True
+            return {"type": "http.request", "body": req.body, "more_body": False}
+
+        status, out_headers, chunks = 500, [], []
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status, out_headers
+            if message["type"] == "http.response.start":
+                status, out_headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return Resp(status, out_headers, b"".join(chunks))
+
+
+def reference_app(db: Path, seed_messages: int) -> ASGIApp:
+    """The real reference server's app when it is importable, else the stand-in."""
+    try:
+        from chatgate.server.app import create_app  # type: ignore[import-not-found]
+    except ImportError:
+        from tests.contract.stand_in import create_app as stand_in
+
+        return stand_in(seed_messages)  # type: ignore[return-value]
+    return create_app(db=db, seed_messages=seed_messages)  # type: ignore[no-any-return]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[0] not in FAULTS:
+        print(
+            f"usage: faulty_server FAULT PORT DB  (FAULT one of: {', '.join(sorted(FAULTS))})",
+            file=sys.stderr,
+        )
+        return 2
+    import uvicorn
+
+    app = FaultMiddleware(reference_app(Path(argv[2]), 50), FAULTS[argv[0]])
+    uvicorn.run(app, host="127.0.0.1", port=int(argv[1]), log_level="error", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
