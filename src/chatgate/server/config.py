@@ -1,0 +1,86 @@
+"""The reference server's configuration: one frozen dataclass built by ``chatgate serve``.
+
+Dev keys (ARCHITECTURE.md) are the defaults; ``CHATGATE_NARA_KEYS`` / ``CHATGATE_NAVIGABLE_KEYS``
+override them, and ``--nara-key`` / ``--navigable-key`` override both (flag, environment, default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chatgate.errors import UsageError
+
+__all__ = [
+    "DEV_NARA_KEYS",
+    "DEV_NAVIGABLE_KEYS",
+    "ServerConfig",
+    "mask",
+    "parse_nara_keys",
+    "parse_navigable_keys",
+]
+
+DEV_NARA_KEYS: Mapping[str, int] = {"nara-dev-key-1001": 1001, "nara-dev-key-1002": 1002}
+DEV_NAVIGABLE_KEYS: frozenset[str] = frozenset({"navigable-dev-key"})
+_MAX_USER_ID = 9007199254740991  # the spec's maximum for user_id
+
+
+def mask(key: str) -> str:
+    """A key as it may appear in output: its first four characters, then stars."""
+    return f"{key[:4]}****" if len(key) > 8 else "****"
+
+
+def parse_nara_keys(items: Iterable[str], source: str) -> dict[str, int]:
+    """``KEY=USER_ID`` items -> {key: user_id}. Raises UsageError naming ``source`` (never the key)."""
+    keys: dict[str, int] = {}
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, user = item.partition("=")
+        key, user = key.strip(), user.strip()
+        if not sep or not key:
+            raise UsageError(f"{source}: expected KEY=USER_ID, got an item without '=' or key")
+        if not user.isascii() or not user.isdigit() or not 1 <= int(user) <= _MAX_USER_ID:
+            raise UsageError(f"{source}: user id of key {mask(key)} must be an integer from 1 to 2^53-1")
+        keys[key] = int(user)
+    if not keys:
+        raise UsageError(f"{source}: no Nara key given")
+    return keys
+
+
+def parse_navigable_keys(items: Iterable[str], source: str) -> frozenset[str]:
+    """Navigable keys (blank items dropped). Raises UsageError when none is left."""
+    keys = frozenset(k.strip() for k in items if k.strip())
+    if not keys:
+        raise UsageError(f"{source}: no Navigable key given")
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything ``chatgate serve`` can be told. Times in milliseconds, rates in [0, 1].
+
+    Faults are deterministic: API request number ``n`` (1-based, counted per server over every API
+    operation) is faulted iff ``floor(n*p) > floor((n-1)*p)``, so exactly a share ``p`` of requests is hit.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: Path | None = None
+    nara_keys: Mapping[str, int] = field(default_factory=lambda: dict(DEV_NARA_KEYS))
+    navigable_keys: frozenset[str] = DEV_NAVIGABLE_KEYS
+    ttft_ms: float = 0.0
+    itl_ms: float = 0.0
+    reply_tokens: int = 12
+    seed_messages: int = 0
+    body_limit: int = 65536
+    fault_500_rate: float = 0.0
+    fault_429_rate: float = 0.0
+    retry_after: int = 1
+    added_latency_ms: float = 0.0
+    fault_stream_cut_rate: float = 0.0
+    fault_malformed_event_rate: float = 0.0
+    fault_missing_terminal_rate: float = 0.0
+    graceful_timeout_s: float = 5.0
