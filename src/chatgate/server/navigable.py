@@ -40,6 +40,11 @@ def _identifier(value: Any, *, required: bool) -> str | None:
     return value
 
 
+def _names(value: Any) -> list[str] | None:
+    """An array field of the body; a form may send an array of one as a single value."""
+    return [value] if isinstance(value, str) else value
+
+
 def _query_identifier(ctx: Context) -> str | None:
     values = [v for k, v in ctx.request.query_params.multi_items() if k == "identifier"]
     return values[0] if values else None
@@ -79,9 +84,8 @@ async def send(ctx: Context) -> Reply:
         raise ApiError(415, "Content-Type must be application/json or application/x-www-form-urlencoded.")
     raw = await read_body(request, config.body_limit)
     body = SEND.body(media, parse_json(raw) if media == _JSON else SEND.form(media, raw))
-    identifier = _identifier(body.get("identifier"), required=False)
-    if identifier is None:
-        identifier = _identifier(_query_identifier(ctx), required=False)
+    from_query = _identifier(_query_identifier(ctx), required=False)  # checked even when the body wins
+    identifier = _identifier(body.get("identifier"), required=False) or from_query
     if identifier is None:
         identifier = f"anon-{uuid.uuid4().hex}"
     message: str = body["message"]
@@ -89,8 +93,8 @@ async def send(ctx: Context) -> Reply:
         message,
         identifier,
         config.reply_tokens,
-        actions=body.get("configuredActions"),
-        functions=body.get("configuredFunctions"),
+        actions=_names(body.get("configuredActions")),
+        functions=_names(body.get("configuredFunctions")),
         function_call_id=body.get("functionCallId"),
     )
     ctx.state.storage.navigable_exchange(
