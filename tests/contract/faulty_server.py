@@ -492,14 +492,30 @@ class FaultMiddleware:
 
 
 def reference_app(db: Path, seed_messages: int) -> ASGIApp:
-    """The real reference server's app when it is importable, else the stand-in."""
-    try:
-        from chatgate.server.app import create_app  # type: ignore[import-not-found]
-    except ImportError:
-        from tests.contract.stand_in import create_app as stand_in
+    """The reference server's app (keys from CHATGATE_NARA_KEYS / CHATGATE_NAVIGABLE_KEYS, else dev keys)."""
+    import os
 
-        return stand_in(seed_messages)  # type: ignore[return-value]
-    return create_app(db=db, seed_messages=seed_messages)  # type: ignore[no-any-return]
+    from chatgate.server.app import create_app
+    from chatgate.server.config import (
+        DEV_NARA_KEYS,
+        DEV_NAVIGABLE_KEYS,
+        ServerConfig,
+        parse_nara_keys,
+        parse_navigable_keys,
+    )
+
+    nara_env, nav_env = (
+        os.environ.get("CHATGATE_NARA_KEYS", ""),
+        os.environ.get("CHATGATE_NAVIGABLE_KEYS", ""),
+    )
+    config = ServerConfig(
+        db=db,
+        seed_messages=seed_messages,
+        nara_keys=parse_nara_keys(nara_env.split(","), "env") if nara_env else dict(DEV_NARA_KEYS),
+        navigable_keys=parse_navigable_keys(nav_env.split(","), "env") if nav_env else DEV_NAVIGABLE_KEYS,
+    )
+    app: ASGIApp = create_app(config, db=db)
+    return app
 
 
 def main(argv: list[str]) -> int:

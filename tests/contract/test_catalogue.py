@@ -26,18 +26,8 @@ def test_gate_fails_each_fault(fault: str, faulty: Callable[..., FaultyServer], 
     server = faulty(fault)
     api = fault.split("-")[0]
     out = tmp_path / "reports"
-    proc = run_gate(
-        "--api",
-        api,
-        "--base-url",
-        server.base_url,
-        "--max-examples",
-        "3",
-        "--seed",
-        "1",
-        "--report-dir",
-        str(out),
-    )
+    args = ("--api", api, "--base-url", server.base_url, "--max-examples", "2", "--seed", "1")
+    proc = run_gate(*args, "--report-dir", str(out))
     assert proc.returncode == 1, (proc.stdout, proc.stderr[-2000:])
     assert "Traceback" not in proc.stdout + proc.stderr
     named = {f["check"] for f in summary(out)["findings"]}
@@ -51,7 +41,7 @@ def test_gate_passes_the_faithful_server(
     server = faulty("none")
     out = tmp_path / "reports"
     proc = run_gate(
-        "--base-url", server.base_url, "--max-examples", "5", "--seed", str(seed), "--report-dir", str(out)
+        "--base-url", server.base_url, "--max-examples", "3", "--seed", str(seed), "--report-dir", str(out)
     )
     data = summary(out)
     assert proc.returncode == 0, [

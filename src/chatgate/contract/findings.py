@@ -75,7 +75,8 @@ def curl_command(
     for name, value in mask_headers(dict(headers or {})).items():
         if name.lower() in _CURL_SKIP:
             continue
-        parts += ["-H", f"{name}: {value}"]
+        canonical = "-".join(word.capitalize() for word in name.split("-"))
+        parts += ["-H", f"{canonical}: {value}"]
     if body:
         text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
         if len(text) > 2000:

@@ -300,6 +300,9 @@ def _run_suite(
             "-o",
             "addopts=",
             "--color=no",
+            # The suite records findings itself; rewriting asserts of every imported module would cost
+            # seconds per run where bytecode is not cached.
+            "--assert=plain",
         ]
         env = _suite_env(targets, max_examples, seed, results)
         say(f"contract: running the suite (max {max_examples} examples per operation and phase, seed {seed})")
