@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = ["NaraMessage", "NavigableMessage", "Storage", "iso_micro", "iso_milli"]
@@ -59,8 +58,9 @@ _SORTS = {
 
 
 def iso_micro(us: int) -> str:
-    """RFC 3339 UTC with microseconds (Nara's ``created_at``)."""
-    return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds (Nara's ``created_at``); exact (no float rounding)."""
+    seconds, micro = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micro:06d}Z"
 
 
 def iso_milli(us: int) -> str:
