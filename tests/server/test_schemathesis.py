@@ -36,6 +36,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Any:
     server.start()
     yield server
     server.stop()
+    log = (tmp / "server.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log and "Exception in ASGI" not in log, log[-2000:]
 
 
 @pytest.mark.parametrize("api", ["nara", "navigable"])
