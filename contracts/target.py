@@ -7,7 +7,7 @@ NAVIGABLE_BASE_URL      Navigable's base URL (wins over CHATGATE_BASE_URL)
 NARA_API_KEY            Nara key (the dev key when the target is on loopback)
 NAVIGABLE_API_KEY       Navigable key (the dev key when the target is on loopback)
 NARA_USER_ID            the user the Nara key belongs to (1001 with the dev key)
-CHATGATE_MAX_EXAMPLES   schemathesis examples per operation and phase (default 10)
+CHATGATE_MAX_EXAMPLES   schemathesis examples per operation and phase (default 50)
 CHATGATE_SEED           seed: the same seed gives the same cases (default 0)
 CHATGATE_RESULTS_FILE   where to write the ledger (results.json) at the end of the session
 """
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
 DEV_NARA_USER = 1001
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
-DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
 
 
 class ConfigProblem(Exception):

@@ -20,6 +20,7 @@ LIST = "/api/v1.0/chat/messages"
 OP = f"GET {LIST}"
 SORTS = ["created_at:desc", "created_at:asc", "id:desc", "id:asc"]
 MIN_ROWS = 45  # enough for several pages at every size walked
+MAX_PAGES = 25  # pages walked per size and sort, whatever the user's history
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,11 @@ def _key(row: dict[str, Any], field: str) -> Any:
 def walk(
     client: Client, user_id: int, size: int | None, sort: str | None
 ) -> tuple[list[Problem], Exchange | None]:
-    """Read every page at one size and sort; what is wrong with the pages taken together."""
+    """Read the pages at one size and sort; what is wrong with the pages taken together.
+
+    At most MAX_PAGES pages are walked (a user with a long history is not read to the end): completeness
+    is judged only when every page was walked; the page past the end is always asked for.
+    """
     problems: list[Problem] = []
     label = f"rows_per_page={size or 'default'}, sort_by={sort or 'default'}"
     effective = size or 20
@@ -106,9 +111,8 @@ def walk(
                 )
             rows += [r for r in data if isinstance(r, dict)]
             page += 1
-            if page > 200:
-                problems.append(Problem("too many pages", f"{label}: stopped after 200 pages"))
-                return problems, last
+            if page > MAX_PAGES:
+                page = total_pages + 1  # jump to the page past the end
             continue
         if data:
             problems.append(
@@ -121,6 +125,7 @@ def walk(
     if len(totals) != 1:
         problems.append(Problem("totals change from page to page", f"{label}: {sorted(totals, key=str)}"))
     total_rows, total_pages = next(iter(totals))
+    walked_all = isinstance(total_pages, int) and total_pages <= MAX_PAGES
     if not isinstance(total_rows, int) or total_pages != math.ceil(total_rows / effective):
         problems.append(
             Problem(
@@ -131,7 +136,7 @@ def walk(
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1}, key=str)[:10]
         problems.append(Problem("pages overlap", f"{label}: ids on more than one page: {dupes}"))
-    if isinstance(total_rows, int) and len(set(ids)) != total_rows:
+    if walked_all and isinstance(total_rows, int) and len(set(ids)) != total_rows:
         problems.append(
             Problem(
                 "pages do not cover every message",

@@ -39,7 +39,7 @@ __all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "resolve_t
 
 # Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
 # 60 s on 2 cores (bench/contract_speed.py).
-DEFAULT_MAX_EXAMPLES = 25
+DEFAULT_MAX_EXAMPLES = 50
 DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
 DEV_NARA_USER = 1001
 SUITE_TIMEOUT_S = 1800.0
