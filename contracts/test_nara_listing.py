@@ -78,7 +78,8 @@ def walk(
     page = 1
     while True:
         ex, doc = _page(client, user_id, page, size, sort)
-        last = ex
+        if last is None or len(problems) == 0:
+            last = ex  # the reproducer: the first page that showed a problem (or the last page read)
         if doc is None:
             problems.append(Problem("a page could not be read", f"{label}, page {page}: {ex.status}"))
             return problems, last

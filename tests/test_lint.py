@@ -94,4 +94,3 @@ def test_yaml_error_line_is_reported(tmp_path: Path) -> None:
     proc = chatgate("lint", str(path))
     assert proc.returncode == 2
     assert f"{path}:" in proc.stdout
-
