@@ -1,9 +1,11 @@
 """``chatgate lint [SPEC...]``: is each spec valid OpenAPI, and clean under a recommended ruleset?
 
-Two passes per file, each problem reported as ``file:line: [source] message``:
+Three passes per file, each problem reported as ``file:line: [source] message``:
 
 1. **openapi-spec-validator** (the OpenAPI meta-schema): any problem here makes the spec invalid.
-2. **Redocly CLI** with its ``recommended`` ruleset (installed by ``scripts/install`` under
+2. **examples**: every example validated against the schema it illustrates, SSE ``data`` included
+   (:mod:`chatgate.spec_examples`); an example that breaks its schema makes the spec invalid.
+3. **Redocly CLI** with its ``recommended`` ruleset (installed by ``scripts/install`` under
    ``tools/``): its errors make the spec invalid, its warnings are reported but don't fail.
 
 Exit 0 when every spec is valid, 2 (``SpecError``) when one is not, as for any unusable spec.
@@ -28,6 +30,7 @@ from openapi_spec_validator import (
 )
 
 from chatgate.errors import SpecError, UsageError
+from chatgate.spec_examples import example_problems
 from chatgate.specs import API_NAMES, find_line, load_spec_file, spec_path
 
 __all__ = ["Problem", "lint_command", "lint_file", "redocly_path"]
@@ -74,6 +77,15 @@ def validate_structure(path: Path) -> list[Problem]:
     return problems
 
 
+def validate_examples(path: Path) -> list[Problem]:
+    """Pass 2: every example against its own schema (only on a structurally valid spec)."""
+    doc = load_spec_file(path)
+    return [
+        Problem(path, find_line(path, list(p.pointer)), "examples", "error", f"{p.where}: {p.message}")
+        for p in example_problems(doc)
+    ]
+
+
 def redocly_path() -> str | None:
     """The Redocly CLI installed under ``tools/`` (by scripts/install), or one on PATH."""
     local = _ROOT / "tools" / "node_modules" / ".bin" / "redocly"
@@ -115,6 +127,8 @@ def lint_ruleset(path: Path, redocly: str) -> list[Problem]:
 def lint_file(path: Path, *, redocly: str | None) -> list[Problem]:
     """All problems of one spec file (raises SpecError when it cannot even be read)."""
     problems = validate_structure(path)
+    if not problems:
+        problems += validate_examples(path)
     if redocly is not None:
         problems += lint_ruleset(path, redocly)
     return problems
@@ -142,7 +156,7 @@ def _relative(path: Path) -> Path:
     help="Also write the verdicts and every problem as JSON to this file.",
 )
 def lint_command(specs: tuple[Path, ...], require_ruleset: bool, summary_json: Path | None) -> None:
-    """Validate OpenAPI specs: the meta-schema, then Redocly's recommended ruleset.
+    """Validate OpenAPI specs: the meta-schema, every example, then Redocly's recommended ruleset.
 
     With no SPEC, lints both of chatgate's specs. Every problem is printed as FILE:LINE. Exit 2 when a
     spec is invalid (meta-schema problem or ruleset error); warnings alone exit 0.
@@ -171,7 +185,7 @@ def lint_command(specs: tuple[Path, ...], require_ruleset: bool, summary_json: P
             click.echo(str(problem))
         errors = sum(p.severity == "error" for p in problems)
         warnings = len(problems) - errors
-        passes = "openapi-spec-validator" + (", redocly recommended" if redocly else "")
+        passes = "openapi-spec-validator, examples" + (", redocly recommended" if redocly else "")
         verdict = "INVALID" if errors else "OK"
         click.echo(f"{path}: {verdict} ({passes}; {errors} error(s), {warnings} warning(s))")
         if errors:
