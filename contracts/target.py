@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
-DEV_NARA_USER = 1001
+from chatgate.targets import DEV_KEYS, DEV_NARA_USER
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
 

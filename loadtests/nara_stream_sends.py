@@ -26,7 +26,7 @@ class NaraStreamSender(ChatgateUser):
         body = {"message": "Tell me about load testing.", "conversation_id": uuid.uuid4().hex, "stream": True}
         out = stream_send(
             self.session,
-            f"{self.base}/api/v1.0/chat",
+            f"{self.nara_base}/api/v1.0/chat",
             self.nara_headers(),
             body,
             timeout=self.timeout,

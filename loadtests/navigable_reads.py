@@ -22,7 +22,7 @@ class NavigableReader(ChatgateUser):
         out = request_json(
             self.session,
             "GET",
-            f"{self.base}/api/v1/chat",
+            f"{self.navigable_base}/api/v1/chat",
             headers=self.navigable_headers(),
             params={"identifier": IDENTIFIER},
             timeout=self.timeout,

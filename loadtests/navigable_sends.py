@@ -24,7 +24,7 @@ class NavigableSender(ChatgateUser):
         out = request_json(
             self.session,
             "POST",
-            f"{self.base}/api/v1/chat",
+            f"{self.navigable_base}/api/v1/chat",
             headers=self.navigable_headers(),
             body={"message": "How do I reset my password?", "identifier": self.identifier},
             timeout=self.timeout,

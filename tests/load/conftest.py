@@ -38,3 +38,13 @@ def read_summary(report_dir: Path, scenario: str) -> dict[str, Any]:
 @pytest.fixture
 def summary_of() -> Callable[[Path, str], dict[str, Any]]:
     return read_summary
+
+
+@pytest.fixture(autouse=True)
+def dev_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' servers are reference servers started with the dev keys; a real target needs keys set."""
+    monkeypatch.setenv("NARA_API_KEY", "nara-dev-key-1001")
+    monkeypatch.setenv("NAVIGABLE_API_KEY", "navigable-dev-key")
+    monkeypatch.setenv("NARA_USER_ID", "1001")
+    for name in ("NARA_BASE_URL", "NAVIGABLE_BASE_URL", "CHATGATE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)

@@ -27,21 +27,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from chatgate.contract.baseline import load_baseline, write_baseline
 from chatgate.contract.findings import CHECKS, Finding, Ledger, scrub
-from chatgate.contract.probe import Target, probe
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, TargetError, UsageError
 from chatgate.specs import API_NAMES, load_spec, spec_path
+from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "resolve_targets", "run_contract"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "run_contract"]
 
 # Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
 # 60 s on 2 cores (bench/contract_speed.py).
 DEFAULT_MAX_EXAMPLES = 50
-DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
-DEV_NARA_USER = 1001
 SUITE_TIMEOUT_S = 1800.0
 
 Progress = Callable[[str], None]
@@ -108,53 +105,6 @@ class ContractResult:
         return out
 
 
-def _check_url(url: str, origin: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{origin}={url!r}: expected an http(s)://host[:port] URL")
-    return url.rstrip("/")
-
-
-def resolve_targets(apis: list[str], base_url: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
-    """Per API: the base URL (None: use the embedded server) and where it came from."""
-    urls: dict[str, str | None] = {}
-    origins: dict[str, str] = {}
-    for api in apis:
-        env_name = f"{api.upper()}_BASE_URL"
-        if base_url:
-            urls[api], origins[api] = _check_url(base_url, "--base-url"), "--base-url"
-        elif os.environ.get(env_name):
-            urls[api], origins[api] = _check_url(os.environ[env_name], env_name), env_name
-        elif os.environ.get("CHATGATE_BASE_URL"):
-            urls[api] = _check_url(os.environ["CHATGATE_BASE_URL"], "CHATGATE_BASE_URL")
-            origins[api] = "CHATGATE_BASE_URL"
-        else:
-            urls[api], origins[api] = None, "embedded"
-    return urls, origins
-
-
-def _target(api: str, url: str, embedded: bool) -> Target:
-    key_var = f"{api.upper()}_API_KEY"
-    key = os.environ.get(key_var, "")
-    if not key:
-        if not embedded:
-            raise UsageError(f"{key_var} is not set (the key for {url})")
-        key = DEV_KEYS[api]
-    user_id: int | None = None
-    if api == "nara":
-        raw = os.environ.get("NARA_USER_ID", "")
-        if raw:
-            try:
-                user_id = int(raw)
-            except ValueError:
-                raise UsageError(f"NARA_USER_ID={raw!r} is not an integer") from None
-        elif key == DEV_KEYS["nara"]:
-            user_id = DEV_NARA_USER
-        else:
-            raise UsageError("NARA_USER_ID is not set (the user the Nara key belongs to)")
-    return Target(api, url, key, user_id)
-
-
 def _check_specs(apis: list[str]) -> None:
     """Fail early (exit 2) on a spec that cannot drive the suite."""
     from chatgate.lint import validate_structure
@@ -208,11 +158,11 @@ def run_contract(
     embedded = any(u is None for u in urls.values())
     # Validate keys before starting anything.
     for api in apis:
-        _target(api, urls[api] or "the embedded server", urls[api] is None)
+        credentials(api, urls[api] or "the embedded server", urls[api] is None)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     with _maybe_embedded(embedded, report_dir, say) as embedded_url:
-        targets = {api: _target(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
+        targets = {api: credentials(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
         for t in targets.values():
             say(f"contract: probing {t.api} at {t.base_url}")
             probe(t)

@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK, TargetError, UsageError
 from chatgate.load.slo import MONITOR_KEYS, SLO_KEYS, Check, SloFile, evaluate, load_slo
 from chatgate.load.summary import summarize
 from chatgate.metrics import Metrics
+from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["SCENARIOS", "LoadResult", "loadtests_dir", "parse_duration", "run_load"]
+__all__ = ["SCENARIOS", "SCENARIO_APIS", "LoadResult", "loadtests_dir", "parse_duration", "run_load"]
 
 SCENARIOS = {
     "nara-stream-sends": "nara_stream_sends.py",
@@ -36,6 +35,13 @@ SCENARIOS = {
     "navigable-reads": "navigable_reads.py",
     "navigable-sends": "navigable_sends.py",
     "mixed": "mixed.py",
+}
+SCENARIO_APIS: dict[str, tuple[str, ...]] = {
+    "nara-stream-sends": ("nara",),
+    "nara-paginated-reads": ("nara",),
+    "navigable-reads": ("navigable",),
+    "navigable-sends": ("navigable",),
+    "mixed": ("nara", "navigable"),
 }
 SHAPES = ("smoke", "ramp", "spike", "soak")
 DEFAULT_SEED_MESSAGES = 300
@@ -81,26 +87,29 @@ def loadtests_dir() -> Path:
     raise UsageError("cannot find the loadtests/ directory (set CHATGATE_LOADTESTS)")
 
 
-def _probe(base_url: str) -> None:
-    try:
-        httpx.get(base_url.rstrip("/") + "/", timeout=5.0)
-    except httpx.HTTPError as exc:
-        raise TargetError(f"cannot reach {base_url}: {type(exc).__name__}") from None
-
-
 @contextlib.contextmanager
-def _target(base_url: str | None, server_args: list[str]) -> Iterator[str]:
-    if base_url:
-        if not re.match(r"^https?://[^/\s]+", base_url):
-            raise UsageError(f"invalid --base-url {base_url!r}")
-        _probe(base_url)
-        yield base_url.rstrip("/")
-        return
-    args = list(server_args)
-    if "--seed-messages" not in args:
-        args += ["--seed-messages", str(DEFAULT_SEED_MESSAGES)]
-    with EmbeddedServer(args) as server:
-        yield server.base_url
+def _targets(scenario: str, base_url: str | None, server_args: list[str]) -> Iterator[dict[str, Target]]:
+    """The target of each API the scenario calls: real ones probed, the embedded server where none is set.
+
+    Keys are checked before anything starts (a missing key for a real target is a UsageError naming its
+    variable); the embedded server, when needed, is started once and gets the dev keys.
+    """
+    apis = SCENARIO_APIS[scenario]
+    urls, _origins = resolve_targets(list(apis), base_url)
+    for api in apis:
+        if urls[api] is not None:
+            credentials(api, str(urls[api]), embedded=False)
+    with contextlib.ExitStack() as stack:
+        embedded_url = ""
+        if any(u is None for u in urls.values()):
+            args = list(server_args)
+            if "--seed-messages" not in args:
+                args += ["--seed-messages", str(DEFAULT_SEED_MESSAGES)]
+            embedded_url = stack.enter_context(EmbeddedServer(args)).base_url
+        targets = {api: credentials(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
+        for target in targets.values():
+            probe(target)
+        yield targets
 
 
 def _locust_cmd(locustfile: Path, extra: list[str]) -> list[str]:
@@ -172,13 +181,15 @@ def run_load(
         )
     env.update(extra_env or {})
 
-    with _target(base_url, server_args or []) as target:
-        is_embedded = base_url is None
-        if is_embedded:
-            env["NARA_API_KEY"] = "nara-dev-key-1001"
-            env["NAVIGABLE_API_KEY"] = "navigable-dev-key"
-            env["NARA_USER_ID"] = "1001"
-        common = ["-H", target, "--stop-timeout", "10"]
+    with _targets(scenario, base_url, server_args or []) as targets:
+        for api, t in targets.items():  # what the locustfiles read (chatgate.load.users)
+            env[f"{api.upper()}_BASE_URL"] = t.base_url
+            env[f"{api.upper()}_API_KEY"] = t.key
+            if t.user_id is not None:
+                env["NARA_USER_ID"] = str(t.user_id)
+        host = targets[SCENARIO_APIS[scenario][0]].base_url
+        target = " ".join(dict.fromkeys(t.base_url for t in targets.values()))  # for the summary
+        common = ["-H", host, "--stop-timeout", "10"]
         run_flags = ["-t", f"{round(seconds)}s"]
         if shape is None:
             run_flags += ["-u", str(pool), "-r", str(rate)]

@@ -3,6 +3,8 @@
 Imported by the locustfiles in ``loadtests/`` (which speak HTTP only). Configuration comes from the
 environment, so each locustfile also runs with plain ``locust -f``:
 
+``NARA_BASE_URL``/``NAVIGABLE_BASE_URL`` (each API's host; default: Locust's ``--host``, so one
+``-H`` serves both APIs of the reference server and ``mixed`` can reach two real hosts),
 ``NARA_API_KEY``/``NAVIGABLE_API_KEY`` (default: the reference server's dev keys), ``NARA_USER_ID``,
 ``CHATGATE_ARRIVAL_RATE`` (open model, requests/s for the whole run; unset = closed model),
 ``CHATGATE_POISSON=1`` (exponential inter-arrival times), ``CHATGATE_WORKERS`` (how many processes
@@ -140,15 +142,16 @@ class ChatgateUser(User):
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.base = (self.host or "").rstrip("/")
+        self.nara_base = (os.environ.get("NARA_BASE_URL") or self.host or "").rstrip("/")
+        self.navigable_base = (os.environ.get("NAVIGABLE_BASE_URL") or self.host or "").rstrip("/")
         self.rng = random.Random()
         self._fast: FastJson | None = None
 
     @property
     def fast(self) -> FastJson:
-        """A geventhttpclient connection for cheap non-streaming requests (created on first use)."""
+        """A geventhttpclient connection to the Nara host for cheap reads (created on first use)."""
         if self._fast is None:
-            self._fast = FastJson(self.base, self.timeout)
+            self._fast = FastJson(self.nara_base, self.timeout)
         return self._fast
 
     def wait_time(self) -> float:
