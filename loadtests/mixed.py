@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from typing import Any
 
 from locust import task
 from nara_paginated_reads import NaraPageWalker
 from nara_stream_sends import NaraStreamSender
 
-from chatgate.load.client import request_json
+from chatgate.load.client import Outcome, request_json
 from chatgate.load.users import METRICS, ChatgateUser
 
 if os.environ.get("CHATGATE_SHAPE"):
@@ -27,11 +28,11 @@ class NavigableMixed(ChatgateUser):
     def on_start(self) -> None:
         self.identifier = f"mixed-{uuid.uuid4().hex[:12]}"
 
-    def _read(self) -> tuple[int, bool]:
+    def _read(self) -> tuple[list[Any], bool]:
         out = request_json(
             self.session,
             "GET",
-            f"{self.base}/api/v1/chat",
+            f"{self.navigable_base}/api/v1/chat",
             headers=self.navigable_headers(),
             params={"identifier": self.identifier},
             timeout=self.timeout,
@@ -42,7 +43,7 @@ class NavigableMixed(ChatgateUser):
         )
         self.record(out)
         data = out.payload.get("data") if isinstance(out.payload, dict) else None
-        return (len(data) if isinstance(data, list) else -1), out.error is None
+        return (data if isinstance(data, list) else []), out.error is None
 
     @task(3)
     def read(self) -> None:
@@ -57,7 +58,7 @@ class NavigableMixed(ChatgateUser):
         out = request_json(
             self.session,
             "POST",
-            f"{self.base}/api/v1/chat",
+            f"{self.navigable_base}/api/v1/chat",
             headers=self.navigable_headers(),
             body={"message": f"visibility {marker}", "identifier": self.identifier},
             timeout=self.timeout,
@@ -70,8 +71,11 @@ class NavigableMixed(ChatgateUser):
         if out.error:
             return
         for _ in range(20):
-            n, ok = self._read()
-            if ok and n > 0:
+            data, ok = self._read()
+            if ok and any(isinstance(m, dict) and marker in str(m.get("content")) for m in data):
                 METRICS.record("visibility", time.perf_counter() - start)
                 return
             time.sleep(0.05)
+        late = Outcome(name="navigable.visibility", error="contract", detail="sent message not read back")
+        late.total_s = time.perf_counter() - start
+        self.record(late)

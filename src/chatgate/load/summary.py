@@ -10,6 +10,8 @@ Fields (times in milliseconds, rates per second):
   request's intended start), ``headers``, ``ttft``, ``itl``, ``largest_gap``, ``stream_mean_gap``,
   ``terminal``, ``walk``, ``visibility``: each ``{count, p50, p90, p95, p99, max, mean}``
 - ``streams``: ``{events_per_second}`` over completed streams
+- ``walks_not_judged``: paginated walks during which ``total_rows`` changed (writes meanwhile), so
+  their overlaps and gaps were not counted as contract errors
 - ``monitor``: ``loop_lag_p99_ms``, ``cpu_mean_percent``, ``cpu_over_budget_samples``,
   ``schedule_slip_p99_ms``
 - ``timeline``: list of ``{t, requests, errors, rps, p50, p95, p99}`` per window
@@ -89,6 +91,7 @@ def summarize(
         "intended_by_name": intended,
         **{name: metrics.hist(name).summary() for name in _HISTS},
         "streams": {"events_per_second": ev_total / term_s if term_s > 0 else 0.0},
+        "walks_not_judged": c.get("walk_concurrent_writes", 0),
         "monitor": {
             "loop_lag_p99_ms": metrics.hist("loop_lag").percentile_ms(99),
             "cpu_mean_percent": c.get("cpu_pct_sum", 0) / samples if samples else 0.0,
