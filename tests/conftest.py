@@ -7,7 +7,10 @@ whatever ``chatgate serve`` flags a test needs, and stops it afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,3 +49,89 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
     server.start()
     yield server
     server.stop()
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's notes advise: without the background-networking flags Chromium itself reaches out.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class PageVisit:
+    """What a page did while it was open: every request it made and every console error."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def left_the_machine(self) -> list[str]:
+        return [u for u in self.requests if urlsplit(u).scheme not in ("file", "data", "blob", "about")]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/install installs Debian's chromium (as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _local_only(route: Any) -> None:
+    """Let the page's own files load; abort anything else (it is also recorded and fails the test)."""
+    if urlsplit(route.request.url).scheme in ("file", "data", "blob"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def open_page(chromium: Any) -> Iterator[Callable[..., PageVisit]]:
+    """``open_page(url, offline=True)``: a fresh context (offline unless told), recording requests and
+    console errors; non-file requests are aborted as well as recorded when offline."""
+    contexts: list[Any] = []
+
+    def open_(url: str, *, offline: bool = True, ready: str | None = None) -> PageVisit:
+        context = chromium.new_context(offline=offline, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        visit = PageVisit(page)
+        if offline:
+            context.route("**/*", _local_only)
+        page.on("request", lambda r: visit.requests.append(r.url))
+        page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: visit.errors.append(f"uncaught: {e}"))
+        page.goto(url)
+        if ready:
+            page.wait_for_selector(ready, timeout=30_000)
+        return visit
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[PageVisit, str], Path]:
+    """``screenshot(visit, name)``: a full-page PNG in test-artifacts/ (CI keeps it with the run)."""
+
+    def take(visit: PageVisit, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        visit.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

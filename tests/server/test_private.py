@@ -1,11 +1,12 @@
-"""Private endpoints: /healthz, /docs and its two pages (rendered by chatgate.docs when installed)."""
+"""Private endpoints: /healthz, and the docs (/docs, its two pages and Swagger UI's files)."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import httpx
+
+from chatgate.embedded import EmbeddedServer
 
 
 def test_healthz_and_docs(shared_server: Any) -> None:
@@ -13,19 +14,36 @@ def test_healthz_and_docs(shared_server: Any) -> None:
         health = c.get("/healthz")
         index = c.get("/docs")
         pages = {api: c.get(f"/docs/{api}") for api in ("nara", "navigable")}
+        script = c.get("/docs/assets/swagger-ui-bundle.js")
+        style = c.get("/docs/assets/swagger-ui.css")
         unknown = c.get("/docs/other")
+        no_asset = c.get("/docs/assets/../../etc/passwd")
+        other_asset = c.get("/docs/assets/index.html")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
-    assert (
-        index.status_code == 200
-        and 'href="/docs/nara"' in index.text
-        and 'href="/docs/navigable"' in index.text
-    )
-    docs_installed = importlib.util.find_spec("chatgate.docs") is not None
-    for page in pages.values():
-        if docs_installed:
-            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), (
-                page.text[:200]
-            )
-        else:
-            assert page.status_code == 503 and "not available" in page.text
-    assert unknown.status_code == 404
+    assert index.status_code == 200
+    assert 'href="/docs/nara"' in index.text and 'href="/docs/navigable"' in index.text
+    for api, page in pages.items():
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert '<script src="/docs/assets/swagger-ui-bundle.js">' in page.text
+        assert f'"url": "{shared_server.base_url}"' in page.text  # try-it-out targets this server
+        assert ("nara-dev-key-1001" if api == "nara" else "navigable-dev-key") in page.text
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert len(script.content) > 500_000
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert unknown.status_code == 404 and no_asset.status_code == 404 and other_asset.status_code == 404
+
+
+def test_docs_never_show_keys_given_by_flag(tmp_path: Any) -> None:
+    flags = [
+        "--db",
+        str(tmp_path / "db.sqlite3"),
+        "--nara-key",
+        "secret-nara-key=7",
+        "--navigable-key",
+        "sec-nav",
+    ]
+    with EmbeddedServer(flags, log_path=tmp_path / "server.log") as server:
+        pages = [httpx.get(f"{server.base_url}/docs/{api}", timeout=30).text for api in ("nara", "navigable")]
+    for page in pages:
+        assert "secret-nara-key" not in page and "sec-nav" not in page
+        assert "dev-key" not in page

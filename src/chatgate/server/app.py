@@ -10,7 +10,7 @@ spec does not list for the path), the request's number (fault injection), added 
 and answered as a 500 in the API's envelope.
 
 Private endpoints (in neither spec): ``GET /healthz``, ``GET /_chatgate/stats``, ``/docs``,
-``/docs/nara``, ``/docs/navigable``.
+``/docs/nara``, ``/docs/navigable`` (try-it-out against this server), ``/docs/assets/*``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,7 +32,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from chatgate.server import nara, navigable
-from chatgate.server.config import ServerConfig
+from chatgate.server.config import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS, ServerConfig
 from chatgate.server.http import ApiError, ApiName, error_response
 from chatgate.server.state import Context, Operation, Reply, ServerState
 from chatgate.server.storage import Storage
@@ -131,15 +132,6 @@ class _Endpoint:
         await reply(scope, receive, send)
 
 
-_DOCS_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>chatgate reference server: API docs</title></head>
-<body><h1>API docs</h1><ul>
-<li><a href="/docs/nara">Nara API</a> (<code>/api/v1.0</code>)</li>
-<li><a href="/docs/navigable">Navigable AI API</a> (<code>/api/v1</code>)</li>
-</ul></body></html>
-"""
-
-
 def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
     """Both APIs and the private endpoints on one app, storing in ``db`` (default ``config.db``).
 
@@ -159,23 +151,45 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
     async def stats(request: Request) -> Response:
         return JSONResponse(state.stats.as_dict(state.streams.counters.as_dict()))
 
+    # Try-it-out on /docs is pre-authorised only with the public dev keys, never with keys given by
+    # flag or environment (those must not appear in a page).
+    try_keys: dict[str, dict[str, str]] = {"nara": {}, "navigable": {}}
+    if dict(config.nara_keys) == dict(DEV_NARA_KEYS):
+        try_keys["nara"]["bearerAuth"] = min(DEV_NARA_KEYS)
+    if set(config.navigable_keys) == set(DEV_NAVIGABLE_KEYS):
+        try_keys["navigable"]["apiKeyAuth"] = min(DEV_NAVIGABLE_KEYS)
+
+    def docs_site() -> Any:
+        return importlib.import_module("chatgate.docs.site")
+
     async def docs_index(request: Request) -> Response:
-        return HTMLResponse(_DOCS_INDEX)
+        try:
+            return HTMLResponse(docs_site().render_index(served=True))
+        except Exception:
+            log.exception("rendering the docs index failed")
+            return PlainTextResponse("The spec docs could not be rendered.", status_code=503)
 
     async def docs_page(request: Request) -> Response:
         api = request.path_params["api"]
         if api not in ("nara", "navigable"):
             return error_response("other", ApiError(404, f"No docs for {api!r}: see /docs."))
-        try:
-            render_page = importlib.import_module("chatgate.docs.site").render_page
-        except (ImportError, AttributeError):
-            return PlainTextResponse("The spec docs are not available in this installation.", status_code=503)
         server_url = str(request.base_url).rstrip("/")
         try:
-            return HTMLResponse(render_page(api, server_url=server_url))
+            html = docs_site().render_page(
+                api, server_url=server_url, asset_base="/docs/assets", try_keys=try_keys[api]
+            )
         except Exception:
             log.exception("rendering the %s docs failed", api)
             return PlainTextResponse("The spec docs could not be rendered.", status_code=503)
+        return HTMLResponse(html)
+
+    async def docs_asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        site = docs_site()
+        if name not in site.ASSETS:
+            return error_response("other", ApiError(404, f"No docs asset {name!r}."))
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        return Response(site.asset(name), media_type=media, headers={"Cache-Control": "max-age=3600"})
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -199,6 +213,7 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/_chatgate/stats", stats, methods=["GET"]),
         Route("/docs", docs_index, methods=["GET"]),
+        Route("/docs/assets/{name:str}", docs_asset, methods=["GET"]),
         Route("/docs/{api:str}", docs_page, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)

@@ -1,0 +1,12 @@
+"""``chatgate docs``: the specs as offline HTML pages for integrators, also served at ``/docs``.
+
+Swagger UI (the maintained renderer, taken from the ``flask-swagger-ui`` wheel's ``dist/``, never
+re-implemented) renders the reference; chatgate adds what no renderer gives, all derived from the
+spec itself (:mod:`chatgate.docs.model`): the stream's event catalogue and grammar, the error
+catalogue, the assumptions apart from what the vendor documents, and a runnable curl and Python
+example per operation (:mod:`chatgate.docs.examples`). :mod:`chatgate.docs.site` renders and writes.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,183 @@
+"""Render the docs pages: Swagger UI for the reference, chatgate's own sections around it.
+
+Two ways to ship the renderer's script and style:
+
+- **offline** (``chatgate docs``): inlined into each page, so one ``.html`` file opens from disk with
+  no network and can be mailed or archived on its own. Try-it-out is off there: a page opened from
+  ``file://`` cannot call an API (no CORS origin), and the page says where to try instead.
+- **served** (``chatgate serve``, ``/docs/{api}``): loaded from ``/docs/assets/``; the spec's
+  ``servers`` is replaced by the server's own URL so try-it-out calls the reference server itself,
+  pre-authorised with the dev keys when (and only when) the server runs with them.
+
+Swagger UI comes from the ``flask-swagger-ui`` wheel, which ships Swagger UI's ``dist/`` (we use its
+files, not Flask).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+
+from chatgate import __version__
+from chatgate.docs.model import api_doc
+from chatgate.specs import API_NAMES, load_spec, spec_path
+
+__all__ = ["ASSETS", "asset", "render_index", "render_page", "renderer_version", "write_docs"]
+
+ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("chatgate", "docs/templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _inline_code(text: str) -> markupsafe.Markup:
+    """Escape ``text`` and show its `backticked` spans as <code> (the specs' descriptions use them)."""
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(_CODE.sub(r"<code>\1</code>", escaped))
+
+
+_TEMPLATES.filters["code"] = _inline_code
+
+
+def _dist() -> Any:
+    return resources.files("flask_swagger_ui") / "dist"
+
+
+@cache
+def asset(name: str) -> bytes:
+    """The bytes of one of Swagger UI's files (``ASSETS``)."""
+    if name not in ASSETS:
+        raise KeyError(name)
+    data: bytes = (_dist() / name).read_bytes()
+    return data
+
+
+@cache
+def renderer_version() -> str:
+    """Swagger UI's version, as its dist says (e.g. ``v5.34.0``)."""
+    try:
+        version: str = (_dist() / "VERSION").read_text(encoding="utf-8").strip()
+        return f"Swagger UI {version}"
+    except OSError:
+        return "Swagger UI"
+
+
+def _inline_script(text: str) -> str:
+    # "</script" cannot appear inside a <script> element; "<\/" means the same inside JS strings.
+    return text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+
+
+def _json_for_script(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def render_page(
+    api: str,
+    *,
+    server_url: str | None = None,
+    asset_base: str | None = None,
+    try_keys: dict[str, str] | None = None,
+) -> str:
+    """The HTML page of ``api``.
+
+    ``server_url`` set: the page is served by a reference server at that URL (try-it-out against it).
+    ``asset_base`` set: Swagger UI's files are linked from there, else inlined.
+    ``try_keys``: security scheme name -> key to pre-authorise try-it-out with (served pages only).
+    """
+    spec = copy.deepcopy(load_spec(api))
+    doc = api_doc(api, spec)
+    if server_url:
+        spec["servers"] = [{"url": server_url, "description": "This chatgate reference server"}]
+    config = {
+        "dom_id": "#swagger-ui",
+        "deepLinking": True,
+        "docExpansion": "list",
+        "defaultModelsExpandDepth": 0,
+        "displayOperationId": True,
+        "validatorUrl": None,
+        "tryItOutEnabled": False,
+        "supportedSubmitMethods": ["get", "post"] if server_url else [],
+    }
+    if asset_base is None:
+        css = asset("swagger-ui.css").decode("utf-8")
+        script = _inline_script(asset("swagger-ui-bundle.js").decode("utf-8"))
+    else:
+        css = script = ""
+    return _TEMPLATES.get_template("api.html.j2").render(
+        doc=doc,
+        spec_json=_json_for_script(spec),
+        config_json=_json_for_script(config),
+        try_keys_json=_json_for_script(try_keys or {}),
+        served=bool(server_url),
+        server_url=server_url or "",
+        host=server_url or str(((spec.get("servers") or [{}])[0]).get("url", "https://…")),
+        try_hint="pre-authorised on this page with the server's dev key" if try_keys else "",
+        asset_base=asset_base,
+        inline_css=css,
+        inline_script=script,
+        renderer=renderer_version(),
+        spec_file=spec_path(api).name,
+        version=__version__,
+    )
+
+
+def render_index(*, served: bool) -> str:
+    """The docs home page linking both APIs (``index.html`` offline, ``/docs`` served)."""
+    docs = [api_doc(api) for api in API_NAMES]
+    return _TEMPLATES.get_template("index.html.j2").render(
+        docs=docs, served=served, renderer=renderer_version(), version=__version__
+    )
+
+
+def write_docs(out: Path) -> dict[str, Any]:
+    """Write ``index.html``, one self-contained page per API and the specs beside them into ``out``.
+
+    Returns the ``summary.json`` content (also written there).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    pages: list[dict[str, Any]] = []
+    for api in API_NAMES:
+        doc = api_doc(api)
+        page = out / f"{api}.html"
+        page.write_text(render_page(api), encoding="utf-8")
+        shutil.copyfile(spec_path(api), out / spec_path(api).name)
+        pages.append(
+            {
+                "api": api,
+                "title": doc.title,
+                "page": page.name,
+                "spec": spec_path(api).name,
+                "bytes": page.stat().st_size,
+                "operations": [f"{o.method} {o.path}" for o in doc.operations],
+                "stream_events": [e.name for s in doc.streams for e in s.events],
+                "errors": len(doc.errors),
+                "assumptions": len(doc.assumptions),
+                "examples": len(doc.examples),
+            }
+        )
+    (out / "index.html").write_text(render_index(served=False), encoding="utf-8")
+    summary = {
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "renderer": renderer_version(),
+        "index": "index.html",
+        "pages": pages,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
