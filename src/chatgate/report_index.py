@@ -62,19 +62,22 @@ def headline(part: PartResult) -> list[tuple[str, str]]:
         ]
     if part.kind == "load":
         out: list[tuple[str, str]] = []
-        metrics = s.get("metrics", {})
-        for name, label in (("ttft", "TTFT"), ("itl", "ITL"), ("request", "latency"), ("page", "page")):
-            m = metrics.get(name)
+        for name, label in (("ttft", "TTFT"), ("itl", "ITL"), ("latency", "latency"), ("walk", "full walk")):
+            m = s.get(name)
             if isinstance(m, dict) and m.get("count"):
-                out.append(
-                    (f"{label} p50 / p95 / p99", " / ".join(_fmt_ms(m.get(q)) for q in ("p50", "p95", "p99")))
-                )
-        rate = _get(s, "errors", "rate")
+                figures = " / ".join(_fmt_ms(m.get(q)) for q in ("p50", "p95", "p99"))
+                out.append((f"{label} p50 / p95 / p99", figures))
+        rate = s.get("error_rate")
         if isinstance(rate, int | float):
             out.append(("error rate", f"{rate:.2%}"))
         rps = s.get("throughput_rps")
         if isinstance(rps, int | float):
             out.append(("throughput", f"{rps:.1f} req/s"))
+        if s.get("invalid_reason"):
+            out.append(("measurement invalid", str(s["invalid_reason"])))
+        breached = [c.get("key") for c in s.get("slo", []) if isinstance(c, dict) and not c.get("ok")]
+        if breached:
+            out.append(("SLO breached", ", ".join(map(str, breached))))
         return out or [("summary", "see report")]
     if part.kind == "docs":
         pages = s.get("pages", [])

@@ -68,7 +68,9 @@ def _markdown(result: LoadResult) -> str:
         f"Event-loop lag p99 {m['loop_lag_p99_ms']:.1f} ms, CPU mean {m['cpu_mean_percent']:.0f}%, "
         f"schedule slip p99 {m['schedule_slip_p99_ms']:.1f} ms.",
         "",
-        "Plots: `latency_throughput.png`, `ttft.png`, `itl.png`, `errors.png`. Locust: `locust.html`.",
+        "Plots: `latency_throughput.png`, `latency.png`, `errors.png`"
+        + (", `ttft.png`, `itl.png`" if s["ttft"]["count"] else "")
+        + ". Locust: `locust.html`.",
         "",
     ]
     return "\n".join(out)
@@ -122,9 +124,21 @@ def _plots(result: LoadResult, metrics: Metrics, out: Path) -> dict[str, Path]:
     fig.savefig(paths["latency_throughput"], dpi=90)
     plt.close(fig)
 
-    for name, title in (("ttft", "time to first delta (TTFT)"), ("itl", "inter-event gaps (ITL)")):
+    latency = Histogram()
+    for name, h in metrics.hists.items():
+        if name.startswith("latency:"):
+            latency.merge(h)
+    dists = (
+        ("latency", latency, "response time, every request"),
+        ("ttft", metrics.hists.get("ttft"), "time to first delta (TTFT)"),
+        ("itl", metrics.hists.get("itl"), "inter-event gaps (ITL)"),
+    )
+    for name, hist, title in dists:
+        if hist is None or hist.count == 0:  # e.g. TTFT of a read scenario: no plot, not an empty one
+            (out / f"{name}.png").unlink(missing_ok=True)
+            continue
         fig, ax = plt.subplots(figsize=(7, 4))
-        _dist(ax, metrics.hists.get(name) or Histogram(), f"{result.scenario}: {title}")
+        _dist(ax, hist, f"{result.scenario}: {title}")
         paths[name] = out / f"{name}.png"
         fig.tight_layout()
         fig.savefig(paths[name], dpi=90)
