@@ -6,6 +6,7 @@ whatever ``chatgate serve`` flags a test needs, and stops it afterwards.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,7 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
 
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHATGATE_CHROMIUM", "/usr/bin/chromium")  # Debian's, by scripts/install
 # As the machine's notes advise: without the background-networking flags Chromium itself reaches out.
 CHROMIUM_ARGS = [
     "--no-sandbox",
