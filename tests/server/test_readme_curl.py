@@ -42,7 +42,11 @@ def curl_blocks(markdown: str) -> list[str]:
 def _operation(block: str) -> tuple[str, str, str]:
     match = _URL.search(block)
     assert match, f"no {BASE} URL in: {block}"
-    method = "post" if re.search(r"(-X\s*POST|\s-d\s|--data)", block) else "get"
+    explicit = re.search(r"-X\s*([A-Z]+)", block)
+    if explicit:
+        method = explicit.group(1).lower()
+    else:
+        method = "post" if re.search(r"(\s-d\s|--data)", block) else "get"
     api = _OPERATIONS.get((method, match.group(1)))
     assert api, f"{method.upper()} {match.group(1)} is not an operation of either spec"
     return api, method, match.group(1)

@@ -30,8 +30,20 @@ __all__ = ["load"]
 @click.option(
     "--workers", type=click.IntRange(min=0, max=64), default=0, help="Local Locust worker processes."
 )
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/load"))
-@click.option("--validate-sample", type=click.FloatRange(0, 1), default=1.0, show_default=True)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/load"),
+    show_default=True,
+    help="Reports go to DIR/<scenario>/.",
+)
+@click.option(
+    "--validate-sample",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Share of responses validated against the spec's schemas.",
+)
 @click.option("--ui", is_flag=True, help="Run with Locust's web UI on 127.0.0.1 (autostart, autoquit).")
 @click.option("--server-arg", "server_args", multiple=True, help="Extra flag for the embedded server.")
 def load(
@@ -50,7 +62,21 @@ def load(
     ui: bool,
     server_args: tuple[str, ...],
 ) -> None:
-    """Run a Locust load scenario and judge it against SLOs."""
+    """Run a Locust load scenario and judge it against SLOs.
+
+    Closed model with --users/--spawn-rate, open model with --arrival-rate (latency also measured
+    from each request's intended start). Without --base-url (or NARA_BASE_URL / NAVIGABLE_BASE_URL)
+    the embedded reference server is started; --server-arg passes flags to it. Keys come from
+    NARA_API_KEY / NAVIGABLE_API_KEY (and NARA_USER_ID); they are never printed.
+
+    Exit codes: 0 SLOs met, 1 SLO breached, 2 usage or bad SLO file, 3 target unreachable or key
+    rejected, 4 measurement invalid (the generator was the bottleneck).
+
+    \b
+    Example:
+        chatgate load --scenario nara-stream-sends --arrival-rate 20 --run-time 1m \\
+            --server-arg "--ttft-ms 200 --itl-ms 20"
+    """
     if arrival_rate is not None and spawn_rate is not None:
         raise click.UsageError("--spawn-rate belongs to the closed model; drop it with --arrival-rate")
     result = run_load(
