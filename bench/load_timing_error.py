@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from chatgate.embedded import EmbeddedServer
 from chatgate.load.runner import run_load
+
+# The reference server's dev keys; a real --base-url takes its keys from the environment instead.
+for _name, _value in (("NARA_API_KEY", "nara-dev-key-1001"), ("NAVIGABLE_API_KEY", "navigable-dev-key")):
+    os.environ.setdefault(_name, _value)
+os.environ.setdefault("NARA_USER_ID", "1001")
 
 TTFT, ITL = 200.0, 20.0
 

@@ -1,7 +1,8 @@
 """nara-paginated-reads: walk a user's messages page by page (``GET /api/v1.0/chat/messages``).
 
 Several ``rows_per_page`` and ``sort_by`` values; latency per page (``nara.page``) and per full walk
-(``walk``, up to ``CHATGATE_MAX_PAGES`` pages). A message seen on two pages, or a complete walk whose
+(``walk``, up to ``CHATGATE_MAX_PAGES`` pages; sizes and orders from ``CHATGATE_PAGE_SIZES`` and
+``CHATGATE_SORTS``). A message seen on two pages, or a complete walk whose
 message count differs from ``total_rows``, is a ``contract`` error (one ``nara.walk`` outcome), as is
 any page that fails the spec's schema. A walk during which ``total_rows`` changed (messages were
 added meanwhile) is counted as ``walk_concurrent_writes`` and not judged: offset pages shift then.
@@ -20,8 +21,9 @@ from chatgate.load.users import METRICS, ChatgateUser
 if os.environ.get("CHATGATE_SHAPE"):
     from shapes import ChatgateShape  # noqa: F401
 
-ROWS = (10, 20, 50, 100)
-SORTS = ("created_at:desc", "created_at:asc", "id:asc", "id:desc")
+# Which walks to take: page sizes and sort orders (comma-separated), pages per walk at most.
+ROWS = tuple(int(x) for x in os.environ.get("CHATGATE_PAGE_SIZES", "10,20,50,100").split(","))
+SORTS = tuple(os.environ.get("CHATGATE_SORTS", "created_at:desc,created_at:asc,id:asc,id:desc").split(","))
 MAX_PAGES = int(os.environ.get("CHATGATE_MAX_PAGES", "20"))
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import requests
 
 from chatgate.specs import load_spec, schema_validator
@@ -47,12 +48,19 @@ class Outcome:
 
 
 class Validators:
-    """Response validators built from the specs' own schemas, applied to a sample of responses."""
+    """Response validators built from the specs' own schemas, applied to a sample of responses.
+
+    The hot path is jsonschema-rs (Rust; a 20-row page validates in microseconds instead of the
+    ~1 ms of pure-Python jsonschema, which would make validation the generator's main cost). Only an
+    invalid payload goes through Python jsonschema too, for the clearest message and its JSON path;
+    both validators are built from the same schema in the spec.
+    """
 
     def __init__(self, sample_rate: float = 1.0, seed: int | None = None) -> None:
         self.sample_rate = sample_rate
         self._rng = random.Random(seed)
         self._cache: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
+        self._fast: dict[tuple[str, str], Any] = {}
 
     def get(self, api: str, pointer: str) -> jsonschema.protocols.Validator:
         key = (api, pointer)
@@ -61,14 +69,26 @@ class Validators:
             v = self._cache[key] = schema_validator(load_spec(api), pointer)
         return v
 
+    def fast(self, api: str, pointer: str) -> Any:
+        """The jsonschema-rs validator of ``pointer`` (``#/...``), resolved inside the whole spec."""
+        key = (api, pointer)
+        v = self._fast.get(key)
+        if v is None:
+            v = self._fast[key] = jsonschema_rs.Draft202012Validator(
+                {**load_spec(api), "$ref": pointer}, validate_formats=True
+            )
+        return v
+
     def sampled(self) -> bool:
         return self.sample_rate >= 1.0 or self._rng.random() < self.sample_rate
 
     def check(self, api: str, pointer: str, payload: Any) -> str | None:
         """Return a one-line violation, or None when valid."""
-        err = jsonschema.exceptions.best_match(self.get(api, pointer).iter_errors(payload))
-        if err is None:
+        if self.fast(api, pointer).is_valid(payload):
             return None
+        err = jsonschema.exceptions.best_match(self.get(api, pointer).iter_errors(payload))
+        if err is None:  # the two validators disagree: report it rather than pass silently
+            return "(root): invalid by jsonschema-rs, valid by jsonschema"
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         return f"{where}: {err.message[:160]}"
 
