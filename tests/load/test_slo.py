@@ -16,7 +16,7 @@ def test_shipped_slo_file_covers_every_scenario() -> None:
     assert set(slo.scenarios) == {
         "nara-stream-sends", "nara-paginated-reads", "navigable-reads", "navigable-sends", "mixed",
     }  # fmt: skip
-    assert slo.monitor["max_loop_lag_p99_ms"] == 100
+    assert slo.monitor["max_loop_lag_p99_ms"] == 25
 
 
 def test_evaluate_max_and_min_thresholds() -> None:
