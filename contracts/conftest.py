@@ -60,6 +60,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _PROGRESS["total"] = len(keep)
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A module that cannot be collected tests nothing: it is an error of the run, never a pass."""
+    if report.failed:
+        last = str(report.longrepr).strip().splitlines()[-1:] or ["collection failed"]
+        _LEDGER.errors.append(f"{report.nodeid} (collection): {last[0][:300]}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """A test whose call added findings fails, and its report lists them."""

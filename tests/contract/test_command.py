@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -216,3 +217,33 @@ def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
     proc = run_gate("--api", "navigable", *QUICK, "--report-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert summary(tmp_path)["embedded"] is True
+
+
+def test_a_suite_that_cannot_be_collected_fails_the_gate(faulty: Faulty, tmp_path: Path) -> None:
+    suite = tmp_path / "contracts"
+    shutil.copytree(ROOT / "contracts", suite, ignore=shutil.ignore_patterns("__pycache__"))
+    (suite / "test_broken.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
+    server = faulty("none")
+    out = tmp_path / "r"
+    proc = run_gate(
+        "--api", "navigable", "--base-url", server.base_url, *QUICK, "--report-dir", str(out),
+        env={"CHATGATE_CONTRACTS_DIR": str(suite)},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    titles = [f["title"] for f in summary(out)["findings"]]
+    assert "the suite broke: contracts/test_broken.py (collection)" in titles, titles
+
+
+def test_a_suite_that_runs_nothing_fails_the_gate(faulty: Faulty, tmp_path: Path) -> None:
+    suite = tmp_path / "contracts"
+    shutil.copytree(ROOT / "contracts", suite, ignore=shutil.ignore_patterns("__pycache__", "test_*.py"))
+    server = faulty("none")
+    out = tmp_path / "r"
+    proc = run_gate(
+        "--api", "navigable", "--base-url", server.base_url, *QUICK, "--report-dir", str(out),
+        env={"CHATGATE_CONTRACTS_DIR": str(suite)},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    titles = [f["title"] for f in summary(out)["findings"]]
+    assert "the suite broke: pytest exited 5 (the suite did not run to the end); see pytest.log" in titles
+    assert "the suite broke: no request reached navigable" in titles

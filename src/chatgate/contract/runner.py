@@ -286,15 +286,23 @@ def _run_suite(
             tail = next((ln for ln in reversed(log_lines) if ln.strip()), "no output")
             raise UsageError(f"the contract suite could not run (pytest exit {code}): {tail[:300]}")
         ledger = Ledger.read(results)
+    # pytest exits 0 (all passed) or 1 (some failed) when the suite ran; anything else (interrupted,
+    # internal error, usage error, nothing collected) means it did not, whatever the ledger holds.
+    if code not in (0, 1):
+        ledger.errors.append(f"pytest exited {code} (the suite did not run to the end); see pytest.log")
+    for api in targets:
+        if not any(n for (a, _op), n in ledger.requests.items() if a == api):
+            ledger.errors.append(f"no request reached {api}: the suite sent none; see pytest.log")
     for error in ledger.errors:
-        # A crashed test proves nothing: it fails the gate rather than passing it silently.
+        # A crashed test proves nothing: it fails the gate rather than passing it silently. Each
+        # error is its own finding (titled by where it happened, so the fingerprint stays stable).
         check = next((c for c in CHECKS if c in error), "suite")
         ledger.add(
             Finding(
                 api=next((a for a in targets if a in error), next(iter(targets))),
                 operation="(suite)",
                 check=check,
-                title="a contract test crashed",
+                title=f"the suite broke: {error.partition(': ')[0][:160]}",
                 message=error,
             )
         )
