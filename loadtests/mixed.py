@@ -28,7 +28,7 @@ class NavigableMixed(ChatgateUser):
     def on_start(self) -> None:
         self.identifier = f"mixed-{uuid.uuid4().hex[:12]}"
 
-    def _read(self) -> tuple[list[Any], bool]:
+    def _read(self, intended: float | None = None) -> tuple[list[Any], bool]:
         out = request_json(
             self.session,
             "GET",
@@ -41,14 +41,13 @@ class NavigableMixed(ChatgateUser):
             pointer="#/components/schemas/SessionMessagesResponse",
             name="navigable.read",
         )
-        self.record(out)
+        self.record(out, intended)
         data = out.payload.get("data") if isinstance(out.payload, dict) else None
         return (data if isinstance(data, list) else []), out.error is None
 
     @task(3)
     def read(self) -> None:
-        self.paced()
-        self._read()
+        self._read(self.paced())
 
     @task(1)
     def send_then_read(self) -> None:

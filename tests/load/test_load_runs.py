@@ -144,3 +144,26 @@ def test_starved_generator_is_measurement_invalid(serve: Any, tmp_path: Path) ->
         )
     assert result.exit_code == 4, result.summary["monitor"]
     assert "loop_lag" in result.invalid_reason or "slip" in result.invalid_reason
+
+
+def test_open_model_charges_a_slow_server_with_the_wait_it_caused(serve: Any, tmp_path: Path) -> None:
+    # 2 users, 200 ms per request: at most 10 requests/s for 20 arrivals/s. The arrivals queue up,
+    # which is the server's doing: its latency from the intended start breaches the SLO (exit 1); the
+    # generator itself was on time (not exit 4).
+    server = serve("--added-latency-ms", "200")
+    result = run_load(
+        "navigable-reads",
+        users=2,
+        arrival_rate=20,
+        run_time="4s",
+        base_url=server.base_url,
+        report_dir=tmp_path,
+    )
+    s = result.summary
+    assert s["late_arrivals"] > 10
+    assert s["latency"]["p50"] < 400
+    assert s["intended"]["p99"] > 1000 and s["intended"]["count"] == s["requests"]
+    assert result.exit_code == 1, (result.invalid_reason, s["monitor"])
+    breached = {c.key: c for c in result.breaches}
+    assert breached["p99_latency_ms"].observed == s["intended"]["p99"]
+    assert s["monitor"]["schedule_slip_p99_ms"] < 250

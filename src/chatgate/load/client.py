@@ -39,7 +39,8 @@ class Outcome:
     total_s: float = 0.0
     headers_s: float | None = None
     ttft_s: float | None = None
-    gaps_s: list[float] = field(default_factory=list)
+    gaps_s: list[float] = field(default_factory=list)  # between consecutive deltas (ITL)
+    tail_gap_s: float | None = None  # from the last delta to the terminal event
     events: int = 0
     body_bytes: int = 0
     error: str | None = None
@@ -121,7 +122,11 @@ def stream_send(
     validators: Validators | None,
     name: str = "stream",
 ) -> Outcome:
-    """POST a Nara streaming send; time headers, first delta, every inter-event gap and the terminal."""
+    """POST a Nara streaming send; time headers, first delta, every inter-event gap and the terminal.
+
+    Each event's time is when its last bytes were read (``raw.read1``: whatever has arrived, no
+    buffering to a size), taken before parsing.
+    """
     out = Outcome(name=name)
     check = validators is not None and validators.sampled()
     t0 = out.start = time.perf_counter()
@@ -161,6 +166,8 @@ def stream_send(
                     last = ev.at
                 elif ev.event in TERMINAL:
                     terminal = ev.event
+                    if last is not None:
+                        out.tail_gap_s = ev.at - last
                 if check and out.error is None:
                     out.error, out.detail = _check_event(validators, ev.event, ev.data)
         leftover = dec.close()

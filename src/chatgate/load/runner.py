@@ -22,7 +22,7 @@ from typing import Any
 
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK, TargetError, UsageError
-from chatgate.load.slo import MONITOR_KEYS, SLO_KEYS, Check, SloFile, evaluate, load_slo
+from chatgate.load.slo import MONITOR_KEYS, Check, SloFile, evaluate, load_slo, slo_keys
 from chatgate.load.summary import summarize
 from chatgate.metrics import Metrics
 from chatgate.targets import Target, credentials, probe, resolve_targets
@@ -295,7 +295,7 @@ def judge(
     """Apply SLOs and the generator's budgets to a summary; write the reports; pick the exit code."""
     from chatgate.load.report import write_reports
 
-    checks = evaluate(summary, slo.scenarios.get(scenario, {}), SLO_KEYS)
+    checks = evaluate(summary, slo.scenarios.get(scenario, {}), slo_keys(summary["model"]["kind"]))
     monitor_checks = evaluate(summary, slo.monitor, MONITOR_KEYS)
     bad = [c for c in monitor_checks if not c.ok]
     reason = ""

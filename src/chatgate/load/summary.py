@@ -6,9 +6,11 @@ Fields (times in milliseconds, rates per second):
   spawn_rate, arrival_rate, poisson, shape, workers, validate_sample)
 - ``requests``, ``requests_by_name``, ``throughput_rps``, ``errors`` ({class: count}),
   ``error_rates`` ({class: fraction}), ``error_rate`` (all classes)
-- ``latency`` (all requests), ``latency_by_name``, ``intended_by_name`` (open model, from each
-  request's intended start), ``headers``, ``ttft``, ``itl``, ``largest_gap``, ``stream_mean_gap``,
+- ``latency`` (all requests), ``latency_by_name``, ``intended`` and ``intended_by_name`` (open model,
+  from each request's intended start), ``headers``, ``ttft``, ``ttft_intended`` (open model),
+  ``itl``, ``largest_gap`` (per stream, the last delta to terminal gap included), ``stream_mean_gap``,
   ``terminal``, ``walk``, ``visibility``: each ``{count, p50, p90, p95, p99, max, mean}``
+- ``late_arrivals``: open model, arrivals that found no free user (the server kept them all busy)
 - ``streams``: ``{events_per_second}`` over completed streams
 - ``walks_not_judged``: paginated walks during which ``total_rows`` changed (writes meanwhile), so
   their overlaps and gaps were not counted as contract errors
@@ -27,7 +29,17 @@ from chatgate.metrics import Histogram, Metrics
 
 __all__ = ["summarize"]
 
-_HISTS = ("headers", "ttft", "itl", "largest_gap", "stream_mean_gap", "terminal", "walk", "visibility")
+_HISTS = (
+    "headers",
+    "ttft",
+    "ttft_intended",
+    "itl",
+    "largest_gap",
+    "stream_mean_gap",
+    "terminal",
+    "walk",
+    "visibility",
+)
 
 
 def summarize(
@@ -44,6 +56,7 @@ def summarize(
     requests = c.get("requests", 0)
     errors = {k.removeprefix("errors:"): v for k, v in sorted(c.items()) if k.startswith("errors:")}
     all_lat = Histogram()
+    all_intended = Histogram()
     by_name: dict[str, dict[str, float]] = {}
     intended: dict[str, dict[str, float]] = {}
     for name, h in sorted(metrics.hists.items()):
@@ -51,6 +64,7 @@ def summarize(
             all_lat.merge(h)
             by_name[name.removeprefix("latency:")] = h.summary()
         elif name.startswith("intended:"):
+            all_intended.merge(h)
             intended[name.removeprefix("intended:")] = h.summary()
     terminal = metrics.hist("terminal")
     ev_total = c.get("stream_events", 0)
@@ -88,7 +102,9 @@ def summarize(
         "error_rate": sum(errors.values()) / requests if requests else 0.0,
         "latency": all_lat.summary(),
         "latency_by_name": by_name,
+        "intended": all_intended.summary(),
         "intended_by_name": intended,
+        "late_arrivals": c.get("late_arrivals", 0),
         **{name: metrics.hist(name).summary() for name in _HISTS},
         "streams": {"events_per_second": ev_total / term_s if term_s > 0 else 0.0},
         "walks_not_judged": c.get("walk_concurrent_writes", 0),

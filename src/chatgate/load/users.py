@@ -13,8 +13,10 @@ default 1), ``CHATGATE_TIMEOUT`` (seconds, default 30), ``CHATGATE_WINDOW`` (tim
 ``CHATGATE_LOAD_OUT`` (where the master or local runner writes the merged metrics as JSON).
 
 Metric names: ``latency:<request>`` (response or whole-stream time), ``headers``, ``ttft``, ``itl``,
-``stream_mean_gap``, ``terminal``, ``walk`` (a full paginated walk), ``visibility`` (read-after-write),
-``intended:<request>`` (open model: from the intended start), ``schedule_slip``, ``loop_lag``;
+``stream_mean_gap``, ``largest_gap`` (last delta to terminal event included), ``terminal``, ``walk`` (a
+full paginated walk), ``visibility`` (read-after-write), ``intended:<request>`` and ``ttft_intended``
+(open model: from the intended start), ``schedule_slip`` (open model: how late the generator woke for
+a due arrival), ``loop_lag``; counters ``late_arrivals`` (open model: arrivals no user was free for),
 counters ``requests``, ``requests:<name>``, ``errors:<class>``, ``cpu_samples``, ``cpu_pct_sum``,
 ``cpu_over``; timeline ``tl:<window>:req|err`` counters and ``tl:<window>:lat`` histograms.
 """
@@ -98,8 +100,14 @@ def record(environment: Environment, out: Outcome, intended: float | None = None
     METRICS.count(f"tl:{w}:req")
     METRICS.record(f"latency:{out.name}", out.total_s)
     METRICS.record(f"tl:{w}:lat", out.total_s)
-    if intended is not None:
-        METRICS.record(f"intended:{out.name}", out.total_s + (out.start - intended))
+    if SCHEDULE is not None:
+        # Open model: also from the intended start, so a stalled server cannot hide behind requests it
+        # delayed (coordinated omission). A request that follows another within one task (the next
+        # page of a walk) was due when the previous one ended: its intended start is its start.
+        late = out.start - intended if intended is not None else 0.0
+        METRICS.record(f"intended:{out.name}", out.total_s + late)
+        if out.ttft_s is not None:
+            METRICS.record("ttft_intended", out.ttft_s + late)
     if out.headers_s is not None and out.ttft_s is not None:
         METRICS.record("headers", out.headers_s)
     if out.ttft_s is not None:
@@ -108,7 +116,9 @@ def record(environment: Environment, out: Outcome, intended: float | None = None
         METRICS.record("itl", g)
     if out.gaps_s:
         METRICS.record("stream_mean_gap", sum(out.gaps_s) / len(out.gaps_s))
-        METRICS.record("largest_gap", max(out.gaps_s))
+    every_gap = out.gaps_s + ([out.tail_gap_s] if out.tail_gap_s is not None else [])
+    if every_gap:
+        METRICS.record("largest_gap", max(every_gap))
     if out.events and out.error is None and out.ttft_s is not None:
         METRICS.record("terminal", out.total_s)
         if out.total_s > 0:
@@ -165,9 +175,16 @@ class ChatgateUser(User):
         delay = slot - time.perf_counter()
         if delay > 0:
             gevent.sleep(delay)
-        if _STOPPING:
-            raise StopUser  # the run ended while this arrival was waiting: it was never due
-        METRICS.record("schedule_slip", max(0.0, time.perf_counter() - slot))
+            if _STOPPING:
+                raise StopUser  # the run ended while this arrival was waiting: it was never due
+            # How late the generator woke for a slot it was waiting for: its own lateness.
+            METRICS.record("schedule_slip", max(0.0, time.perf_counter() - slot))
+        else:
+            # No user was free when the arrival was due (every one still waiting on the server): the
+            # server's slowness, counted here and charged to the request's intended latency.
+            if _STOPPING:
+                raise StopUser
+            METRICS.count("late_arrivals")
         return slot
 
     def nara_headers(self) -> dict[str, str]:
