@@ -68,13 +68,36 @@ def test_nara_send_odd_but_valid_strings_are_stored(client: httpx.Client, messag
     assert page[1]["content"] == message.replace("\ud800", "\ufffd")
 
 
+def test_the_largest_valid_bodies_fit_under_the_default_limit(client: httpx.Client) -> None:
+    # Every character at its maxLength and escaped as \uXXXX: 6 bytes on the wire each.
+    nara = json.dumps({"message": "\x01" * 16000, "conversation_id": "\x01" * 128, "temperature": 1})
+    assert len(nara) > 96_000
+    assert_conforms("nara", SEND, "post", _raw(client, nara), 200)
+    longest = "\x01" * 256
+    navigable = {
+        "message": "\x01" * 16000,
+        "identifier": longest,
+        "new": True,
+        "markdown": True,
+        "currentPage": longest,
+        "configuredActions": [longest] * 50,
+        "configuredFunctions": [longest] * 50,
+        "functionCallId": longest,
+    }
+    r = client.post(
+        NAV, content=json.dumps(navigable), headers={**NAVIGABLE, "Content-Type": "application/json"}
+    )
+    assert len(r.request.content) > 250_000
+    assert_conforms("navigable", NAV, "post", r, 200)
+
+
 def test_oversized_bodies_are_413_by_length_and_when_chunked(client: httpx.Client) -> None:
-    big = json.dumps({"message": "x" * 70000, "conversation_id": "big"}).encode()
+    big = json.dumps({"message": "x" * 1_100_000, "conversation_id": "big"}).encode()
     assert_conforms("nara", SEND, "post", _raw(client, big), 413)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked
-        for i in range(0, len(big), 8192):
-            yield big[i : i + 8192]
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
 
     r = client.post(SEND, content=chunks(), headers={**NARA_1001, "Content-Type": "application/json"})
     assert "content-length" not in r.request.headers

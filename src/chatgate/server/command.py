@@ -69,7 +69,11 @@ class _OneLineCommand(click.Command):
     help="Messages for each Nara dev user and each Navigable identifier seed-0..seed-9.",
 )
 @click.option(
-    "--body-limit", type=click.IntRange(1, 1 << 30), default=65536, show_default=True, help="Bytes."
+    "--body-limit",
+    type=click.IntRange(1, 1 << 30),
+    default=1048576,
+    show_default=True,
+    help="Bytes; larger bodies get 413.",
 )
 @click.option("--fault-500-rate", type=_RATE, default=0.0, show_default=True)
 @click.option("--fault-429-rate", type=_RATE, default=0.0, show_default=True)
