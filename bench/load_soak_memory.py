@@ -6,6 +6,7 @@ Usage: python bench/load_soak_memory.py [--base-url URL] [--minutes 10] [--users
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -32,15 +33,24 @@ def soak(url: str, minutes: float, users: int) -> None:
         )  # fmt: skip
         p = psutil.Process(proc.pid)
         start = time.monotonic()
+        samples: list[tuple[float, float]] = []
         print("| t (s) | RSS (MiB) |\n| ---: | ---: |")
         while proc.poll() is None:
             try:
                 rss = p.memory_info().rss / 2**20
             except psutil.NoSuchProcess:
                 break
-            print(f"| {time.monotonic() - start:.0f} | {rss:.1f} |", flush=True)
+            samples.append((time.monotonic() - start, rss))
+            print(f"| {samples[-1][0]:.0f} | {rss:.1f} |", flush=True)
             time.sleep(10)
         proc.wait()
+        metrics = Path(tmp) / "m.json"
+        streams = json.loads(metrics.read_text())["c"].get("requests", 0) if metrics.exists() else 0
+        warm = [rss for t, rss in samples if t >= 60] or [rss for _, rss in samples]
+        print(
+            f"\n{streams} streams in {minutes:g} min; RSS after the first minute {warm[0]:.1f} MiB, "
+            f"at the end {warm[-1]:.1f} MiB, max {max(warm):.1f} MiB (growth {warm[-1] - warm[0]:+.1f} MiB)"
+        )
 
 
 def main() -> None:

@@ -42,3 +42,19 @@ def test_encode_decode_merge_is_lossless() -> None:
 def test_empty_histogram_summary_is_zero() -> None:
     assert Histogram().summary()["p99"] == 0.0
     assert Metrics.decode(Metrics().encode()).hists == {}
+
+
+def test_timeline_windows_are_smaller_and_still_merge_losslessly() -> None:
+    whole, a, b = Metrics(), Metrics(), Metrics()
+    for i in range(2000):
+        v = 0.001 * (1 + i % 300)
+        for m in (whole, a if i % 2 else b):
+            m.record("tl:42:lat", v)
+            m.record("ttft", v)
+    assert whole.hist("tl:42:lat").hdr.counts_len * 4 < whole.hist("ttft").hdr.counts_len
+    merged = Metrics()
+    for part in (a, b):
+        merged.merge(Metrics.decode(json.loads(json.dumps(part.encode()))))
+    assert merged.summary("tl:42:lat") == whole.summary("tl:42:lat")
+    exact = whole.summary("ttft")["p50"]
+    assert abs(whole.summary("tl:42:lat")["p50"] - exact) <= exact * 0.01  # 2 significant digits

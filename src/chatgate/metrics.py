@@ -18,14 +18,15 @@ from hdrh.histogram import HdrHistogram
 __all__ = ["HIGHEST_US", "PERCENTILES", "Histogram", "Metrics"]
 
 HIGHEST_US = 600_000_000  # 10 minutes, in microseconds
+TIMELINE_DIGITS = 2
 PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
 
 class Histogram:
     """One HDR histogram of durations; record seconds, report milliseconds."""
 
-    def __init__(self, hdr: HdrHistogram | None = None) -> None:
-        self.hdr = hdr or HdrHistogram(1, HIGHEST_US, 3)
+    def __init__(self, hdr: HdrHistogram | None = None, digits: int = 3) -> None:
+        self.hdr = hdr or HdrHistogram(1, HIGHEST_US, digits)
 
     def record(self, seconds: float) -> None:
         us = max(1, min(HIGHEST_US, round(seconds * 1_000_000)))
@@ -71,7 +72,10 @@ class Metrics:
     def hist(self, name: str) -> Histogram:
         h = self.hists.get(name)
         if h is None:
-            h = self.hists[name] = Histogram()
+            # Timeline windows ("tl:...") only feed the over-time plots: 2 significant digits there
+            # keep each window's histogram at ~25 KB instead of ~160 KB, so a long run's memory
+            # grows by windows, slowly, never by samples.
+            h = self.hists[name] = Histogram(digits=TIMELINE_DIGITS if name.startswith("tl:") else 3)
         return h
 
     def record(self, name: str, seconds: float) -> None:
