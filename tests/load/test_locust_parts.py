@@ -1,0 +1,113 @@
+"""The Locust side on its own: load shapes, Poisson arrivals, plain ``locust -f``, and ``--ui``.
+
+Anything that imports Locust runs in a child process: Locust patches the standard library with gevent
+on import, which must never happen inside the test process.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatgate.load.runner import SCENARIOS, loadtests_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python(code: str, **env: str) -> Any:
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=loadtests_dir(),
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+SHAPE_TICKS = """
+import json, shapes
+s = shapes.ChatgateShape()
+out = []
+for t in (0, 10, 50, 99, 100):
+    s.get_run_time = lambda t=t: t
+    tick = s.tick()
+    out.append(list(tick) if tick else None)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("smoke", [[2, 2.0], [2, 2.0], [2, 2.0], [2, 2.0], None]),
+        ("ramp", [[1, 40.0], [4, 40.0], [20, 40.0], [40, 40.0], None]),
+        ("spike", [[10, 40.0], [10, 40.0], [40, 40.0], [10, 40.0], None]),
+        ("soak", [[40, 40.0], [40, 40.0], [40, 40.0], [40, 40.0], None]),
+    ],
+)
+def test_shapes_follow_their_curve_and_stop(shape: str, expected: list[Any]) -> None:
+    ticks = _python(SHAPE_TICKS, CHATGATE_SHAPE=shape, CHATGATE_SHAPE_USERS="40", CHATGATE_SHAPE_TIME="100")
+    assert ticks == expected
+
+
+ARRIVALS = """
+import json, statistics
+import locust  # first, as under `locust -f`: it patches the standard library before requests loads
+from chatgate.load.users import Schedule
+out = {}
+for poisson in (False, True):
+    s = Schedule(100.0, poisson, seed=7)
+    slots = [s.next_slot() for _ in range(20000)]
+    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    out[str(poisson)] = [statistics.mean(gaps), statistics.pstdev(gaps)]
+print(json.dumps(out))
+"""
+
+
+def test_constant_and_poisson_arrivals_have_the_rate_and_their_spread() -> None:
+    stats = _python(ARRIVALS)
+    mean, sd = stats["False"]
+    assert mean == pytest.approx(0.01, rel=1e-6) and sd == pytest.approx(0.0, abs=1e-9)
+    mean, sd = stats["True"]
+    assert mean == pytest.approx(0.01, rel=0.03)
+    assert sd == pytest.approx(mean, rel=0.05)  # exponential gaps: standard deviation = mean
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGATE_", "NARA_", "NAVIGABLE_"))}
+    prefix = tmp_path / "plain"
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(loadtests_dir() / SCENARIOS[scenario]), "--headless",
+         "-u", "2", "-r", "2", "-t", "3s", "-H", shared_server.base_url, "--csv", str(prefix),
+         "--only-summary", "--loglevel", "WARNING"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
+        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    assert int(total["Request Count"]) > 0 and int(total["Failure Count"]) == 0, total
+
+
+@pytest.mark.slow
+def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "chatgate", "load", "--ui", "--scenario", "navigable-reads",
+         "--arrival-rate", "5", "--run-time", "3s", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((tmp_path / "navigable-reads" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["requests"] >= 10 and summary["error_rate"] == 0.0
+    assert (tmp_path / "navigable-reads" / "locust.html").stat().st_size > 0
