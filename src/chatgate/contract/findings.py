@@ -144,6 +144,8 @@ class Ledger:
     errors: list[str] = field(default_factory=list)  # suite-level problems (a test that crashed)
     log: list[Finding] = field(default_factory=list)  # every finding recorded, repeats included
     seconds: float = 0.0
+    generated: int = 0  # property-based cases generated (per-operation tests)
+    generated_digest: str = ""  # chained SHA-256 of those cases: the same seed gives the same digest
 
     def count(self, api: str, operation: str, check: str, *, failed: bool = False) -> None:
         tally = self.tallies.setdefault((api, operation, check), Tally())
@@ -154,6 +156,11 @@ class Ledger:
     def sent(self, api: str, operation: str) -> None:
         """Count one request sent to ``operation``."""
         self.requests[(api, operation)] = self.requests.get((api, operation), 0) + 1
+
+    def generated_case(self, text: str) -> None:
+        """Note one generated case (its method, path, parameters, headers and body, keys left out)."""
+        self.generated += 1
+        self.generated_digest = hashlib.sha256(f"{self.generated_digest}\n{text}".encode()).hexdigest()
 
     def add(self, finding: Finding) -> None:
         """Record a finding (counted as a failed case); the last one seen per fingerprint is kept."""
@@ -173,13 +180,20 @@ class Ledger:
             "findings": [f.to_dict() for f in self.findings.values()],
             "errors": self.errors,
             "seconds": self.seconds,
+            "generated": self.generated,
+            "generated_digest": self.generated_digest,
         }
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
     @classmethod
     def read(cls, path: Path) -> Ledger:
         data = json.loads(path.read_text(encoding="utf-8"))
-        ledger = cls(errors=list(data.get("errors", [])), seconds=float(data.get("seconds", 0.0)))
+        ledger = cls(
+            errors=list(data.get("errors", [])),
+            seconds=float(data.get("seconds", 0.0)),
+            generated=int(data.get("generated", 0)),
+            generated_digest=str(data.get("generated_digest", "")),
+        )
         for t in data.get("tallies", []):
             ledger.tallies[(t["api"], t["operation"], t["check"])] = Tally(t["cases"], t["failures"])
         for r in data.get("requests", []):

@@ -8,9 +8,11 @@ Only this module writes ``reports/contract/``. Every text is scrubbed of the key
 - ``verdict``: "pass" (no new finding) or "fail"; ``exit_code``: 0 or 1.
 - ``apis``: the APIs tested; ``targets``: base URL per API; ``embedded``: whether the embedded server
   was the target.
-- ``seed``, ``max_examples``: what makes the run repeatable; ``started_at`` (UTC, ISO 8601),
-  ``seconds``: wall time of the run (probe, suite, reports).
-- ``totals``: ``cases`` (requests sent), ``checks`` (operation x check pairs evaluated),
+- ``seed``, ``max_examples``: what makes the run repeatable; ``generated_digest``: a SHA-256 over
+  every property-based case generated (the same seed and specs give the same digest);
+  ``started_at`` (UTC, ISO 8601), ``seconds``: wall time of the run (probe, suite, reports).
+- ``totals``: ``cases`` (requests sent), ``generated_cases`` (property-based cases generated),
+  ``checks`` (operation x check pairs evaluated),
   ``failed_checks``, ``findings``, ``new_findings``, ``known_findings`` (listed in the baseline).
 - ``checks``: per check name, ``cases`` evaluated, ``failures`` and a ``description``.
 - ``operations``: per "api METHOD /path", ``cases`` (requests) and per check ``cases``/``failures``.
@@ -57,6 +59,7 @@ def summary_dict(result: ContractResult) -> dict[str, Any]:
         "embedded": result.embedded,
         "seed": result.seed,
         "max_examples": result.max_examples,
+        "generated_digest": result.ledger.generated_digest,
         "started_at": result.started_at,
         "seconds": round(result.seconds, 2),
         "totals": result.totals,

@@ -83,6 +83,7 @@ class ContractResult:
             "findings": len(self.ledger.findings),
             "new_findings": new,
             "known_findings": len(self.ledger.findings) - new,
+            "generated_cases": self.ledger.generated,
         }
 
     @property
