@@ -180,6 +180,7 @@ def record_transport(gate: Gate, case: Case, exc: Exception) -> None:
             check="transport",
             title=title,
             message=scrub(str(exc)[:500], gate.secrets),
-            curl=scrub(case.as_curl_command(), gate.secrets),
+            # schemathesis masks credentials as "[Filtered]"; the gate's reports show "***" everywhere
+            curl=scrub(case.as_curl_command(), gate.secrets).replace("[Filtered]", "***"),
         )
     )

@@ -3,6 +3,8 @@ check, and passes the faithful server whatever the seed."""
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,8 +32,20 @@ def test_gate_fails_each_fault(fault: str, faulty: Callable[..., FaultyServer], 
     proc = run_gate(*args, "--report-dir", str(out))
     assert proc.returncode == 1, (proc.stdout, proc.stderr[-2000:])
     assert "Traceback" not in proc.stdout + proc.stderr
-    named = {f["check"] for f in summary(out)["findings"]}
+    data = summary(out)
+    named = {f["check"] for f in data["findings"]}
     assert named & EXPECTED[fault], f"{fault}: expected one of {EXPECTED[fault]}, got {sorted(named)}"
+    for finding in data["findings"]:  # each one reproducible, with the key masked
+        curl = finding["curl"]
+        assert curl.startswith("curl ") and "http://127.0.0.1:" in curl, (finding["title"], curl)
+        assert "dev-key" not in curl
+        for header in re.findall(r"-H '((?:Authorization|X-Api-Key): [^']*)'", curl, re.I):
+            assert header.endswith("***"), curl  # credentials sent are shown masked
+    junit = ET.parse(out / "junit.xml").getroot()
+    cases = [(c.get("classname"), c.get("name")) for c in junit.iter("testcase")]
+    assert len(cases) == len(set(cases)) == data["totals"]["checks"]  # one per operation and check
+    failed = sum(c.find("failure") is not None for c in junit.iter("testcase"))
+    assert failed == data["totals"]["failed_checks"] > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
@@ -49,3 +63,14 @@ def test_gate_passes_the_faithful_server(
     ]
     assert data["verdict"] == "pass" and data["totals"]["findings"] == 0
     assert data["totals"]["cases"] > 100
+
+
+def test_gate_passes_the_faithful_server_at_the_default_profile(
+    faulty: Callable[..., FaultyServer], tmp_path: Path
+) -> None:
+    server = faulty("none")
+    out = tmp_path / "reports"
+    proc = run_gate("--base-url", server.base_url, "--seed", "11", "--report-dir", str(out))
+    data = summary(out)
+    assert proc.returncode == 0, [f"{f['check']}: {f['title']}" for f in data["findings"]]
+    assert data["max_examples"] == 50 and data["totals"]["generated_cases"] > 500

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import schemathesis.specs.openapi.checks  # noqa: F401  (registers the default checks)
+from schemathesis.checks import CHECKS
 
 from chatgate.contract.runner import run_contract
 from chatgate.embedded import free_port
 from tests.contract.conftest import ROOT, FaultyServer, run_gate, summary
 
 pytestmark = pytest.mark.slow
+DEFAULT_CHECKS = {c.__name__ for c in CHECKS.get_all()}
 Faulty = Callable[..., FaultyServer]
 QUICK = ("--max-examples", "2", "--seed", "1")
 
@@ -39,6 +42,9 @@ def test_conforming_is_0_and_reports_everything(faulty: Faulty, tmp_path: Path) 
     data = summary(out)
     assert data["verdict"] == "pass" and data["apis"] == ["navigable"]
     assert {"navigable_read", "auth", "schema_validation", "not_a_server_error"} <= set(data["checks"])
+    for op in ("GET /api/v1/chat", "POST /api/v1/chat"):  # every default schemathesis check, on each
+        ran = {name for name, c in data["operations"][f"navigable {op}"]["checks"].items() if c["cases"]}
+        assert DEFAULT_CHECKS - ran == set(), op
     junit = ET.parse(out / "junit.xml").getroot()
     names = {(c.get("classname"), c.get("name")) for c in junit.iter("testcase")}
     assert ("navigable.GET /api/v1/chat", "navigable_read") in names

@@ -26,6 +26,7 @@ Only this module writes ``reports/contract/``. Every text is scrubbed of the key
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -74,6 +75,15 @@ def summary_dict(result: ContractResult) -> dict[str, Any]:
     }
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Characters XML 1.0 cannot hold (NUL, other controls, lone surrogates: generated data has them)
+    written as escapes, so the JUnit file always parses."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else "\ufffd", text)
+
+
 def _junit(result: ContractResult) -> str:
     root = ET.Element("testsuites", name="chatgate contract", time=f"{result.seconds:.2f}")
     by_key: dict[tuple[str, str, str], list[Any]] = {}
@@ -92,12 +102,13 @@ def _junit(result: ContractResult) -> str:
             new = [f for f in found if f.new]
             if new:
                 text = "\n\n".join(f"{f.title}\n{f.message}\nReproduce: {f.curl}" for f in new)
-                ET.SubElement(case, "failure", message="; ".join(f.title for f in new)[:500]).text = text
+                message = _xml_safe("; ".join(f.title for f in new)[:500])
+                ET.SubElement(case, "failure", message=message).text = _xml_safe(text)
             out = f"{tally.cases if tally else 0} case(s)"
             known = [f for f in found if not f.new]
             if known:
                 out += "; known (baseline): " + "; ".join(f.title for f in known)
-            ET.SubElement(case, "system-out").text = out
+            ET.SubElement(case, "system-out").text = _xml_safe(out)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
