@@ -78,9 +78,13 @@ class PageVisit:
         return [u for u in self.requests if urlsplit(u).scheme not in ("file", "data", "blob", "about")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's chromium, headless, driven by Playwright (no browser download)."""
+    """Debian's chromium, headless, driven by Playwright (no browser download).
+
+    Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in this thread while
+    it is open, and tests elsewhere call ``asyncio.run``.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/install installs Debian's chromium (as root)")
     from playwright.sync_api import sync_playwright

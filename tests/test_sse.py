@@ -66,7 +66,10 @@ def test_cr_then_lf_in_next_chunk_is_one_line_end() -> None:
 
 
 _field = st.sampled_from(["data", "event", "id", "retry", "", "x"])
-_value = st.text(alphabet=st.characters(blacklist_characters="\r\n\x00"), max_size=12)
+# Any text a server can send as UTF-8 (lone surrogates cannot be encoded, so none are drawn).
+_value = st.text(
+    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",)), max_size=12
+)
 _eol = st.sampled_from(["\n", "\r", "\r\n"])
 _line = st.one_of(
     st.tuples(_field, _value).map(lambda fv: f"{fv[0]}: {fv[1]}" if fv[0] else f":{fv[1]}"),
@@ -93,3 +96,17 @@ def test_any_chunking_yields_the_same_events(body: bytes, data: st.DataObject) -
 @given(body=_bodies())
 def test_byte_at_a_time_matches_whole(body: bytes) -> None:
     assert _strip(_feed_split(body, list(range(len(body))))) == _strip(decode_all(body))
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=_bodies(), data=st.data())
+def test_each_event_is_timed_by_the_chunk_that_completes_it(body: bytes, data: st.DataObject) -> None:
+    # Byte at a time, with each byte's offset as its time: where in the body each event completes.
+    ends = [int(e.at) for e in _feed_split(body, list(range(1, len(body))))]
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, max(1, len(body) - 1)), max_size=12))))
+    events = _feed_split(body, cuts)
+    assert len(events) == len(ends)
+    bounds = [*cuts, len(body)]
+    for event, end in zip(events, ends, strict=True):
+        # the chunk holding byte `end` is the first whose upper bound lies past it
+        assert event.at == next(k for k, b in enumerate(bounds) if end < b), (end, bounds)
