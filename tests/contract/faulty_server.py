@@ -336,6 +336,57 @@ async def nara_wrong_error_envelope(req: Req, call: Call) -> Resp:
     return resp
 
 
+async def nara_past_end_not_empty(req: Req, call: Call) -> Resp:
+    """A page past the end repeats the last page instead of being empty."""
+    resp = await call(req)
+    doc = resp.json()
+    if _paged(req) and resp.status == 200 and isinstance(doc, dict) and not doc.get("data"):
+        last = doc["pagination"].get("total_pages", 0)
+        if last:
+            again = (await call(req.with_query(current_page=last))).json()
+            doc["data"] = again.get("data", []) if isinstance(again, dict) else []
+            return resp.with_json(doc)
+    return resp
+
+
+async def nara_replies_not_listed(req: Req, call: Call) -> Resp:
+    """The listing leaves out the assistant's replies (its totals agree with what it shows)."""
+    if not _paged(req):
+        return await call(req)
+    probe = await call(req)
+    if probe.status != 200:
+        return probe
+    size = int(req.query.get("rows_per_page", ["20"])[0])
+    page = int(req.query.get("current_page", ["1"])[0])
+    rows, _ = await _all_rows(req, call)
+    mine = [r for r in rows if r.get("role") != "assistant"]
+    doc = probe.json()
+    doc["data"] = mine[(page - 1) * size : page * size]
+    doc["pagination"]["total_rows"] = len(mine)
+    doc["pagination"]["total_pages"] = math.ceil(len(mine) / size)
+    return probe.with_json(doc)
+
+
+async def nara_foreign_rows_listed(req: Req, call: Call) -> Resp:
+    """A user's listing carries a message of another user."""
+    resp = await call(req)
+    doc = resp.json()
+    if _paged(req) and resp.status == 200 and isinstance(doc, dict) and doc.get("data"):
+        doc["data"][-1]["user_id"] = doc["data"][-1]["user_id"] + 1
+        return resp.with_json(doc)
+    return resp
+
+
+async def navigable_stale_read(req: Req, call: Call) -> Resp:
+    """The read misses the session's newest message (a stale replica)."""
+    resp = await call(req)
+    doc = resp.json()
+    if req.method == "GET" and req.path == NAV and resp.status == 200 and doc.get("data"):
+        doc["data"] = doc["data"][:-1]
+        return resp.with_json(doc)
+    return resp
+
+
 async def navigable_21_messages(req: Req, call: Call) -> Resp:
     resp = await call(req)
     doc = resp.json()
@@ -422,6 +473,10 @@ EXPECTED: dict[str, set[str]] = {
     "nara-invalid-input-accepted": {"negative_data_rejection"},
     "nara-500-on-input": {"not_a_server_error"},
     "nara-wrong-error-envelope": {"response_schema_conformance", "schema_validation", "auth"},
+    "nara-past-end-not-empty": {"pagination"},
+    "nara-replies-not-listed": {"stream_equivalence"},
+    "nara-foreign-rows-listed": {"ownership"},
+    "navigable-stale-read": {"navigable_read"},
     "navigable-21-messages": {"navigable_read", "response_schema_conformance", "schema_validation"},
     "navigable-newest-first": {"navigable_read"},
     "navigable-identifier-body-ignored": {"navigable_read"},
