@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -259,3 +260,17 @@ def test_a_suite_that_runs_nothing_fails_the_gate(faulty: Faulty, tmp_path: Path
     titles = [f["title"] for f in summary(out)["findings"]]
     assert "the suite broke: pytest exited 5 (the suite did not run to the end); see pytest.log" in titles
     assert "the suite broke: no request reached navigable" in titles
+
+
+def test_a_target_that_stalls_the_suite_is_stopped_with_exit_3(tmp_path: Path) -> None:
+    from chatgate.embedded import EmbeddedServer
+
+    with EmbeddedServer(["--db", str(tmp_path / "db.sqlite3"), "--added-latency-ms", "3000"]) as server:
+        started = time.monotonic()
+        proc = run_gate(
+            "--api", "navigable", "--base-url", server.base_url, *QUICK, "--report-dir", str(tmp_path / "r"),
+            env={"CHATGATE_SUITE_TIMEOUT": "5"},
+        )  # fmt: skip
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert _one_line_error(proc) == "chatgate: error: the suite did not finish within 5s (target hanging?)"
+    assert time.monotonic() - started < 30
