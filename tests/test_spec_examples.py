@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chatgate.spec_examples import example_problems
-from chatgate.specs import API_NAMES, find_line, load_spec, spec_path
+from chatgate.specs import API_NAMES, find_line, load_spec, resolve, spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_VALID_ANYWHERE = [["not", "a", "valid", "example"]]  # no schema in either spec takes a list of lists
@@ -94,3 +94,24 @@ def test_lint_reports_a_broken_example_with_file_and_line(tmp_path: Path) -> Non
     )
     assert expected in proc.stdout.splitlines(), proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_every_request_and_response_has_an_example(api: str) -> None:
+    spec = load_spec(api)
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            places = [("request", resolve(spec, op.get("requestBody") or {}))]
+            places += [(status, resolve(spec, r)) for status, r in op["responses"].items()]
+            for where, node in places:
+                for media_type, media in (node.get("content") or {}).items():
+                    if "example" not in media and not media.get("examples"):
+                        missing.append(f"{method.upper()} {path} {where} {media_type}")
+            for raw in op.get("parameters") or []:
+                param = resolve(spec, raw)
+                if "example" not in param and not param.get("examples"):
+                    missing.append(f"{method.upper()} {path} parameter {param['name']}")
+    assert missing == []
