@@ -54,6 +54,7 @@ def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Pa
     assert abs(s["ttft"]["p50"] - 200.0) <= 5.0, s["ttft"]
     assert abs(s["itl"]["p50"] - 20.0) <= 2.0, s["itl"]
     assert s["error_rate"] == 0.0
+    assert result.exit_code == 0, result.invalid_reason  # a valid measurement, within every SLO
     for name in ("summary.json", "summary.md", "locust.html", "ttft.png", "itl.png", "errors.png"):
         assert (tmp_path / "nara-stream-sends" / name).stat().st_size > 0
 

@@ -8,7 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import NARA_1001, NAV, NAVIGABLE, SEND, assert_conforms, event_data_valid, read_stream
+from server_helpers import (
+    LIST,
+    NARA_1001,
+    NAV,
+    NAVIGABLE,
+    SEND,
+    assert_conforms,
+    event_data_valid,
+    read_stream,
+)
 
 from chatgate.server.faults import hits
 
@@ -45,10 +54,14 @@ def test_fault_429_with_retry_after(serve: Any) -> None:
     server = serve("--fault-429-rate", "0.5", "--retry-after", "7")
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         rs = [c.get(NAV, params={"identifier": "seed-1"}, headers=NAVIGABLE) for _ in range(4)]
+        nara = [c.get(LIST, params={"user_id": 1001}, headers=NARA_1001) for _ in range(2)]
     assert [r.status_code for r in rs] == [200, 429, 200, 429]
     for r in rs[1::2]:
         assert r.headers["Retry-After"] == "7"
         assert assert_conforms("navigable", NAV, "get", r, 429)["message"] == "TOO_MANY_REQUESTS"
+    assert [r.status_code for r in nara] == [200, 429]  # requests 5 and 6 of the same count
+    assert nara[1].headers["Retry-After"] == "7"
+    assert assert_conforms("nara", LIST, "get", nara[1], 429)["error"]["code"] == "rate_limited"
 
 
 def test_added_latency_delays_every_api_response(serve: Any) -> None:
