@@ -18,7 +18,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from chatgate.targets import DEV_KEYS, DEV_NARA_USER
+from chatgate.errors import UsageError
+from chatgate.targets import credentials
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
@@ -65,24 +66,13 @@ def target(api: str) -> Target:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigProblem(f"base URL {base_url!r} for {api}: expected http(s)://host[:port]")
-    key = os.environ.get(f"{api.upper()}_API_KEY", "")
-    if not key:
-        if not _is_loopback(base_url):
-            raise ConfigProblem(f"{api.upper()}_API_KEY is not set (needed for {parts.hostname})")
-        key = DEV_KEYS[api]
-    user_id: int | None = None
-    if api == "nara":
-        raw = os.environ.get("NARA_USER_ID", "")
-        if raw:
-            try:
-                user_id = int(raw)
-            except ValueError:
-                raise ConfigProblem(f"NARA_USER_ID={raw!r} is not an integer") from None
-        elif key == DEV_KEYS["nara"]:
-            user_id = DEV_NARA_USER
-        else:
-            raise ConfigProblem("NARA_USER_ID is not set (the user the Nara key belongs to)")
-    return Target(api, base_url.rstrip("/"), key, user_id)
+    # Keys and the Nara user are read as chatgate contract reads them; run standalone, a loopback
+    # target is taken for a reference server (its dev keys when none are set).
+    try:
+        found = credentials(api, base_url.rstrip("/"), embedded=_is_loopback(base_url))
+    except UsageError as exc:
+        raise ConfigProblem(str(exc)) from None
+    return Target(api, found.base_url, found.key, found.user_id)
 
 
 def int_setting(name: str, default: int, minimum: int = 0) -> int:
