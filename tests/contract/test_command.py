@@ -232,10 +232,13 @@ def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
     assert summary(tmp_path)["embedded"] is True
 
 
-def test_a_suite_that_cannot_be_collected_fails_the_gate(faulty: Faulty, tmp_path: Path) -> None:
+def _gate_with_suite(faulty: Faulty, tmp_path: Path, *ignore: str, extra: str = "") -> list[str]:
+    """Run the gate with a copy of contracts/ (``ignore`` patterns left out, ``extra`` added as a test
+    module) against the faithful server; it must exit 1. Returns the findings' titles."""
     suite = tmp_path / "contracts"
-    shutil.copytree(ROOT / "contracts", suite, ignore=shutil.ignore_patterns("__pycache__"))
-    (suite / "test_broken.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
+    shutil.copytree(ROOT / "contracts", suite, ignore=shutil.ignore_patterns("__pycache__", *ignore))
+    if extra:
+        (suite / "test_broken.py").write_text(extra, encoding="utf-8")
     server = faulty("none")
     out = tmp_path / "r"
     proc = run_gate(
@@ -243,21 +246,16 @@ def test_a_suite_that_cannot_be_collected_fails_the_gate(faulty: Faulty, tmp_pat
         env={"CHATGATE_CONTRACTS_DIR": str(suite)},
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    titles = [f["title"] for f in summary(out)["findings"]]
+    return [f["title"] for f in summary(out)["findings"]]
+
+
+def test_a_suite_that_cannot_be_collected_fails_the_gate(faulty: Faulty, tmp_path: Path) -> None:
+    titles = _gate_with_suite(faulty, tmp_path, extra="import no_such_module_anywhere\n")
     assert "the suite broke: contracts/test_broken.py (collection)" in titles, titles
 
 
 def test_a_suite_that_runs_nothing_fails_the_gate(faulty: Faulty, tmp_path: Path) -> None:
-    suite = tmp_path / "contracts"
-    shutil.copytree(ROOT / "contracts", suite, ignore=shutil.ignore_patterns("__pycache__", "test_*.py"))
-    server = faulty("none")
-    out = tmp_path / "r"
-    proc = run_gate(
-        "--api", "navigable", "--base-url", server.base_url, *QUICK, "--report-dir", str(out),
-        env={"CHATGATE_CONTRACTS_DIR": str(suite)},
-    )  # fmt: skip
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    titles = [f["title"] for f in summary(out)["findings"]]
+    titles = _gate_with_suite(faulty, tmp_path, "test_*.py")
     assert "the suite broke: pytest exited 5 (the suite did not run to the end); see pytest.log" in titles
     assert "the suite broke: no request reached navigable" in titles
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 LoadCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -48,3 +49,9 @@ def dev_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NARA_USER_ID", "1001")
     for name in ("NARA_BASE_URL", "NAVIGABLE_BASE_URL", "CHATGATE_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+def served(base_url: str, api: str, operation: str | None = None) -> int:
+    """How many requests of ``api`` (one operation, or all) a reference server answered, by its own count."""
+    ops = httpx.get(f"{base_url}/_chatgate/stats", timeout=5).json()["requests"][api]
+    return sum(sum(by_status.values()) for op, by_status in ops.items() if operation in (None, op))

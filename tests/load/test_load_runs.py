@@ -11,31 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from chatgate.load.runner import run_load
+from tests.load.conftest import served
 
 pytestmark = pytest.mark.slow
-
-
-def _stats_total(base_url: str, operation: str) -> int:
-    """Sum of the server's own request counts for ``operation`` over every status."""
-    stats = httpx.get(f"{base_url}/_chatgate/stats", timeout=5).json()
-    total = 0
-
-    def walk(node: Any, inside: bool) -> None:
-        nonlocal total
-        if isinstance(node, dict):
-            for k, v in node.items():
-                hit = inside or k == operation or k.startswith(operation + " ")
-                if isinstance(v, int) and hit and k != "active_streams":
-                    total += v
-                else:
-                    walk(v, hit)
-
-    walk(stats, False)
-    return total
 
 
 def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Path) -> None:
@@ -84,14 +65,14 @@ def test_cut_stream_counts_as_broken_not_success(serve: Any, tmp_path: Path) -> 
 
 def test_two_workers_merge_with_no_lost_samples(serve: Any, tmp_path: Path) -> None:
     server = serve("--ttft-ms", "10", "--itl-ms", "2", "--reply-tokens", "4")
-    before = _stats_total(server.base_url, "sendChatMessage")
+    before = served(server.base_url, "nara", "sendChatMessage")
     result = run_load(
         "nara-stream-sends", users=8, run_time="6s", workers=2, base_url=server.base_url, report_dir=tmp_path
     )
-    served = _stats_total(server.base_url, "sendChatMessage") - before
+    answered = served(server.base_url, "nara", "sendChatMessage") - before
     assert result.summary["requests"] > 50
-    assert result.summary["requests"] == served
-    assert result.summary["ttft"]["count"] == served
+    assert result.summary["requests"] == answered
+    assert result.summary["ttft"]["count"] == answered
 
 
 def test_slo_breach_exits_1_with_table(serve: Any, tmp_path: Path, load_cli: Any) -> None:

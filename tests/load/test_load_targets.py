@@ -5,19 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from chatgate.errors import UsageError
 from chatgate.load.runner import run_load
+from tests.load.conftest import served
 
 pytestmark = pytest.mark.slow
-
-
-def _served(base_url: str, api: str, operation: str | None = None) -> int:
-    """How many requests of ``api`` (one operation, or all) a reference server answered, by its count."""
-    ops = httpx.get(f"{base_url}/_chatgate/stats", timeout=5).json()["requests"][api]
-    return sum(sum(by_status.values()) for op, by_status in ops.items() if operation in (None, op))
 
 
 def test_mixed_reaches_each_api_at_its_own_host(serve: Any, tmp_path: Path, monkeypatch: Any) -> None:
@@ -30,11 +24,11 @@ def test_mixed_reaches_each_api_at_its_own_host(serve: Any, tmp_path: Path, monk
     assert s["error_rate"] == 0.0, s["errors"]
     assert s["target"] == f"{nara.base_url} {navigable.base_url}"
     by_name = s["requests_by_name"]
-    assert _served(nara.base_url, "nara", "sendChatMessage") == by_name["nara.stream"]
-    assert _served(nara.base_url, "navigable") == 0
+    assert served(nara.base_url, "nara", "sendChatMessage") == by_name["nara.stream"]
+    assert served(nara.base_url, "navigable") == 0
     # the probe's read, then every read of the run
-    assert _served(navigable.base_url, "navigable", "getChatSessionMessages") == 1 + by_name["navigable.read"]
-    assert _served(navigable.base_url, "nara") == 0
+    assert served(navigable.base_url, "navigable", "getChatSessionMessages") == 1 + by_name["navigable.read"]
+    assert served(navigable.base_url, "nara") == 0
     assert s["visibility"]["count"] > 0
 
 
@@ -56,4 +50,4 @@ def test_a_rejected_key_exits_3_before_any_load(
         f"chatgate: error: nara: {server.base_url} rejected the key (401); check NARA_API_KEY"
     ]
     assert "not-a-key-of-this-server" not in proc.stdout + proc.stderr
-    assert _served(server.base_url, "nara", "sendChatMessage") == 0
+    assert served(server.base_url, "nara", "sendChatMessage") == 0
