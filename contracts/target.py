@@ -15,11 +15,11 @@ CHATGATE_RESULTS_FILE   where to write the ledger (results.json) at the end of t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from chatgate.apis import ApiName
 from chatgate.errors import UsageError
-from chatgate.targets import credentials
+from chatgate.targets import Target, credentials
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
@@ -29,24 +29,7 @@ class ConfigProblem(Exception):
     """A missing or bad setting; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Target:
-    api: str
-    base_url: str
-    key: str
-    user_id: int | None = None  # Nara only
-
-    @property
-    def auth_headers(self) -> dict[str, str]:
-        if self.api == "nara":
-            return {"Authorization": f"Bearer {self.key}"}
-        return {"X-Api-Key": self.key}
-
-    def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + path
-
-
-def selected_apis() -> list[str]:
+def selected_apis() -> list[ApiName]:
     value = os.environ.get("CHATGATE_API", "all").strip().lower()
     if value == "all":
         return ["nara", "navigable"]
@@ -59,7 +42,7 @@ def _is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
-def target(api: str) -> Target:
+def target(api: ApiName) -> Target:
     base_url = (
         os.environ.get(f"{api.upper()}_BASE_URL") or os.environ.get("CHATGATE_BASE_URL") or DEFAULT_BASE_URL
     )
@@ -72,7 +55,7 @@ def target(api: str) -> Target:
         found = credentials(api, base_url.rstrip("/"), embedded=_is_loopback(base_url))
     except UsageError as exc:
         raise ConfigProblem(str(exc)) from None
-    return Target(api, found.base_url, found.key, found.user_id)
+    return found
 
 
 def int_setting(name: str, default: int, minimum: int = 0) -> int:

@@ -17,17 +17,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jsonschema
 import referencing
 import referencing.jsonschema
 import yaml
 
+from chatgate.apis import API_NAMES, ApiName
 from chatgate.errors import SpecError, UsageError
 
 __all__ = [
-    "API_NAMES",
+    "API_NAMES",  # re-exported from chatgate.apis for callers that only need specs
     "ApiName",
     "Assumption",
     "assumptions",
@@ -41,8 +42,6 @@ __all__ = [
     "specs_dir",
 ]
 
-ApiName = Literal["nara", "navigable"]
-API_NAMES: tuple[ApiName, ...] = ("nara", "navigable")
 _SPEC_URI = "urn:chatgate:spec"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -14,30 +14,33 @@ run to judge.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
+from chatgate.apis import DEV_KEYS, DEV_NARA_USER, ApiName, auth_headers, key_variable
 from chatgate.errors import TargetError, UsageError
 
-__all__ = ["DEV_KEYS", "DEV_NARA_USER", "Target", "check_url", "credentials", "probe", "resolve_targets"]
-
-DEV_KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
-DEV_NARA_USER = 1001
+__all__ = ["Target", "check_url", "credentials", "probe", "resolve_targets"]
 
 
 @dataclass(frozen=True)
 class Target:
     """One API under test: where it lives and the credentials to use (never printed)."""
 
-    api: str
+    api: ApiName
     base_url: str
-    key: str
+    key: str = field(repr=False)
     user_id: int | None = None  # Nara: the user the key belongs to
 
+    @property
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"} if self.api == "nara" else {"X-Api-Key": self.key}
+        return auth_headers(self.api, self.key)
+
+    def url(self, path: str) -> str:
+        """``path`` (``/api/...``) under this target's base URL."""
+        return self.base_url.rstrip("/") + path
 
 
 def probe(target: Target, *, timeout: float = 10.0) -> None:
@@ -50,7 +53,7 @@ def probe(target: Target, *, timeout: float = 10.0) -> None:
         key_var = "NAVIGABLE_API_KEY"
     url = target.base_url.rstrip("/") + path
     try:
-        response = httpx.get(url, params=params, headers=target.auth_headers(), timeout=timeout)
+        response = httpx.get(url, params=params, headers=target.auth_headers, timeout=timeout)
     except httpx.ConnectError as exc:
         reason = str(exc) or type(exc).__name__
         if "SSL" in reason or "certificate" in reason:
@@ -77,10 +80,12 @@ def check_url(url: str, origin: str) -> str:
     return url.rstrip("/")
 
 
-def resolve_targets(apis: list[str], base_url: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
+def resolve_targets(
+    apis: list[ApiName], base_url: str | None
+) -> tuple[dict[ApiName, str | None], dict[ApiName, str]]:
     """Per API: the base URL (None: use the embedded server) and where it came from."""
-    urls: dict[str, str | None] = {}
-    origins: dict[str, str] = {}
+    urls: dict[ApiName, str | None] = {}
+    origins: dict[ApiName, str] = {}
     for api in apis:
         env_name = f"{api.upper()}_BASE_URL"
         if base_url:
@@ -95,13 +100,13 @@ def resolve_targets(apis: list[str], base_url: str | None) -> tuple[dict[str, st
     return urls, origins
 
 
-def credentials(api: str, url: str, embedded: bool) -> Target:
+def credentials(api: ApiName, url: str, embedded: bool) -> Target:
     """The target of ``api`` at ``url`` with its key (and Nara user) from the environment.
 
     On the embedded server a missing key means its dev key; anywhere else it is a UsageError naming
     the variable (the key itself is never printed).
     """
-    key_var = f"{api.upper()}_API_KEY"
+    key_var = key_variable(api)
     key = os.environ.get(key_var, "")
     if not key:
         if not embedded:

@@ -550,14 +550,9 @@ def reference_app(db: Path, seed_messages: int) -> ASGIApp:
     """The reference server's app (keys from CHATGATE_NARA_KEYS / CHATGATE_NAVIGABLE_KEYS, else dev keys)."""
     import os
 
+    from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS
     from chatgate.server.app import create_app
-    from chatgate.server.config import (
-        DEV_NARA_KEYS,
-        DEV_NAVIGABLE_KEYS,
-        ServerConfig,
-        parse_nara_keys,
-        parse_navigable_keys,
-    )
+    from chatgate.server.config import ServerConfig, parse_nara_keys, parse_navigable_keys
 
     nara_env, nav_env = (
         os.environ.get("CHATGATE_NARA_KEYS", ""),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
+from chatgate.apis import API_NAMES, ApiName
 from chatgate.contract.runner import DEFAULT_MAX_EXAMPLES, run_contract
 
 __all__ = ["contract"]
@@ -66,7 +68,7 @@ def contract(
     """
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline FILE")
-    apis = ["nara", "navigable"] if api == "all" else [api]
+    apis: list[ApiName] = list(API_NAMES) if api == "all" else [cast(ApiName, api)]
     result = run_contract(
         apis,
         base_url=base_url,

@@ -29,10 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chatgate.apis import API_NAMES, ApiName
 from chatgate.contract.baseline import load_baseline, write_baseline
 from chatgate.contract.findings import CHECKS, Finding, Ledger, scrub
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, TargetError, UsageError
-from chatgate.specs import API_NAMES, load_spec, spec_path
+from chatgate.specs import load_spec, spec_path
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "run_contract"]
@@ -59,8 +60,8 @@ class ContractResult:
     """What one gate run found; ``exit_code`` is the command's (0 conforms, 1 new findings)."""
 
     exit_code: int
-    apis: list[str]
-    targets: dict[str, str]
+    apis: list[ApiName]
+    targets: dict[ApiName, str]
     embedded: bool
     seed: int
     max_examples: int
@@ -107,7 +108,7 @@ class ContractResult:
         return out
 
 
-def _check_specs(apis: list[str]) -> None:
+def _check_specs(apis: list[ApiName]) -> None:
     """Fail early (exit 2) on a spec that cannot drive the suite."""
     from chatgate.lint import validate_structure
 
@@ -132,7 +133,7 @@ def _embedded_server(log_dir: Path) -> Iterator[str]:
 
 
 def run_contract(
-    apis: list[str] | None = None,
+    apis: list[ApiName] | None = None,
     *,
     base_url: str | None = None,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
@@ -203,7 +204,7 @@ def _maybe_embedded(embedded: bool, report_dir: Path, say: Progress) -> Iterator
         yield url
 
 
-def _suite_env(targets: dict[str, Target], max_examples: int, seed: int, results: Path) -> dict[str, str]:
+def _suite_env(targets: dict[ApiName, Target], max_examples: int, seed: int, results: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -231,7 +232,7 @@ def _suite_env(targets: dict[str, Target], max_examples: int, seed: int, results
 
 
 def _run_suite(
-    targets: dict[str, Target], max_examples: int, seed: int, report_dir: Path, say: Progress
+    targets: dict[ApiName, Target], max_examples: int, seed: int, report_dir: Path, say: Progress
 ) -> Ledger:
     suite = contracts_dir()
     secrets = [t.key for t in targets.values()]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatgate.apis import ApiName
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK, TargetError, UsageError
 from chatgate.load.slo import MONITOR_KEYS, Check, SloFile, evaluate, load_slo, slo_keys
@@ -36,7 +37,7 @@ SCENARIOS = {
     "navigable-sends": "navigable_sends.py",
     "mixed": "mixed.py",
 }
-SCENARIO_APIS: dict[str, tuple[str, ...]] = {
+SCENARIO_APIS: dict[str, tuple[ApiName, ...]] = {
     "nara-stream-sends": ("nara",),
     "nara-paginated-reads": ("nara",),
     "navigable-reads": ("navigable",),
@@ -88,7 +89,7 @@ def loadtests_dir() -> Path:
 
 
 @contextlib.contextmanager
-def _targets(scenario: str, base_url: str | None, server_args: list[str]) -> Iterator[dict[str, Target]]:
+def _targets(scenario: str, base_url: str | None, server_args: list[str]) -> Iterator[dict[ApiName, Target]]:
     """The target of each API the scenario calls: real ones probed, the embedded server where none is set.
 
     Keys are checked before anything starts (a missing key for a real target is a UsageError naming its

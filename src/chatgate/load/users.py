@@ -39,6 +39,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from chatgate.apis import DEV_KEYS, DEV_NARA_USER, auth_headers
 from chatgate.load.client import Outcome, Validators
 from chatgate.load.fast import FastJson
 from chatgate.metrics import Metrics
@@ -140,9 +141,9 @@ class ChatgateUser(User):
     """Base user: a requests session, the open/closed model loop, and the dev-key defaults."""
 
     abstract = True
-    nara_key = os.environ.get("NARA_API_KEY") or "nara-dev-key-1001"
-    navigable_key = os.environ.get("NAVIGABLE_API_KEY") or "navigable-dev-key"
-    nara_user_id = int(env_float("NARA_USER_ID", 1001))
+    nara_key = os.environ.get("NARA_API_KEY") or DEV_KEYS["nara"]
+    navigable_key = os.environ.get("NAVIGABLE_API_KEY") or DEV_KEYS["navigable"]
+    nara_user_id = int(env_float("NARA_USER_ID", DEV_NARA_USER))
     timeout = TIMEOUT
     validators = VALIDATORS
 
@@ -188,10 +189,10 @@ class ChatgateUser(User):
         return slot
 
     def nara_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.nara_key}"}
+        return auth_headers("nara", self.nara_key)
 
     def navigable_headers(self) -> dict[str, str]:
-        return {"X-Api-Key": self.navigable_key}
+        return auth_headers("navigable", self.navigable_key)
 
     def record(self, out: Outcome, intended: float | None = None) -> None:
         record(self.environment, out, intended)

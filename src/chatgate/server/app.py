@@ -31,9 +31,10 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS, ApiName, api_of_path
 from chatgate.server import nara, navigable
-from chatgate.server.config import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS, ServerConfig
-from chatgate.server.http import ApiError, ApiName, error_response
+from chatgate.server.config import ServerConfig
+from chatgate.server.http import ApiError, error_response
 from chatgate.server.state import Context, Operation, Reply, ServerState
 from chatgate.server.storage import Storage
 from chatgate.server.validation import RequestInvalid
@@ -52,14 +53,6 @@ _TABLE: dict[str, dict[str, Operation]] = {
         "POST": Operation("navigable", "sendChatMessage", navigable.send),
     },
 }
-
-
-def _api_of(path: str) -> ApiName:
-    if path.startswith("/api/v1.0/") or path == "/api/v1.0":
-        return "nara"
-    if path.startswith("/api/v1/") or path == "/api/v1":
-        return "navigable"
-    return "other"
 
 
 def _authenticate(state: ServerState, api: ApiName, request: Request) -> int | None:
@@ -114,7 +107,7 @@ class _Endpoint:
 
     def __init__(self, state: ServerState, path: str, methods: dict[str, Operation]) -> None:
         self.state = state
-        self.api = _api_of(path)
+        self.api = api_of_path(path)
         self.methods = methods
         self.allow = ", ".join(methods)
 
@@ -172,7 +165,7 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
     async def docs_page(request: Request) -> Response:
         api = request.path_params["api"]
         if api not in ("nara", "navigable"):
-            return error_response("other", ApiError(404, f"No docs for {api!r}: see /docs."))
+            return error_response(None, ApiError(404, f"No docs for {api!r}: see /docs."))
         server_url = str(request.base_url).rstrip("/")
         try:
             html = docs_site().render_page(
@@ -187,7 +180,7 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
         name = request.path_params["name"]
         site = docs_site()
         if name not in site.ASSETS:
-            return error_response("other", ApiError(404, f"No docs asset {name!r}."))
+            return error_response(None, ApiError(404, f"No docs asset {name!r}."))
         media = "text/css" if name.endswith(".css") else "text/javascript"
         return Response(site.asset(name), media_type=media, headers={"Cache-Control": "max-age=3600"})
 
@@ -197,10 +190,10 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
         if status == 404:
             state.stats.unmatched["404"] += 1
             return error_response(
-                _api_of(request.url.path), ApiError(404, f"No such path: {request.url.path}")
+                api_of_path(request.url.path), ApiError(404, f"No such path: {request.url.path}")
             )
         message = "Method not allowed." if status == 405 else "The request could not be handled."
-        return error_response("other", ApiError(status, message, headers=headers))
+        return error_response(None, ApiError(status, message, headers=headers))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

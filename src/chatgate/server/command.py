@@ -101,13 +101,8 @@ def serve(
 
         chatgate serve --port 8080 --seed-messages 50 --ttft-ms 200 --itl-ms 20
     """
-    from chatgate.server.config import (
-        DEV_NARA_KEYS,
-        DEV_NAVIGABLE_KEYS,
-        ServerConfig,
-        parse_nara_keys,
-        parse_navigable_keys,
-    )
+    from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS
+    from chatgate.server.config import ServerConfig, parse_nara_keys, parse_navigable_keys
 
     if nara_keys:
         nara = parse_nara_keys(nara_keys, "--nara-key")

@@ -10,19 +10,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS
 from chatgate.errors import UsageError
 
 __all__ = [
-    "DEV_NARA_KEYS",
-    "DEV_NAVIGABLE_KEYS",
     "ServerConfig",
     "mask",
     "parse_nara_keys",
     "parse_navigable_keys",
 ]
 
-DEV_NARA_KEYS: Mapping[str, int] = {"nara-dev-key-1001": 1001, "nara-dev-key-1002": 1002}
-DEV_NAVIGABLE_KEYS: frozenset[str] = frozenset({"navigable-dev-key"})
 _MAX_USER_ID = 9007199254740991  # the spec's maximum for user_id
 
 

@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "ApiName", "error_response", "media_type", "read_body"]
+from chatgate.apis import ApiName
 
-ApiName = Literal["nara", "navigable", "other"]
+__all__ = ["ApiError", "error_response", "media_type", "read_body"]
 
 _NARA_CODES = {
     400: "invalid_request",
@@ -61,8 +61,8 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(api: ApiName, err: ApiError) -> JSONResponse:
-    """``err`` in the envelope of ``api`` (Nara's envelope for paths outside both APIs)."""
+def error_response(api: ApiName | None, err: ApiError) -> JSONResponse:
+    """``err`` in the envelope of ``api`` (Nara's envelope for paths outside both APIs, ``None``)."""
     body: dict[str, Any]
     if api == "navigable":
         body = {"success": False, "message": _NAVIGABLE_MESSAGES.get(err.status, "ERROR")}

@@ -10,9 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chatgate.apis import ApiName
 from chatgate.server.config import ServerConfig
 from chatgate.server.faults import FaultPlan
-from chatgate.server.http import ApiName
 from chatgate.server.storage import Storage
 from chatgate.server.streaming import EventStream, StreamRegistry
 
