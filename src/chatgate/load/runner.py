@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -26,9 +25,10 @@ from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK, Ta
 from chatgate.load.slo import MONITOR_KEYS, Check, SloFile, evaluate, load_slo, slo_keys
 from chatgate.load.summary import summarize
 from chatgate.metrics import Metrics
+from chatgate.options import parse_duration
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["SCENARIOS", "SCENARIO_APIS", "LoadResult", "loadtests_dir", "parse_duration", "run_load"]
+__all__ = ["SCENARIOS", "SCENARIO_APIS", "LoadResult", "loadtests_dir", "run_load"]
 
 SCENARIOS = {
     "nara-stream-sends": "nara_stream_sends.py",
@@ -64,18 +64,6 @@ class LoadResult:
     @property
     def breaches(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
-
-
-def parse_duration(text: str) -> float:
-    """``30s``, ``2m``, ``1h30m``, ``45`` (seconds) -> seconds."""
-    m = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not m or not any(m.groups()):
-        raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 2m, 1h30m)")
-    h, mi, s = m.groups()
-    total = int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
-    if total <= 0:
-        raise UsageError(f"duration must be positive, got {text!r}")
-    return total
 
 
 def loadtests_dir() -> Path:
@@ -151,7 +139,7 @@ def run_load(
         raise UsageError(f"unknown shape {shape!r} (known: {', '.join(SHAPES)})")
     if not 0.0 <= validate_sample <= 1.0:
         raise UsageError("--validate-sample must be between 0 and 1")
-    seconds = parse_duration(run_time)
+    seconds = parse_duration(run_time, "--run-time")
     ldir = loadtests_dir()
     slo = load_slo(slo_file if slo_file is not None else ldir / "slo.toml")
     pool = users or max(10, min(1000, int(arrival_rate * 4))) if arrival_rate is not None else users or 10
