@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from chatgate.embedded import EmbeddedServer
-from chatgate.load.runner import loadtests_dir
+from chatgate.resources import loadtests_dir
 
 
 def soak(url: str, minutes: float, users: int) -> None:

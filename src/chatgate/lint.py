@@ -30,12 +30,11 @@ from openapi_spec_validator import (
 )
 
 from chatgate.errors import SpecError, UsageError
+from chatgate.resources import checkout_root
 from chatgate.spec_examples import example_problems
 from chatgate.specs import API_NAMES, find_line, load_spec_file, spec_path
 
 __all__ = ["Problem", "lint_command", "lint_file", "redocly_path"]
-
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,7 @@ def validate_examples(path: Path) -> list[Problem]:
 
 def redocly_path() -> str | None:
     """The Redocly CLI installed under ``tools/`` (by scripts/install), or one on PATH."""
-    local = _ROOT / "tools" / "node_modules" / ".bin" / "redocly"
+    local = checkout_root() / "tools" / "node_modules" / ".bin" / "redocly"
     if local.exists():
         return str(local)
     return shutil.which("redocly")

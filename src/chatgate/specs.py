@@ -13,7 +13,6 @@ from the YAML, so no schema is ever written twice in Python::
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import yaml
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.errors import SpecError, UsageError
+from chatgate.resources import specs_dir
 
 __all__ = [
     "API_NAMES",  # re-exported from chatgate.apis for callers that only need specs
@@ -44,14 +44,6 @@ __all__ = [
 
 _SPEC_URI = "urn:chatgate:spec"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def specs_dir() -> Path:
-    """The folder holding the specs: ``$CHATGATE_SPECS_DIR``, else ``specs/`` of this checkout."""
-    env = os.environ.get("CHATGATE_SPECS_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "specs"
 
 
 def spec_path(api: str) -> Path:

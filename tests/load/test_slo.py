@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from chatgate.errors import UsageError
-from chatgate.load.runner import loadtests_dir
 from chatgate.load.slo import SLO_KEYS, evaluate, load_slo
 from chatgate.options import parse_duration
+from chatgate.resources import loadtests_dir
 
 
 def test_shipped_slo_file_covers_every_scenario() -> None:

@@ -33,10 +33,11 @@ from chatgate.apis import API_NAMES, ApiName
 from chatgate.contract.baseline import load_baseline, write_baseline
 from chatgate.contract.findings import CHECKS, Finding, Ledger, scrub
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, TargetError, UsageError
+from chatgate.resources import contracts_dir
 from chatgate.specs import load_spec, spec_path
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "contracts_dir", "run_contract"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "run_contract"]
 
 # Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
 # 60 s on 2 cores (bench/contract_speed.py).
@@ -44,15 +45,6 @@ DEFAULT_MAX_EXAMPLES = 50
 SUITE_TIMEOUT_S = 1800.0  # CHATGATE_SUITE_TIMEOUT overrides it
 
 Progress = Callable[[str], None]
-
-
-def contracts_dir() -> Path:
-    """The suite: ``$CHATGATE_CONTRACTS_DIR``, else ``contracts/`` of this checkout."""
-    env = os.environ.get("CHATGATE_CONTRACTS_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "contracts"
-    if not (path / "conftest.py").is_file():
-        raise UsageError(f"{path}: the contract suite is not there (set CHATGATE_CONTRACTS_DIR)")
-    return path
 
 
 @dataclass

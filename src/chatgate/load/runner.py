@@ -26,9 +26,10 @@ from chatgate.load.slo import MONITOR_KEYS, Check, SloFile, evaluate, load_slo, 
 from chatgate.load.summary import summarize
 from chatgate.metrics import Metrics
 from chatgate.options import parse_duration
+from chatgate.resources import loadtests_dir
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["SCENARIOS", "SCENARIO_APIS", "LoadResult", "loadtests_dir", "run_load"]
+__all__ = ["SCENARIOS", "SCENARIO_APIS", "LoadResult", "run_load"]
 
 SCENARIOS = {
     "nara-stream-sends": "nara_stream_sends.py",
@@ -64,16 +65,6 @@ class LoadResult:
     @property
     def breaches(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
-
-
-def loadtests_dir() -> Path:
-    env = os.environ.get("CHATGATE_LOADTESTS")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3] / "loadtests", Path.cwd() / "loadtests"]
-    for c in candidates:
-        if (c / "slo.toml").exists():
-            return c
-    raise UsageError("cannot find the loadtests/ directory (set CHATGATE_LOADTESTS)")
 
 
 @contextlib.contextmanager
