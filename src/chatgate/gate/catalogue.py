@@ -19,7 +19,6 @@ class Check:
     name: str
     description: str
     idle_reason: str  # why a run may have given it nothing to judge
-    own: bool = True  # chatgate's own check (False: schemathesis' built-in)
     writes: bool = False  # judging it needs the run to create messages
     apis: tuple[str, ...] = ("nara", "navigable")  # the APIs it applies to
 
@@ -158,9 +157,7 @@ _ST = [
 ]
 
 OWN_CHECKS: Mapping[str, Check] = {c.name: c for c in _OWN}
-SCHEMATHESIS_CHECKS: Mapping[str, Check] = {
-    name: Check(name, text, idle, own=False) for name, text, idle in _ST
-}
+SCHEMATHESIS_CHECKS: Mapping[str, Check] = {name: Check(name, text, idle) for name, text, idle in _ST}
 CHECKS: Mapping[str, Check] = {**OWN_CHECKS, **SCHEMATHESIS_CHECKS}
 
 

@@ -170,12 +170,6 @@ class Ledger:
                 self._log.append(fingerprint)
         return not found
 
-    def timed(self, api: str, operation: str, check: str, seconds: float) -> None:
-        """Add wall time to a check already judged on this operation."""
-        with self._lock:
-            key = (api, operation, check)
-            self._tallies[key] = self._tallies.get(key, Tally()).plus(Tally(0, 0, seconds))
-
     def sent(self, api: str, operation: str, *, write: bool) -> None:
         """Count one request the transport sent (``write``: it created a message)."""
         with self._lock:
