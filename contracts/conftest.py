@@ -1,5 +1,5 @@
-"""The conformance suite's wiring: targets and scope from the environment, the session ledger, the
-transport that counts every request, and the selection of tests by scope.
+"""The conformance suite's wiring: targets, scope and settings from the environment, the session ledger,
+the one transport every request goes through, the selection of tests by scope, and tests run at once.
 
 Run it directly against any base URL (``contracts/target.py`` lists the variables)::
 
@@ -12,46 +12,67 @@ whose every test was deselected is reported ``not_run`` with the reason.
 
 Tests declare what they cover with ``@pytest.mark.covers(check, *operations, writes=False)``: they run
 when their check is selected and one of their operations is; ``writes=True`` (the test creates
-messages) keeps them out of a ``--read-only`` run.
+messages) keeps them out of a ``--read-only`` run. A test takes the ``suite`` fixture (and its
+``parametrize`` arguments) only: with ``CHATGATE_CONCURRENCY`` above 1 every selected test is started
+when the session starts (``contracts.pool.Jobs``) and pytest waits for each in its turn. Past the run's
+end (``CHATGATE_RUN_ENDS_AT``) tests are skipped and listed as incomplete.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chatgate.apis import ApiName
-from contracts.gate import LEDGER, Client, Gate, session_gate
+from contracts.gate import CURRENT_TEST, LEDGER, Gate, session_gate
 from contracts.judging import count_probe
+from contracts.session import Suite
 from contracts.st_checks import case_checks
 from contracts.target import (
     DEFAULT_MAX_EXAMPLES,
     ConfigProblem,
     Target,
     int_setting,
+    run_settings,
     scope,
     second_target,
     selected_apis,
     selected_operations,
     target,
 )
-from contracts.transport import Meter, install
+from contracts.transport import Meter, OutOfTime, Settings, Transport, install
+from contracts.wire import Limits
 
 _STARTED = time.monotonic()
-_MARKS: dict[str, int] = {}
 _PROGRESS = {"done": 0, "total": 0}
+_SUITE: list[Suite] = []
 CASE_CHECKS = "(every schemathesis case)"
 
 
 def _count(api: str, operation: str, write: bool) -> None:
     LEDGER.sent(api, operation, write=write)
     count_probe()
+
+
+def the_suite() -> Suite:
+    """The session's :class:`~contracts.session.Suite` (built once)."""
+    if not _SUITE:
+        apis = selected_apis()
+        second = second_target() if "nara" in apis else None
+        max_examples = int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
+        targets: dict[str, Target] = {api: target(api) for api in apis}
+        suite = Suite(
+            session_gate(), run_settings(), targets, second, max_examples, int_setting("CHATGATE_SEED", 0)
+        )
+        _SUITE.append(suite)
+    return _SUITE[0]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,7 +82,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     try:
         apis = selected_apis()
-        install(Meter({api: target(api).base_url for api in apis}, _count))
+        s = run_settings()
+        limits = Limits(s.deadlines, s.max_stream_bytes, s.ends_at)
+        meter = Meter({api: target(api).base_url for api in apis}, _count)
+        install(Transport(Settings(limits, s.concurrency, s.rate, s.verify, s.cert), meter, LEDGER.note))
         int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
         int_setting("CHATGATE_SEED", 0)
         scope()
@@ -110,6 +134,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _PROGRESS["total"] = len(keep)
 
 
+def _job(item: pytest.Item, suite: Suite) -> Callable[[], None] | None:
+    """The body of ``item`` as a job, when it takes only ``suite`` and its parametrize arguments."""
+    function = getattr(item, "obj", None)
+    if function is None:
+        return None
+    params = dict(getattr(getattr(item, "callspec", None), "params", {}))
+    names = list(inspect.signature(function).parameters)
+    if not set(names) <= {"suite", *params}:
+        return None
+
+    def run() -> None:
+        CURRENT_TEST.set(item.nodeid)
+        suite.gate.restart_clock()
+        function(**{n: suite if n == "suite" else params[n] for n in names})
+
+    return run
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With concurrency above 1, start every selected test now; pytest waits for each in its turn."""
+    if session.config.option.collectonly or not session.items:
+        return
+    suite = the_suite()
+    for item in session.items:
+        job = _job(item, suite)
+        if job is not None:
+            suite.jobs.start(item.nodeid, job)
+
+
+def _out_of_time(nodeid: str) -> None:
+    LEDGER.incomplete(nodeid)
+    pytest.skip("--max-time reached before this test ended (the run is incomplete)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool:
+    """Run the test (or wait for its job) with its findings attributed to it."""
+    suite, key = the_suite(), pyfuncitem.nodeid
+    token = CURRENT_TEST.set(key)
+    try:
+        if suite.jobs.started(key):
+            suite.jobs.wait(key)
+        else:
+            ends = suite.settings.ends_at
+            if ends is not None and time.monotonic() >= ends:
+                raise OutOfTime("--max-time reached")
+            suite.gate.restart_clock()
+            funcargs = pyfuncitem.funcargs
+            pyfuncitem.obj(**{arg: funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames})
+    except OutOfTime:
+        _out_of_time(key)
+    finally:
+        CURRENT_TEST.reset(token)
+    return True
+
+
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     """A module that cannot be collected tests nothing: it is an error of the run, never a pass."""
     if report.failed:
@@ -117,14 +197,9 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         LEDGER.error(f"{report.nodeid} (collection): {last[0][:300]}")
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    session_gate().restart_clock()
-    _MARKS[item.nodeid] = LEDGER.mark()
-
-
 def _progress(item: pytest.Item, report: pytest.TestReport) -> None:
     _PROGRESS["done"] += 1
-    verdict = "FAILED" if report.failed else "ok"
+    verdict = "FAILED" if report.failed else "skipped" if report.skipped else "ok"
     step = f"[{_PROGRESS['done']:>2}/{_PROGRESS['total']}]"
     print(f"contract: {step} {item.name} {verdict} ({report.duration:.1f}s)", file=sys.stderr, flush=True)
 
@@ -138,7 +213,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if report.failed:
             LEDGER.error(f"{item.nodeid} ({call.when}): {str(report.longrepr).splitlines()[-1][:300]}")
         return
-    new = LEDGER.findings_since(_MARKS.get(item.nodeid, 0))
+    new = LEDGER.findings_of(item.nodeid)
     if report.failed:
         LEDGER.error(f"{item.nodeid}: {str(report.longrepr).splitlines()[-1][:300]}")
     if new:
@@ -164,42 +239,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if path:
         LEDGER.seconds = time.monotonic() - _STARTED
         LEDGER.write(Path(path))
+    if _SUITE:
+        _SUITE[0].close()
 
 
 @pytest.fixture(scope="session")
-def gate() -> Gate:
-    return session_gate()
-
-
-@pytest.fixture(scope="session")
-def max_examples() -> int:
-    return int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
-
-
-@pytest.fixture(scope="session")
-def seed() -> int:
-    return int_setting("CHATGATE_SEED", 0)
-
-
-@pytest.fixture(scope="session")
-def nara() -> Target:
-    return target("nara")
-
-
-@pytest.fixture(scope="session")
-def navigable() -> Target:
-    return target("navigable")
-
-
-@pytest.fixture(scope="session")
-def nara_client(gate: Gate, nara: Target) -> Iterator[Client]:
-    client = Client(gate, nara)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def navigable_client(gate: Gate, navigable: Target) -> Iterator[Client]:
-    client = Client(gate, navigable)
-    yield client
-    client.close()
+def suite() -> Suite:
+    return the_suite()

@@ -1,11 +1,16 @@
-"""Running schemathesis cases through the gate: the checks of the run, recording, and one case runner.
+"""Running schemathesis cases through the gate: the checks of the run, recording, and the runners.
 
 Every schemathesis case runs the selected built-in checks (each wrapped by :func:`contracts.judging.judging`
 so it counts only responses it judged) plus the gate's ``schema_validation`` (jsonschema on every body
-and SSE event, with JSON paths) and ``stream_grammar`` (on every ``text/event-stream``). Outcomes are
-recorded from schemathesis' ``after_validate`` hook: one case per check that judged, one finding per
-distinct failure (several in one response are several findings), and the case goes on: the budget is
-spent looking for more problems, not shrinking the first one.
+and SSE event, with JSON paths), ``stream_grammar`` and ``stream_stalled`` (on every
+``text/event-stream``). Outcomes are recorded from schemathesis' ``after_validate`` hook: one case per
+check that judged, one finding per distinct failure (several in one response are several findings), and
+the case goes on: the budget is spent looking for more problems, not shrinking the first one. ``transport``
+judges what the transport read (cut, undecodable) for every case.
+
+Cases are sent with a ``requests`` session of the calling thread (:func:`run_case`, :func:`run_chain`),
+and the checks that send requests of their own (``ignored_auth``...) get that session too: everything
+goes through the one transport (``contracts.transport``).
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from schemathesis.core import NotSet
 from schemathesis.core.failures import Failure, FailureGroup
 
 from chatgate.gate.model import Problem
+from contracts.chains import Chain, linked_case, new_recorder
+from contracts.client import stall_problems, transport_problems
 from contracts.gate import Gate
 from contracts.judging import AnyCase, CheckFunction, judging
+from contracts.transport import wire_of
 from contracts.validation import body_problems, grammar_problems, stable
 
-__all__ = ["case_checks", "describe", "load_schema", "record_transport", "run_case"]
+__all__ = ["case_checks", "describe", "load_schema", "record_transport", "run_case", "run_chain"]
 
 
 def api_of(case: AnyCase) -> str:
@@ -82,12 +90,22 @@ def stream_grammar(ctx: CheckContext, response: Response, case: AnyCase) -> bool
     if _content_type(response) != "text/event-stream" or response.status_code != 200:
         return True
     if response.stream_cut_short:
-        return True  # schemathesis stopped reading (max-stream-events): not the server's fault
-    _fail(case, grammar_problems(response.content))
+        return True  # the transport stopped reading (a deadline, the size cap): stream_stalled's to judge
+    wire = wire_of(response.request)
+    _fail(case, grammar_problems(response.content, cut=wire is not None and wire.cut))
     return None
 
 
-OWN_CASE_CHECKS: list[CheckFunction] = [schema_validation, stream_grammar]
+def stream_stalled(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
+    """Every stream sends an event at least every --stream-idle-timeout and ends within --stream-timeout."""
+    wire = wire_of(response.request)
+    if wire is None or not wire.stream or wire.capped:
+        return True
+    _fail(case, stall_problems(wire))
+    return None
+
+
+OWN_CASE_CHECKS: list[CheckFunction] = [schema_validation, stream_grammar, stream_stalled]
 
 
 def case_checks(gate: Gate) -> list[CheckFunction]:
@@ -130,7 +148,7 @@ def record_results(gate: Gate, api: str) -> Callable[..., None]:
         operation = case.operation.label
         req = response.request
         example = gate.example(str(req.method), str(req.url), dict(req.headers), _request_body(response),
-                               response.status_code)  # fmt: skip
+                               response.status_code, response.content)  # fmt: skip
         by_check: dict[str, list[Problem]] = defaultdict(list)
         codes: dict[str, str] = {}
         for result in results:
@@ -140,23 +158,13 @@ def record_results(gate: Gate, api: str) -> Callable[..., None]:
                 problems.append(Problem(str(f.title), str(f.message)[:4000], signature(f, response)))
                 codes[result.name] = str(getattr(f, "code", "")) or codes.get(result.name, "")
         if gate.scope.check_selected("transport"):
-            by_check["transport"] = []  # the response was read to its end
+            content_type = _content_type(response)
+            by_check["transport"] = transport_problems(wire_of(req), None, response.status_code, content_type)
         seconds = gate.lap() / max(1, len(by_check))
         for check, problems in by_check.items():
-            clean = [
-                Problem(*(gate_scrub(gate, p.title), gate_scrub(gate, p.message)), p.signature)
-                for p in problems
-            ]
-            gate.ledger.judged(api, operation, check, clean, example=example, seconds=seconds,
-                               code=codes.get(check))  # fmt: skip
+            gate.judged(api, operation, check, problems, example, code=codes.get(check), seconds=seconds)
 
     return after_validate
-
-
-def gate_scrub(gate: Gate, text: str) -> str:
-    from chatgate.artifacts import scrub
-
-    return scrub(text, gate.secrets)
 
 
 def describe(case: AnyCase) -> str:
@@ -167,17 +175,49 @@ def describe(case: AnyCase) -> str:
     return repr((case.operation.label, case.path_parameters, case.query, sorted(headers.items()), body))
 
 
-def run_case(case: AnyCase, gate: Gate, checks: list[CheckFunction]) -> None:
+def run_case(case: AnyCase, gate: Gate, checks: list[CheckFunction], session: requests.Session) -> None:
     """Send one case with the run's checks; record, never raise on findings."""
-    gate.ledger.generated_case(describe(case))
+    gate.restart_clock()
     try:
-        case.call_and_validate(checks=checks)
-    except FailureGroup:
+        case.call_and_validate(session=session, checks=checks)
+    except (FailureGroup, Failure):
         pass  # recorded by the after_validate hook
-    except Failure:
-        pass
     except requests.RequestException as exc:
         record_transport(gate, case, exc)
+
+
+def run_chain(chain: Chain, pools: dict[str, list[AnyCase]], gate: Gate, checks: list[CheckFunction],
+              session: requests.Session, api: str) -> int:  # fmt: skip
+    """Run one chain's steps in order; the number of steps sent."""
+    recorder = new_recorder(api, chain)
+    previous: tuple[AnyCase, Response] | None = None
+    for sent, step in enumerate(chain.steps):
+        gate.restart_clock()
+        base = pools[step.operation][step.case]
+        case = (
+            base.derive(keep_auth=True)
+            if step.link is None
+            else linked_case(base, step.link, previous and previous[1])
+        )
+        if case is None:
+            return sent  # the previous answer does not carry the link: the chain ends here
+        recorder.record_case(case=case, parent_id=previous[0].id if previous and step.link else None)
+        try:
+            response = case.call(session=session)
+        except requests.RequestException as exc:
+            record_transport(gate, case, exc)
+            return sent + 1
+        recorder.record_response(case_id=case.id, response=response)
+        try:
+            case.validate_response(
+                response, checks=checks, transport_kwargs={"session": session}, recorder=recorder
+            )
+        except (FailureGroup, Failure):
+            pass  # recorded by the after_validate hook
+        except requests.RequestException as exc:
+            record_transport(gate, case, exc)
+        previous = (case, response)
+    return len(chain.steps)
 
 
 def _sent(case: AnyCase, exc: Exception) -> requests.PreparedRequest | None:
@@ -201,38 +241,46 @@ def record_transport(gate: Gate, case: AnyCase, exc: Exception) -> None:
     if req is not None:
         body = req.body if isinstance(req.body, bytes | str) else None
         example = gate.example(str(req.method), str(req.url), dict(req.headers), body, None)
-    problem = Problem(title, gate_scrub(gate, str(exc)[:500]))
-    gate.ledger.judged(
-        api_of(case), case.operation.label, "transport", [problem], example=example, seconds=gate.lap()
-    )
+    gate.judged(api_of(case), case.operation.label, "transport", [Problem(title, str(exc)[:500])], example)
 
 
-def load_schema(api: str) -> Any:
+def load_schema(api: str, *, chain_pool: int = 0) -> Any:
     """The spec of ``api`` loaded by schemathesis, configured from the environment (targets, scope),
-    recording into the session's gate. An API that is not selected gets a bare schema (its tests are
-    deselected)."""
+    recording into the session's gate. ``chain_pool``: instead, a schema that generates that many valid
+    cases per operation, fuzzing only (the pool chains draw their steps from). An API that is not
+    selected gets a bare schema (its tests are deselected)."""
     import schemathesis
 
     from chatgate.specs import spec_path
     from contracts.gate import session_gate
-    from contracts.target import DEFAULT_MAX_EXAMPLES, int_setting, selected_apis, selected_operations, target
+    from contracts.target import (
+        DEFAULT_MAX_EXAMPLES,
+        int_setting,
+        run_settings,
+        selected_apis,
+        selected_operations,
+        target,
+    )
 
     if api not in selected_apis():
         return schemathesis.openapi.from_path(spec_path(api))
     t = target(api)
     gate = session_gate()
+    generation = {
+        "max-examples": chain_pool or int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1),
+        "mode": "positive" if chain_pool else gate.scope.mode,
+        "database": "none",
+    }
+    phases = {"examples": {"enabled": False}, "coverage": {"enabled": False}} if chain_pool else {}
     config = schemathesis.Config.from_dict(
         {
             "seed": int_setting("CHATGATE_SEED", 0),
             "base-url": t.base_url,
             "headers": {**dict(gate.scope.headers), **t.auth_headers},
-            "request-timeout": 20,
-            "generation": {
-                "max-examples": int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1),
-                "mode": gate.scope.mode,
-                "database": "none",
-            },
-            "phases": {"stateful": {"max-steps": 8}},
+            "request-timeout": run_settings().deadlines.request_s,
+            "max-stream-events": 1_000_000_000,  # streams are read whole (and bounded) by the transport
+            "generation": generation,
+            "phases": phases,
         }
     )
     loaded = schemathesis.openapi.from_path(spec_path(api), config=config)

@@ -13,24 +13,41 @@ CHATGATE_SCOPE          the scope of the run (JSON, as chatgate contract writes 
 CHATGATE_MAX_EXAMPLES   schemathesis examples per operation and phase (default 50)
 CHATGATE_SEED           seed: the same seed gives the same cases (default 0)
 CHATGATE_RESULTS_FILE   where to write the ledger (results.json) at the end of the session
+CHATGATE_CONCURRENCY    requests in flight (default 32; 1: one at a time, in the suite's order)
+CHATGATE_RATE_LIMIT     at most this many requests per second/minute/hour (5/s, 100/m); default none
+CHATGATE_REQUEST_TIMEOUT, CHATGATE_STREAM_IDLE_TIMEOUT, CHATGATE_STREAM_TIMEOUT
+                        the deadlines, in seconds (defaults 30, 30, 300; chatgate.options.Deadlines)
+CHATGATE_MAX_STREAM_BYTES  the most of one body read (default 10 MiB); reaching it is reported
+CHATGATE_CA_BUNDLE      CA certificates (PEM) to verify the target with
+CHATGATE_CLIENT_CERT    a client certificate (PEM; with CHATGATE_CLIENT_KEY when the key is apart): mTLS
+CHATGATE_TLS_VERIFY     0: do not verify the target's certificate (reported loudly)
+CHATGATE_DETERMINISTIC_REPLIES  1: the same input gives the same reply (cross-call equality is then
+                        judged); default 0: a sampled model, each reply judged against its own stored copy
+CHATGATE_RUN_ENDS_AT    the run's end (Unix time, from --max-time): nothing is sent after it
 """
 
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from chatgate.apis import ApiName
 from chatgate.errors import UsageError
 from chatgate.gate.scope import Scope
+from chatgate.options import Deadlines, Rate, parse_rate
 from chatgate.specs import load_spec, operations
 from chatgate.targets import Target, credentials, second_identity
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "DEFAULT_MAX_EXAMPLES",
     "ConfigProblem",
+    "RunSettings",
     "Target",
     "int_setting",
+    "run_settings",
     "scope",
     "second_target",
     "selected_apis",
@@ -40,6 +57,7 @@ __all__ = [
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
+DEFAULT_CONCURRENCY = 32  # the same default as chatgate contract
 
 
 class ConfigProblem(Exception):
@@ -113,3 +131,76 @@ def selected_operations(api: str) -> list[str]:
         for op in operations(load_spec(api))
         if chosen.operation_selected(op.method, op.path, op.operation_id)
     ]
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigProblem(f"{name}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ConfigProblem(f"{name}={raw!r} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How the suite sends: concurrency, pacing, deadlines, TLS, the replies' nature, the run's end."""
+
+    concurrency: int
+    rate: Rate | None
+    deadlines: Deadlines
+    max_stream_bytes: int
+    verify: bool | str
+    cert: str | tuple[str, str] | None
+    deterministic_replies: bool
+    ends_at: float | None  # monotonic
+
+
+def _tls() -> tuple[bool | str, str | tuple[str, str] | None]:
+    bundle = os.environ.get("CHATGATE_CA_BUNDLE", "")
+    verify: bool | str = bundle or True
+    if os.environ.get("CHATGATE_TLS_VERIFY", "1") in ("0", "false", "no"):
+        verify = False
+    cert, key = os.environ.get("CHATGATE_CLIENT_CERT", ""), os.environ.get("CHATGATE_CLIENT_KEY", "")
+    for name, path in (
+        ("CHATGATE_CA_BUNDLE", bundle),
+        ("CHATGATE_CLIENT_CERT", cert),
+        ("CHATGATE_CLIENT_KEY", key),
+    ):
+        if path and not os.path.isfile(path):
+            raise ConfigProblem(f"{name}={path!r}: no such file")
+    return verify, ((cert, key) if cert and key else cert or None)
+
+
+def run_settings() -> RunSettings:
+    """The run's settings from the environment (the variables in this module's docstring)."""
+    raw_rate = os.environ.get("CHATGATE_RATE_LIMIT", "")
+    try:
+        rate = parse_rate(raw_rate, "CHATGATE_RATE_LIMIT") if raw_rate else None
+    except UsageError as exc:
+        raise ConfigProblem(str(exc)) from None
+    deadlines = Deadlines(
+        _seconds("CHATGATE_REQUEST_TIMEOUT", Deadlines.request_s),
+        _seconds("CHATGATE_STREAM_IDLE_TIMEOUT", Deadlines.stream_idle_s),
+        _seconds("CHATGATE_STREAM_TIMEOUT", Deadlines.stream_s),
+    )
+    ends = os.environ.get("CHATGATE_RUN_ENDS_AT", "")
+    try:
+        ends_at = time.monotonic() + (float(ends) - time.time()) if ends else None
+    except ValueError:
+        raise ConfigProblem(f"CHATGATE_RUN_ENDS_AT={ends!r} is not a Unix time") from None
+    verify, cert = _tls()
+    return RunSettings(
+        concurrency=int_setting("CHATGATE_CONCURRENCY", DEFAULT_CONCURRENCY, 1),
+        rate=rate,
+        deadlines=deadlines,
+        max_stream_bytes=int_setting("CHATGATE_MAX_STREAM_BYTES", 10 * 1024 * 1024, 1024),
+        verify=verify,
+        cert=cert,
+        deterministic_replies=os.environ.get("CHATGATE_DETERMINISTIC_REPLIES", "0") in ("1", "true", "yes"),
+        ends_at=ends_at,
+    )

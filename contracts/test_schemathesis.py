@@ -1,84 +1,76 @@
 """Per operation, property-based positive and negative cases with every selected schemathesis check
-(plus ``schema_validation`` and ``stream_grammar``), and stateful workflows across operations.
+(plus ``schema_validation``, ``stream_grammar`` and ``stream_stalled``), and stateful chains across
+operations along the specs' links.
 
-Cases come from the specs alone; ``CHATGATE_MAX_EXAMPLES`` bounds each phase per operation and
-``CHATGATE_SEED`` makes the run repeatable. The scope (``CHATGATE_SCOPE``) selects operations, checks
-and the generation mode; a read-only scope runs no stateful workflow (its chains send messages).
+Cases come from the specs alone and are generated before any is sent (``contracts.cases``):
+``CHATGATE_MAX_EXAMPLES`` bounds each phase per operation and ``CHATGATE_SEED`` makes the run
+repeatable, whatever ``CHATGATE_CONCURRENCY`` is. Chains are drawn up front too (``contracts.chains``).
+The scope (``CHATGATE_SCOPE``) selects operations, checks and the generation mode; a read-only scope runs
+no chain (chains send messages).
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-import hypothesis
 import pytest
-import requests
-from schemathesis.core.failures import Failure, FailureGroup
 
+from contracts.cases import generate
+from contracts.chains import draw_chains
 from contracts.conftest import CASE_CHECKS
-from contracts.gate import Gate
-from contracts.judging import AnyCase
-from contracts.st_checks import case_checks, load_schema, record_transport, run_case
+from contracts.session import Suite
+from contracts.st_checks import case_checks, describe, load_schema, run_case, run_chain
 from contracts.target import selected_operations
 
-nara_schema = load_schema("nara")
-navigable_schema = load_schema("navigable")
 CASES = pytest.mark.covers(CASE_CHECKS)
 
 
-@pytest.mark.api("nara")
-@CASES
-@nara_schema.parametrize()  # type: ignore[untyped-decorator]
-def test_nara_operations(case: AnyCase, gate: Gate) -> None:
-    run_case(case, gate, case_checks(gate))
+def _schema(suite: Suite, api: str, chain_pool: int = 0) -> Any:
+    return suite.once(f"schema:{api}:{chain_pool}", lambda: load_schema(api, chain_pool=chain_pool))
 
 
-@pytest.mark.api("navigable")
-@CASES
-@navigable_schema.parametrize()  # type: ignore[untyped-decorator]
-def test_navigable_operations(case: AnyCase, gate: Gate) -> None:
-    run_case(case, gate, case_checks(gate))
+def run_operation(suite: Suite, api: str, label: str) -> None:
+    """Generate every case of one operation, then send them all at once."""
+    cases = generate(_schema(suite, api), label)
+    suite.gate.ledger.generated_cases(f"{api} {label}", [describe(c) for c in cases])
+    checks = case_checks(suite.gate)
+    suite.map(lambda case: run_case(case, suite.gate, checks, suite.session), cases)
 
 
-def _run_stateful(schema: Any, gate: Gate, max_examples: int, seed: int) -> None:
-    checks = case_checks(gate)
-
-    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
-        def validate_response(self, response: Any, case: AnyCase, **kwargs: Any) -> None:
-            with contextlib.suppress(FailureGroup, Failure):  # recorded by the after_validate hook
-                case.validate_response(response, checks=checks, transport_kwargs=kwargs)
-
-        def call(self, case: AnyCase, **kwargs: Any) -> Any:
-            try:
-                return case.call(**kwargs)
-            except requests.RequestException as exc:
-                record_transport(gate, case, exc)
-                raise hypothesis.errors.UnsatisfiedAssumption() from None
-
-    hypothesis.seed(seed)(Workflow)
-    settings = hypothesis.settings(
-        max_examples=max(2, max_examples // 2),
-        stateful_step_count=6,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
-        phases=[hypothesis.Phase.generate],
-    )
-    Workflow.run(settings=settings)
+def run_chains(suite: Suite, api: str) -> None:
+    """Draw the chains of ``api`` from the seed, then run them at once (steps of a chain in order)."""
+    labels = selected_operations(api)
+    if suite.gate.scope.read_only or len(labels) < 2:
+        pytest.skip("no stateful chain in this scope (read-only, or fewer than two operations)")
+    count = max(2, suite.max_examples // 2)
+    schema = _schema(suite, api, chain_pool=count)
+    pools = {label: generate(schema, label, salt=":chains") for label in labels}
+    chains = draw_chains(api, suite.seed, count, {k: len(v) for k, v in pools.items()}, set(labels))
+    checks = case_checks(suite.gate)
+    suite.map(lambda chain: run_chain(chain, pools, suite.gate, checks, suite.session, api), chains)
 
 
 @pytest.mark.api("nara")
 @CASES
-def test_nara_stateful(gate: Gate, max_examples: int, seed: int) -> None:
-    if gate.scope.read_only or len(selected_operations("nara")) < 2:
-        pytest.skip("no stateful chain in this scope (read-only, or fewer than two operations)")
-    _run_stateful(nara_schema, gate, max_examples, seed)
+@pytest.mark.parametrize("operation", selected_operations("nara"))
+def test_nara_operations(suite: Suite, operation: str) -> None:
+    run_operation(suite, "nara", operation)
 
 
 @pytest.mark.api("navigable")
 @CASES
-def test_navigable_stateful(gate: Gate, max_examples: int, seed: int) -> None:
-    if gate.scope.read_only or len(selected_operations("navigable")) < 2:
-        pytest.skip("no stateful chain in this scope (read-only, or fewer than two operations)")
-    _run_stateful(navigable_schema, gate, max_examples, seed)
+@pytest.mark.parametrize("operation", selected_operations("navigable"))
+def test_navigable_operations(suite: Suite, operation: str) -> None:
+    run_operation(suite, "navigable", operation)
+
+
+@pytest.mark.api("nara")
+@CASES
+def test_nara_stateful(suite: Suite) -> None:
+    run_chains(suite, "nara")
+
+
+@pytest.mark.api("navigable")
+@CASES
+def test_navigable_stateful(suite: Suite) -> None:
+    run_chains(suite, "navigable")

@@ -1,29 +1,99 @@
-"""The suite's one HTTP transport: every request the suite sends goes through :class:`Meter`.
+"""The suite's one HTTP transport: every request the suite sends goes through :class:`Transport`.
 
-schemathesis sends its cases, its stateful steps and the probes of its own checks (``ignored_auth``,
-``object_level_authorization``, content-type controls...) through ``requests``, often on sessions it
-creates itself; the suite's :class:`~contracts.gate.Client` uses ``requests`` too. :func:`install` wraps
-``requests.adapters.HTTPAdapter.send`` once per process, so every request of any session passes the meter:
-it is counted per API and operation (and as a *write* when a POST was answered 2xx: every POST of both
-specs creates a message), whatever sent it. This is also the place for what a transport does on the way
-(decoding, deadlines, retries, a rate limit).
+schemathesis sends its cases, and the probes of its own checks (``ignored_auth``,
+``object_level_authorization``, content-type controls...), through ``requests``, often on sessions it
+creates itself; the suite's :class:`~contracts.gate.Client` uses ``requests`` too. :func:`install`
+wraps ``requests.adapters.HTTPAdapter.send`` once per process, so every request to a target, whoever
+sends it, gets the same treatment, in this order:
+
+1. ``--rate-limit`` (schemathesis' form, ``5/s``, ``100/m``): requests are spaced evenly, run-wide.
+2. At most ``--concurrency`` requests in flight (a run-wide semaphore, held while the body is read).
+3. TLS as configured (``--ca-bundle``, ``--client-cert``, ``--no-tls-verify``); proxies from
+   ``HTTPS_PROXY`` / ``NO_PROXY`` as ``requests`` reads them.
+4. The whole body is read at once (:func:`contracts.wire.read_body`): decoded (gzip, deflate, br), within
+   the deadlines, up to ``--max-stream-bytes``. The caller gets the decoded body (``Content-Encoding``
+   removed, as any HTTP client library does); the bytes as they arrived stay on the request
+   (:func:`wire_of`) for the report.
+5. Counted: per API and operation, and as a *write* when a POST was answered 2xx (every POST of both
+   specs creates a message). Every attempt counts: a retry is a request too.
+6. A 429 with ``Retry-After`` (at most ``MAX_RETRY_AFTER_S`` away) is waited out and sent again, up to
+   ``MAX_429_RETRIES`` times: not a finding (the specs document it), reported as ``rate_limited``. A 502,
+   503 or 504 is sent again once: when the second answer is fine the first is reported as ``flaky``;
+   when it repeats, it is the answer the checks judge.
+
+A read stopped by a deadline is not an error: the answer comes back with what was read, and
+``stream_stalled`` / ``transport`` judge it from its :class:`~contracts.wire.Wire`. Past the run's
+``--max-time`` nothing more is sent (:class:`OutOfTime`).
 """
 
 from __future__ import annotations
 
+import email.utils
+import io
 import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+from requests.structures import CaseInsensitiveDict
+from schemathesis.core.transport import STREAM_CUT_SHORT_ATTRIBUTE
+from urllib3 import HTTPResponse
+from urllib3._collections import HTTPHeaderDict
 
 from chatgate.apis import api_of_path
+from chatgate.options import Rate
+from contracts.wire import Limits, Wire, read_body
 
-__all__ = ["Meter", "install"]
+__all__ = [
+    "MAX_429_RETRIES",
+    "MAX_RETRY_AFTER_S",
+    "DeadlineExceeded",
+    "Meter",
+    "OutOfTime",
+    "Settings",
+    "Transport",
+    "install",
+    "retry_after",
+    "wire_of",
+]
 
+MAX_429_RETRIES = 5
+MAX_RETRY_AFTER_S = 60.0
+TRANSIENT = frozenset({502, 503, 504})
 Count = Callable[[str, str, bool], None]  # (api, operation, write)
+Notice = Callable[[str, str, str, str], None]  # (kind, api, operation, detail)
+_WIRE = "chatgate_wire"
+
+
+class OutOfTime(Exception):
+    """The run's ``--max-time`` has passed: nothing more is sent."""
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """An answer (not a stream) was not whole within ``--request-timeout``, or grew past the size cap:
+    nothing judges a part of a JSON body, the ``transport`` check reports it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the transport behaves (the suite reads it from the environment; see ``contracts.target``)."""
+
+    limits: Limits = field(default_factory=Limits)
+    concurrency: int = 1
+    rate: Rate | None = None
+    verify: bool | str = True  # False: --no-tls-verify; a path: --ca-bundle
+    cert: str | tuple[str, str] | None = None  # --client-cert (and its key)
+    connect_s: float = 10.0
+
+
+def wire_of(request: Any) -> Wire | None:
+    """What came back for ``request`` (a ``requests.PreparedRequest`` the transport sent), if anything."""
+    found = getattr(request, _WIRE, None)
+    return found if isinstance(found, Wire) else None
 
 
 class Meter:
@@ -55,28 +125,163 @@ class Meter:
             self.count(api, operation, write)
 
 
-_INSTALLED: list[Meter] = []
+class _Spacing:
+    """Requests spaced evenly at a rate, across every thread."""
+
+    def __init__(self, rate: Rate | None) -> None:
+        self.interval = rate.per_s / rate.count if rate is not None else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next)
+            self._next = at + self.interval
+        if at > now:
+            time.sleep(at - now)
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` value asks to wait (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class Transport:
+    """Sends one request the way the module docstring says (see :func:`install`)."""
+
+    def __init__(self, settings: Settings, meter: Meter, notice: Notice | None = None) -> None:
+        self.settings = settings
+        self.meter = meter
+        self.notice = notice or (lambda *_: None)
+        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self._spacing = _Spacing(settings.rate)
+
+    def _check_time(self) -> None:
+        ends = self.settings.limits.run_ends_at
+        if ends is not None and time.monotonic() >= ends:
+            raise OutOfTime("--max-time reached")
+
+    def _once(self, original: Any, adapter: Any, request: Any, kwargs: dict[str, Any]) -> requests.Response:
+        self._check_time()
+        self._spacing.wait()
+        s = self.settings
+        kwargs = {**kwargs, "stream": True, "verify": s.verify, "cert": s.cert}
+        kwargs["timeout"] = (s.connect_s, s.limits.deadlines.request_s)
+        with self._slots:
+            started = time.monotonic()
+            try:
+                response: requests.Response = original(adapter, request, **kwargs)
+            except requests.RequestException:
+                self.meter.record(request, None)
+                raise
+            headers = {k: v for k, v in response.raw.headers.items()}
+            wire = read_body(response.raw, s.limits, started, response.status_code, headers)
+        self.meter.record(request, response.status_code)
+        _rebuild(response, wire)
+        return response
+
+    def send(self, original: Any, adapter: Any, request: Any, kwargs: dict[str, Any]) -> requests.Response:
+        found = self.meter.attribute(str(request.method), str(request.url))
+        if found is None:  # not a target of the run (nothing to count or judge)
+            return original(adapter, request, **kwargs)  # type: ignore[no-any-return]
+        api, operation = found
+        earlier: list[int] = []
+        waited = 0.0
+        while True:
+            response = self._once(original, adapter, request, kwargs)
+            status = response.status_code
+            delay = retry_after(response.headers.get("retry-after")) if status == 429 else None
+            if delay is not None and delay <= MAX_RETRY_AFTER_S and earlier.count(429) < MAX_429_RETRIES:
+                self.notice("rate_limited", api, operation, f"429, waited {delay:g}s")
+                earlier.append(status)
+                self._sleep(delay)
+                waited += delay
+                continue
+            if status in TRANSIENT and not any(s in TRANSIENT for s in earlier):
+                earlier.append(status)
+                self.notice("transient", api, operation, f"{status}, sent again")
+                continue
+            break
+        if earlier and earlier[-1] in TRANSIENT and status not in TRANSIENT:
+            self.notice("flaky", api, operation, f"{earlier[-1]} once, then {status}")
+        wire = wire_of(request)
+        if wire is not None:
+            wire.retried, wire.waited_s = earlier, waited
+            self._judge_end(wire, request, api, operation)
+        return response
+
+    def _sleep(self, seconds: float) -> None:
+        ends = self.settings.limits.run_ends_at
+        if ends is not None and time.monotonic() + seconds >= ends:
+            raise OutOfTime("--max-time reached while waiting out a Retry-After")
+        time.sleep(seconds)
+
+    def _judge_end(self, wire: Wire, request: Any, api: str, operation: str) -> None:
+        """Raise what a caller must not mistake for an answer: the run's end, a partial JSON body."""
+        if wire.out_of_time:
+            raise OutOfTime("--max-time reached while reading an answer")
+        if wire.capped:
+            self.notice("capped", api, operation, f"{len(wire.body)} bytes read (--max-stream-bytes)")
+        if not wire.stream and (wire.stalled or wire.capped):
+            reason = wire.stalled or f"the body grew past {len(wire.body)} bytes (--max-stream-bytes)"
+            raise DeadlineExceeded(reason, request=request)
+
+
+def _rebuild(response: requests.Response, wire: Wire) -> None:
+    """Give ``response`` the decoded body (already read) as its body, and remember the wire on its
+    request."""
+    old = response.raw
+    headers = HTTPHeaderDict()
+    for name, value in old.headers.items():
+        if name.lower() not in ("content-encoding", "transfer-encoding", "content-length"):
+            headers.add(name, value)
+    headers["Content-Length"] = str(len(wire.body))
+    response.raw = HTTPResponse(
+        body=io.BytesIO(wire.body),
+        headers=headers,
+        status=old.status,
+        version=old.version,
+        reason=old.reason,
+        preload_content=False,
+        decode_content=False,
+        original_response=None,
+    )
+    response.headers = CaseInsensitiveDict(headers)
+    if wire.stream and not wire.complete:
+        setattr(response, STREAM_CUT_SHORT_ATTRIBUTE, True)  # schemathesis' checks judge no partial stream
+    if response.request is not None:
+        setattr(response.request, _WIRE, wire)
+
+
+_INSTALLED: list[Transport] = []
 _LOCK = threading.Lock()
 
 
-def install(meter: Meter) -> None:
-    """Route every ``requests`` request of this process through ``meter`` (once; later calls replace it)."""
+def install(transport: Transport) -> None:
+    """Route every ``requests`` request of this process through ``transport`` (once; later calls replace
+    it)."""
     with _LOCK:
         if _INSTALLED:
-            _INSTALLED[0] = meter
+            _INSTALLED[0] = transport
             return
-        _INSTALLED.append(meter)
+        _INSTALLED.append(transport)
         original = requests.adapters.HTTPAdapter.send
 
         def send(
             self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
         ) -> Any:
-            try:
-                response = original(self, request, **kwargs)
-            except requests.RequestException:
-                _INSTALLED[0].record(request, None)
-                raise
-            _INSTALLED[0].record(request, response.status_code)
-            return response
+            return _INSTALLED[0].send(original, self, request, kwargs)
 
         requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign,assignment]

@@ -5,6 +5,8 @@ mean the same thing in ``chatgate contract`` and ``chatgate load`` (DESIGN.md).
     (5400.0, 45.0, 2.5)
     >>> parse_rate("100/m")
     Rate(count=100, per_s=60.0)
+    >>> parse_size("10MiB"), parse_size("512k"), parse_size("4096")
+    (10485760, 524288, 4096)
 
 Bad values raise :class:`~chatgate.errors.UsageError` (exit 2) naming the option and the expected form.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "deadline_options",
     "parse_duration",
     "parse_rate",
+    "parse_size",
 ]
 
 _DURATION = re.compile(r"\s*(?:(\d+)h)?\s*(?:(\d+)m(?!s))?\s*(?:(\d+(?:\.\d+)?)(s|ms)?)?\s*")
@@ -65,6 +68,18 @@ def parse_rate(text: str, option: str = "--rate-limit") -> Rate:
     if not m or int(m.group(1)) <= 0:
         raise UsageError(f"{option}: invalid rate {text!r} (use e.g. 5/s, 100/m, 1000/h)")
     return Rate(int(m.group(1)), _RATE_UNITS[m.group(2)])
+
+
+_SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", re.I)
+
+
+def parse_size(text: str, option: str = "size") -> int:
+    """``4096``, ``512k``, ``10MiB``, ``1g`` -> bytes (k, m, g are powers of 1024)."""
+    m = _SIZE.fullmatch(str(text))
+    if not m or int(m.group(1)) <= 0:
+        raise UsageError(f"{option}: invalid size {text!r} (use e.g. 65536, 512k, 10MiB)")
+    unit = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
+    return int(m.group(1)) * unit
 
 
 DEFAULT_REQUEST_TIMEOUT_S = 30.0  # the whole request (a non-streamed reply, or a stream's headers)

@@ -9,20 +9,75 @@ Before anything runs, :func:`probe` sends one valid, read-only request per API w
 No answer, a TLS failure, a rejected key (401) or a key that belongs to another user (403) is a
 :class:`~chatgate.errors.TargetError` (exit 3, one line); anything else, even a 500, is left to the
 run to judge.
+
+TLS and proxies as users have them: :class:`Tls` carries ``--ca-bundle``, ``--client-cert`` (mTLS) and
+``--no-tls-verify``; proxies come from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (httpx and
+requests both read them).
 """
 
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from chatgate.apis import DEV_KEYS, DEV_NARA_USER, ApiName, auth_headers, key_variable
+from chatgate.apis import DEV_KEYS, DEV_NARA_USER, DEV_SECOND_IDENTITY, ApiName, auth_headers, key_variable
 from chatgate.errors import TargetError, UsageError
 
-__all__ = ["Target", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
+__all__ = ["Target", "Tls", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
+
+
+@dataclass(frozen=True)
+class Tls:
+    """How the target's TLS is checked: ``verify`` (False: ``--no-tls-verify``), ``ca_bundle`` (PEM CA
+    certificates), ``client_cert`` and ``client_key`` (mTLS; the key may sit in the certificate's file)."""
+
+    verify: bool = True
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+
+    def check(self) -> Tls:
+        """UsageError (exit 2) naming the flag of a file that is missing or not PEM."""
+        for flag, path in (("--ca-bundle", self.ca_bundle), ("--client-cert", self.client_cert),
+                           ("--client-key", self.client_key)):  # fmt: skip
+            if path is not None and not path.is_file():
+                raise UsageError(f"{flag} {path}: no such file")
+        try:
+            self.context()
+        except (ssl.SSLError, OSError) as exc:
+            raise UsageError(f"TLS files cannot be used: {exc}") from None
+        return self
+
+    def context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.ca_bundle) if self.ca_bundle else None)
+        if self.client_cert is not None:
+            key = str(self.client_key) if self.client_key else None
+            ctx.load_cert_chain(str(self.client_cert), key)
+        if not self.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    def env(self) -> dict[str, str]:
+        """The suite's variables for these settings (``contracts/target.py``)."""
+        out = {"CHATGATE_TLS_VERIFY": "1" if self.verify else "0"}
+        for name, path in (("CHATGATE_CA_BUNDLE", self.ca_bundle), ("CHATGATE_CLIENT_CERT", self.client_cert),
+                           ("CHATGATE_CLIENT_KEY", self.client_key)):  # fmt: skip
+            if path is not None:
+                out[name] = str(path.resolve())
+        return out
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "verify": self.verify,
+            "ca_bundle": str(self.ca_bundle) if self.ca_bundle else None,
+            "client_cert": str(self.client_cert) if self.client_cert else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -43,7 +98,7 @@ class Target:
         return self.base_url.rstrip("/") + path
 
 
-def probe(target: Target, *, timeout: float = 10.0) -> None:
+def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> None:
     """Raise TargetError when ``target`` cannot be tested; return quietly otherwise."""
     if target.api == "nara":
         path, params = "/api/v1.0/chat/messages", {"user_id": str(target.user_id), "rows_per_page": "1"}
@@ -53,7 +108,9 @@ def probe(target: Target, *, timeout: float = 10.0) -> None:
         key_var = "NAVIGABLE_API_KEY"
     url = target.base_url.rstrip("/") + path
     try:
-        response = httpx.get(url, params=params, headers=target.auth_headers, timeout=timeout)
+        response = httpx.get(
+            url, params=params, headers=target.auth_headers, timeout=timeout, verify=(tls or Tls()).context()
+        )
     except httpx.ConnectError as exc:
         reason = str(exc) or type(exc).__name__
         if "SSL" in reason or "certificate" in reason:
@@ -127,12 +184,15 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
     return Target(api, url, key, user_id)
 
 
-def second_identity(nara: Target) -> Target | None:
+def second_identity(nara: Target, *, embedded: bool = False) -> Target | None:
     """A second Nara identity for cross-user checks, from ``NARA_API_KEY_2`` and ``NARA_USER_ID_2``
-    (both or neither), at the same host as ``nara``; None when not configured."""
+    (both or neither), at the same host as ``nara``; None when not configured, except on the embedded
+    server, which provides one (its second dev key)."""
     key = os.environ.get("NARA_API_KEY_2", "")
     raw = os.environ.get("NARA_USER_ID_2", "")
     if not key and not raw:
+        if embedded and nara.key == DEV_KEYS["nara"]:
+            return Target("nara", nara.base_url, *DEV_SECOND_IDENTITY)
         return None
     if not key or not raw:
         missing = "NARA_API_KEY_2" if not key else "NARA_USER_ID_2"

@@ -48,9 +48,18 @@ _OWN = [
         apis=NARA,
     ),
     Check(
+        "stream_stalled",
+        "Every stream sends an event at least every --stream-idle-timeout (comments such as ': ping' do not "
+        "count) and ends within --stream-timeout; the partial stream is shown when it does not.",
+        "no streaming operation selected (or no 200 text/event-stream answer)",
+        writes=True,
+        apis=NARA,
+    ),
+    Check(
         "stream_equivalence",
-        "The streamed content equals the non-streamed reply to the same input, and the reply is read back "
-        "from the listing (read-after-write).",
+        "A streamed reply equals its own stored copy, read back from the listing, and a non-streamed reply "
+        "its own; the user's message is stored too. With --deterministic-replies, the streamed content also "
+        "equals the non-streamed reply to the same input.",
         "no streaming operation selected",
         writes=True,
         apis=NARA,
@@ -58,7 +67,8 @@ _OWN = [
     Check(
         "pagination",
         "rows_per_page respected; pages disjoint and complete; order matches sort_by; totals consistent; a "
-        "page past the end is 200 with empty data.",
+        "page past the end is 200 with empty data. Judged on histories of any length (at most 12 pages per "
+        "walk: the first, middle and last pages) and while others append messages.",
         "the Nara listing is not selected",
         apis=NARA,
     ),
@@ -66,6 +76,13 @@ _OWN = [
         "ownership",
         "One key cannot read another user's messages (403), and a listing holds only its user's.",
         "the Nara listing is not selected",
+        apis=NARA,
+    ),
+    Check(
+        "ownership_cross_user",
+        "With a second identity: neither user reads the other's listing (403), and neither user's listing "
+        "holds a message the other sent.",
+        "needs a second key (NARA_API_KEY_2 and NARA_USER_ID_2)",
         apis=NARA,
     ),
     Check(
@@ -77,12 +94,14 @@ _OWN = [
     ),
     Check(
         "auth",
-        "Missing or wrong credentials give 401 in the API's error envelope on every operation.",
+        "Missing or wrong credentials, and the right key where the spec does not put it (bare, under "
+        "another scheme, in the query string), give 401 in the API's error envelope on every operation.",
         "no operation selected",
     ),
     Check(
         "transport",
-        "The response could be read at all (no reset connection, no truncated body).",
+        "The response could be read at all (no reset connection, no truncated or undecodable body), "
+        "whole within --request-timeout.",
         "no request was sent",
     ),
 ]

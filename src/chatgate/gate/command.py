@@ -21,6 +21,15 @@ from chatgate.gate.reports import render_reports
 from chatgate.gate.result import GateResult
 from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES, GateConfig, baseline_scope, run_gate
 from chatgate.gate.scope import Mode, Scope, parse_header
+from chatgate.gate.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_TIME_S, Transport
+from chatgate.options import (
+    Deadlines,
+    deadline_options,
+    parse_duration,
+    parse_rate,
+    parse_size,
+)
+from chatgate.targets import Tls
 
 __all__ = ["contract"]
 
@@ -46,6 +55,36 @@ def _scope(options: dict[str, object]) -> Scope:
     )
 
 
+def _opt_path(value: object) -> Path | None:
+    return Path(str(value)) if value else None
+
+
+def _transport(options: dict[str, object]) -> Transport:
+    """The sending side of the run from the flags (bad values: UsageError, exit 2)."""
+    d = Deadlines()
+    deadlines = Deadlines(
+        cast(float | None, options["request_timeout"]) or d.request_s,
+        cast(float | None, options["stream_idle_timeout"]) or d.stream_idle_s,
+        cast(float | None, options["stream_timeout"]) or d.stream_s,
+    )
+    rate = cast(str | None, options["rate_limit"])
+    tls = Tls(
+        verify=not options["no_tls_verify"],
+        ca_bundle=_opt_path(options["ca_bundle"]),
+        client_cert=_opt_path(options["client_cert"]),
+        client_key=_opt_path(options["client_key"]),
+    )
+    return Transport(
+        concurrency=cast(int, options["concurrency"]),
+        rate=parse_rate(rate, "--rate-limit") if rate else None,
+        deadlines=deadlines,
+        max_stream_bytes=parse_size(str(options["max_stream_bytes"]), "--max-stream-bytes"),
+        max_time_s=parse_duration(str(options["max_time"]), "--max-time"),
+        tls=tls,
+        deterministic_replies=cast(bool | None, options["deterministic_replies"]),
+    )
+
+
 def _echo_result(result: GateResult, report_dir: Path) -> None:
     stale = len(result.baseline.stale) if result.baseline else 0
     verdict = "PASS" if result.exit_code == 0 else "FAIL"
@@ -56,6 +95,14 @@ def _echo_result(result: GateResult, report_dir: Path) -> None:
         f"{stale} stale; {result.requests} requests, {result.writes} messages created; "
         f"{ran} of {len(result.checks)} checks ran; {result.seconds:.1f}s"
     )
+    if not result.complete:
+        click.echo(
+            f"contract: INCOMPLETE: --max-time reached; {len(result.record.incomplete)} test(s) did not end "
+            "(summary.json: complete false; checks that judged nothing are not_run)"
+        )
+    tls = result.settings.get("tls")
+    if isinstance(tls, dict) and tls.get("verify") is False:
+        click.echo("contract: WARNING: --no-tls-verify: the target's TLS certificate was NOT verified")
     for f in result.new_findings:
         click.echo(f"  [{f.check}] {f.api} {f.operation}: {f.title}")
     for e in result.baseline.stale if result.baseline else ():
@@ -135,6 +182,47 @@ def _echo_result(result: GateResult, report_dir: Path) -> None:
     is_flag=True,
     help="Production smoke profile: GET operations only, nothing that creates messages.",
 )
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Requests in flight; 1 sends one at a time in the suite's order. The same seed gives the same "
+    "cases and findings whatever the concurrency.",
+)
+@click.option("--rate-limit", metavar="N/UNIT", help="At most N requests per s, m or h (e.g. 5/s, 100/m).")
+@click.option(
+    "--max-time",
+    default=f"{DEFAULT_MAX_TIME_S / 60:g}m",
+    show_default=True,
+    metavar="D",
+    help="The whole gate (30s, 10m, 1h). When it runs out the gate stops, reports what ran (complete: "
+    "false) and exits 1 with findings, else 3.",
+)
+@deadline_options
+@click.option(
+    "--max-stream-bytes",
+    default="10MiB",
+    show_default=True,
+    metavar="SIZE",
+    help="The most of one body read (512k, 10MiB); reaching it is reported, the rest is not read.",
+)
+@click.option(
+    "--ca-bundle", type=click.Path(dir_okay=False), help="CA certificates (PEM) to verify the target."
+)
+@click.option("--client-cert", type=click.Path(dir_okay=False), help="Client certificate (PEM) for mTLS.")
+@click.option(
+    "--client-key", type=click.Path(dir_okay=False), help="Its private key, if not in --client-cert."
+)
+@click.option(
+    "--no-tls-verify", is_flag=True, help="Do not verify the target's certificate (reported loudly)."
+)
+@click.option(
+    "--deterministic-replies/--sampled-replies",
+    default=None,
+    help="Whether the same input gives the same reply: then a streamed reply must also equal the "
+    "non-streamed one. Default: on for the embedded server, off for any other target (a sampled model).",
+)
 def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **options: object) -> None:
     """Run the conformance gate against a base URL (or the embedded server).
 
@@ -144,8 +232,13 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
     NARA_USER_ID; a second identity from NARA_API_KEY_2 / NARA_USER_ID_2); they are never printed.
     Under GITHUB_ACTIONS=true, findings are also printed as annotations on the spec's lines.
 
-    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec, 3 target unreachable or key
-    rejected.
+    Every request goes through one transport: Content-Encoding decoded (gzip, deflate, br), deadlines
+    (--request-timeout, --stream-idle-timeout, --stream-timeout; a stalled stream is a stream_stalled
+    finding), 429 + Retry-After waited out and retried, a 502/503/504 retried once (flaky unless it
+    repeats), HTTPS_PROXY / NO_PROXY honoured.
+
+    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec, 3 target unreachable, key rejected,
+    or --max-time reached without findings.
 
     Example: chatgate contract --api nara --base-url http://127.0.0.1:8080 --checks pagination,ownership
     """
@@ -158,6 +251,7 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
         scope=_scope(options),
         baseline=baseline,
         update_baseline=update_baseline,
+        transport=_transport(options),
     )
     run_dir = RunDir(report_dir)
     result = run_gate(config, run_dir, progress=lambda line: click.echo(line, err=True))

@@ -5,7 +5,8 @@ transport records every request it sent. At the end of the session the ledger is
 ``results.json`` and ``chatgate contract`` reads it back as an immutable :class:`SuiteRecord`::
 
     ledger = Ledger()
-    ledger.judged("nara", "GET /api/v1.0/chat/messages", "pagination", [Problem("pages overlap", "...")])
+    ledger.judged("nara", "GET /api/v1.0/chat/messages", "pagination", [Problem("pages overlap", "...")],
+                  test="contracts/test_nara_listing.py::test_pagination_walk[id:asc]")
     ledger.sent("nara", "GET /api/v1.0/chat/messages", write=False)
     record = ledger.snapshot()
 """
@@ -24,6 +25,7 @@ from chatgate.gate.model import MAX_EXAMPLES_PER_FINDING, Example, Finding, Prob
 __all__ = ["Ledger", "SuiteRecord"]
 
 Key = tuple[str, str, str]  # (api, operation, check)
+NoteKey = tuple[str, str, str, str]  # (kind, api, operation, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,12 @@ class SuiteRecord:
     generated: int = 0
     generated_digest: str = ""
     seconds: float = 0.0
+    notes: Mapping[NoteKey, int] = field(default_factory=dict)  # what the transport did (see Ledger.note)
+    incomplete: tuple[str, ...] = ()  # tests --max-time stopped before their end
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
 
     def to_json(self) -> str:
         data = {
@@ -62,6 +70,11 @@ class SuiteRecord:
             "generated": self.generated,
             "generated_digest": self.generated_digest,
             "seconds": self.seconds,
+            "notes": [
+                {"kind": k, "api": a, "operation": o, "detail": d, "count": n}
+                for (k, a, o, d), n in sorted(self.notes.items())
+            ],
+            "incomplete": list(self.incomplete),
         }
         return json.dumps(data, indent=1)
 
@@ -85,6 +98,11 @@ class SuiteRecord:
             generated=int(data.get("generated", 0)),
             generated_digest=str(data.get("generated_digest", "")),
             seconds=float(data.get("seconds", 0.0)),
+            notes={
+                (str(n["kind"]), str(n["api"]), str(n["operation"]), str(n["detail"])): int(n["count"])
+                for n in data.get("notes", [])
+            },
+            incomplete=tuple(str(t) for t in data.get("incomplete", [])),
         )
 
 
@@ -101,12 +119,18 @@ class _Found:
     examples: list[Example] = field(default_factory=list)
     occurrences: int = 0
 
-    def add(self, example: Example | None) -> None:
+    def add(self, example: Example | None, message: str) -> None:
+        """One more occurrence. The examples kept, and the message shown when there is none, are chosen
+        by a total order (smallest first), never by arrival: concurrent runs report the same finding."""
         self.occurrences += 1
-        if example is None or any(_same(example, e) for e in self.examples):
+        if example is None:
+            if not self.examples and message < self.problem.message:
+                self.problem = replace(self.problem, message=message)
+            return
+        if any(_same(example, e) for e in self.examples):
             return
         self.examples.append(example)
-        self.examples.sort(key=lambda e: e.size)
+        self.examples.sort(key=_order)
         del self.examples[MAX_EXAMPLES_PER_FINDING:]
 
     def freeze(self) -> Finding:
@@ -126,8 +150,16 @@ class _Found:
         )
 
 
+def _finding_order(f: Finding) -> tuple[str, str, str, str]:
+    return (f.api, f.operation, f.check, f.signature)
+
+
 def _same(a: Example, b: Example) -> bool:
     return (a.method, a.url, a.body) == (b.method, b.url, b.body)
+
+
+def _order(e: Example) -> tuple[int, str, str, str, str, int, str]:
+    return (e.size, e.url, e.body, e.method, repr(e.headers), e.status or 0, e.detail)
 
 
 class Ledger:
@@ -140,9 +172,10 @@ class Ledger:
         self._traffic: dict[tuple[str, str], Traffic] = {}
         self._not_run: dict[str, str] = {}
         self._errors: list[str] = []
-        self._log: list[str] = []  # fingerprints in the order they were recorded (repeats included)
-        self._generated = 0
-        self._digest = ""
+        self._by_test: dict[str, list[str]] = {}  # fingerprints each test recorded (repeats included)
+        self._generated: dict[str, tuple[int, str]] = {}  # per operation: cases, digest
+        self._notes: dict[NoteKey, int] = {}
+        self._incomplete: list[str] = []
         self.seconds = 0.0
 
     def judged(
@@ -155,8 +188,11 @@ class Ledger:
         example: Example | None = None,
         seconds: float = 0.0,
         code: str | None = None,
+        test: str = "",
     ) -> bool:
-        """Record one case ``check`` judged: a pass, or one finding per distinct problem. True: passed."""
+        """Record one case ``check`` judged: a pass, or one finding per distinct problem. True: passed.
+
+        ``test``: the test that judged it (its findings are listed when it fails)."""
         found = list(problems)
         with self._lock:
             key = (api, operation, check)
@@ -166,8 +202,8 @@ class Ledger:
                 entry = _Found(api, operation, check, problem, example.status if example else None, code)
                 fingerprint = entry.freeze().fingerprint
                 entry = self._found.setdefault(fingerprint, entry)
-                entry.add(detail)
-                self._log.append(fingerprint)
+                entry.add(detail, problem.message)
+                self._by_test.setdefault(test, []).append(fingerprint)
         return not found
 
     def sent(self, api: str, operation: str, *, write: bool) -> None:
@@ -185,33 +221,55 @@ class Ledger:
         with self._lock:
             self._errors.append(text)
 
-    def generated_case(self, text: str) -> None:
-        """Note one generated case (its method, path, parameters, headers and body, keys left out)."""
+    def generated_cases(self, operation: str, texts: Iterable[str]) -> None:
+        """Note the cases generated for one operation, in order (each its method, path, parameters,
+        headers and body, keys left out). The run's digest combines the operations' in label order, so
+        it does not depend on which operation was generated first."""
+        items = list(texts)
+        digest = hashlib.sha256("\n".join(items).encode()).hexdigest()
         with self._lock:
-            self._generated += 1
-            self._digest = hashlib.sha256(f"{self._digest}\n{text}".encode()).hexdigest()
+            self._generated[operation] = (len(items), digest)
 
-    def mark(self) -> int:
-        """A position in the log of findings (see :meth:`findings_since`)."""
+    def note(self, kind: str, api: str, operation: str, detail: str) -> None:
+        """Count something the transport did that is not a finding (``rate_limited``, ``transient``,
+        ``flaky``, ``capped``)."""
         with self._lock:
-            return len(self._log)
+            key = (kind, api, operation, detail)
+            self._notes[key] = self._notes.get(key, 0) + 1
 
-    def findings_since(self, mark: int) -> list[Finding]:
+    def incomplete(self, test: str) -> None:
+        """``test`` was stopped by the run's --max-time before its end."""
         with self._lock:
-            fingerprints = list(dict.fromkeys(self._log[mark:]))
+            self._incomplete.append(test)
+
+    def findings_of(self, test: str) -> list[Finding]:
+        """The findings ``test`` recorded, in the order it first recorded them."""
+        with self._lock:
+            fingerprints = list(dict.fromkeys(self._by_test.get(test, [])))
             return [self._found[f].freeze() for f in fingerprints]
+
+    def _digest(self) -> tuple[int, str]:
+        if not self._generated:
+            return 0, ""
+        parts = [f"{op} {n} {d}" for op, (n, d) in sorted(self._generated.items())]
+        return sum(n for n, _ in self._generated.values()), hashlib.sha256(
+            "\n".join(parts).encode()
+        ).hexdigest()
 
     def snapshot(self) -> SuiteRecord:
         with self._lock:
+            generated, digest = self._digest()
             return SuiteRecord(
                 tallies=dict(self._tallies),
-                findings=tuple(f.freeze() for f in self._found.values()),
+                findings=tuple(sorted((f.freeze() for f in self._found.values()), key=_finding_order)),
                 traffic=dict(self._traffic),
                 not_run=dict(self._not_run),
                 errors=tuple(self._errors),
-                generated=self._generated,
-                generated_digest=self._digest,
+                generated=generated,
+                generated_digest=digest,
                 seconds=self.seconds,
+                notes=dict(self._notes),
+                incomplete=tuple(sorted(self._incomplete)),
             )
 
     def write(self, path: Path) -> None:

@@ -22,16 +22,37 @@ def _headline(result: GateResult) -> list[str]:
     traffic = " · ".join(
         f"{api}: {t.requests} requests, {t.writes} messages created" for api, t in result.traffic.items()
     )
-    return [
-        f"## {'✅' if ok else '❌'} chatgate contract: {'conforms' if ok else 'contract broken'}",
+    verdict = (
+        "conforms" if ok else "contract broken" if result.new_findings else "could not be tested in time"
+    )
+    lines = [
+        f"## {'✅' if ok else '❌'} chatgate contract: {verdict}",
         "",
         f"APIs: {', '.join(f'{a} ({u})' for a, u in result.targets.items())} · seed {result.seed} · "
-        f"max examples {result.max_examples} · {result.seconds:.1f}s",
+        f"max examples {result.max_examples} · {result.settings.get('concurrency')} in flight · "
+        f"{result.seconds:.1f}s",
         "",
         f"**{len(result.new_findings)}** new finding(s) · {len(result.known_findings)} known · "
         f"{stale} stale baseline entr{'y' if stale == 1 else 'ies'} · {traffic}",
         "",
     ]
+    if not result.complete:
+        lines += [
+            f"> **Incomplete:** --max-time reached; {len(result.record.incomplete)} test(s) did not end.",
+            "",
+        ]
+    tls = result.settings.get("tls")
+    if isinstance(tls, dict) and tls.get("verify") is False:
+        lines += ["> **Warning:** `--no-tls-verify`: the target's TLS certificate was not verified.", ""]
+    notes: dict[str, int] = {}
+    for (kind, *_), count in result.record.notes.items():
+        notes[kind] = notes.get(kind, 0) + count
+    if notes:
+        lines += [
+            "Transport: " + " · ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(notes.items())),
+            "",
+        ]
+    return lines
 
 
 def _check_rows(result: GateResult) -> list[str]:
@@ -60,6 +81,9 @@ def _finding(result: GateResult, f: Finding) -> list[str]:
         "```",
         "",
     ]
+    answer = next((e.response for e in f.examples if e.response), "")
+    if answer:
+        lines += ["What came back (first example):", "", "```text", answer.strip()[:1500], "```", ""]
     commands = curls(f)
     if not commands:
         return [*lines, "(no single request reproduces it; see the message)", ""]

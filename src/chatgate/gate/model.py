@@ -76,7 +76,8 @@ class Problem:
 class Example:
     """One request that shows a finding, with credentials already masked, and what came back.
 
-    ``body`` is the whole request body as sent (text; reporters move long ones into a file).
+    ``body`` is the whole request body as sent (text; reporters move long ones into a file);
+    ``response`` the start of what came back, decoded (a stalled stream's partial events, a 500's page).
     """
 
     method: str
@@ -85,6 +86,7 @@ class Example:
     body: str = ""
     status: int | None = None
     detail: str = ""
+    response: str = ""
 
     @property
     def size(self) -> int:
@@ -98,6 +100,7 @@ class Example:
             "body": self.body,
             "status": self.status,
             "detail": self.detail,
+            "response": self.response,
         }
 
     @classmethod
@@ -109,6 +112,7 @@ class Example:
             body=str(data.get("body", "")),
             status=data.get("status"),
             detail=str(data.get("detail", "")),
+            response=str(data.get("response", "")),
         )
 
 

@@ -1,7 +1,7 @@
 """One gate run as an immutable value: what the runner returns and every reporter renders.
 
 result = run_gate(GateConfig(apis=("nara",)), run_dir)
-result.exit_code                    # 0 conforms, 1 new findings
+result.exit_code                    # 0 conforms, 1 new findings, 3 incomplete without findings
 result.checks["pagination"].status  # "passed" | "failed" | "not_run"
 result.traffic["nara"].requests     # every request the run sent to Nara (probe included)
 """
@@ -16,14 +16,20 @@ from chatgate.gate.catalogue import CHECKS, describe
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.model import CheckStatus, CheckVerdict, Finding, SpecLocation, Tally, Traffic
 from chatgate.gate.scope import Scope
+from chatgate.gate.settings import Transport
 
 __all__ = ["GateResult", "check_verdicts"]
 
 
 def check_verdicts(
-    tallies: Mapping[tuple[str, str, str], Tally], scope: Scope, not_run: Mapping[str, str]
+    tallies: Mapping[tuple[str, str, str], Tally],
+    scope: Scope,
+    not_run: Mapping[str, str],
+    *,
+    complete: bool = True,
 ) -> dict[str, CheckVerdict]:
-    """Per check over the run: passed / failed / not_run (with why), in the catalogue's order."""
+    """Per check over the run: passed / failed / not_run (with why), in the catalogue's order. In an
+    incomplete run (``--max-time``), a check that judged nothing says so."""
     names = list(CHECKS) + sorted({c for _, _, c in tallies} - set(CHECKS))
     out: dict[str, CheckVerdict] = {}
     for name in names:
@@ -47,6 +53,8 @@ def check_verdicts(
             )
             continue
         reason = scope.why_not_selected(name) or not_run.get(name)
+        if reason is None and not complete:
+            reason = "--max-time reached before it judged a case"
         if reason is None:
             known = CHECKS.get(name)
             reason = known.idle_reason if known else "judged no case"
@@ -56,7 +64,8 @@ def check_verdicts(
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings."""
+    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings, 3 the run
+    did not complete within --max-time and found nothing (``complete`` False)."""
 
     exit_code: int
     apis: tuple[str, ...]
@@ -75,6 +84,8 @@ class GateResult:
     locations: Mapping[str, SpecLocation] = field(default_factory=dict)  # by finding fingerprint
     complete: bool = True
     errors: tuple[str, ...] = field(default=())
+    # how it sent (gate.settings.Transport.describe)
+    settings: Mapping[str, object] = field(default_factory=lambda: Transport().describe(False))
 
     @property
     def tallies(self) -> Mapping[tuple[str, str, str], Tally]:

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.artifacts import RunDir
-from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, UsageError
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, SpecError, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
 from chatgate.gate.model import Finding, Traffic
 from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
+from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
 from chatgate.specs import find_line, load_spec, load_spec_file, operations, spec_path
 from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
@@ -52,6 +53,7 @@ class GateConfig:
     scope: Scope = field(default_factory=Scope)
     baseline: Path | None = None
     update_baseline: bool = False  # every finding of this run is accepted (the command rewrites the file)
+    transport: Transport = field(default_factory=Transport)
 
 
 def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
@@ -62,6 +64,9 @@ def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
         raise UsageError(f"--max-examples must be at least 1, got {config.max_examples}")
     if config.update_baseline and config.baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
+    if config.transport.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {config.transport.concurrency}")
+    config.transport.tls.check()
     ops: list[tuple[str, str, str]] = []
     for api in config.apis:
         _check_spec(spec_path(api))
@@ -126,13 +131,14 @@ def _target_host(embedded: bool, run_dir: RunDir, say: Progress) -> Iterator[str
 
 
 def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -> list[Finding]:
-    """A crashed or empty suite proves nothing: each problem is a finding that fails the gate."""
+    """A crashed or empty suite proves nothing: each problem is a finding that fails the gate. (A suite
+    that --max-time stopped is not broken: the run is incomplete instead.)"""
     errors = list(record.errors)
     # pytest exits 0 (all passed) or 1 (some failed) when the suite ran; anything else (interrupted,
     # internal error, usage error, nothing collected) means it did not, whatever the record holds.
     if code not in (0, 1):
         errors.append(f"pytest exited {code} (the suite did not run to the end); see pytest.log")
-    for api in apis:
+    for api in apis if record.complete else ():
         if not any(t.requests for (a, _), t in record.traffic.items() if a == api):
             errors.append(f"no request reached {api}: the suite sent none; see pytest.log")
     out = []
@@ -144,7 +150,7 @@ def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -
 
 
 def _run_suite_on_target(
-    config: GateConfig, run_dir: RunDir, say: Progress
+    config: GateConfig, run_dir: RunDir, say: Progress, ends_at: float
 ) -> tuple[SuiteRecord, int, dict[str, str], bool, list[str]]:
     """Probe the targets (starting the embedded server if needed) and run the suite against them.
 
@@ -159,13 +165,28 @@ def _run_suite_on_target(
         targets: dict[str, Target] = {
             api: credentials(api, urls[api] or host, urls[api] is None) for api in config.apis
         }
+        tls = config.transport.tls
+        if not tls.verify:
+            say("contract: WARNING: --no-tls-verify: the target's TLS certificate is NOT verified")
         for t in targets.values():
             say(f"contract: probing {t.api} at {t.base_url}")
-            probe(t)
+            probe(t, tls=tls)
         nara = targets.get("nara")
-        second = second_identity(nara) if nara is not None else None
-        say(f"contract: running the suite (max {config.max_examples} examples per phase, seed {config.seed})")
-        run = SuiteRun(targets, config.max_examples, config.seed, config.scope, second)
+        second = second_identity(nara, embedded=urls.get("nara", "") is None) if nara is not None else None
+        say(
+            f"contract: running the suite (max {config.max_examples} examples per phase, seed {config.seed}, "
+            f"{config.transport.concurrency} in flight)"
+        )
+        run = SuiteRun(
+            targets,
+            config.max_examples,
+            config.seed,
+            config.scope,
+            second,
+            config.transport,
+            embedded,
+            ends_at,
+        )
         record, code = run_suite(run, run_dir, say)
     run_dir.scrub_logs(["server.log"], run.secrets)
     return record, code, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
@@ -180,7 +201,8 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         previous = load_baseline(config.baseline)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
-    record, code, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say)
+    ends_at = config.transport.ends_at()
+    record, code, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say, ends_at)
     findings = list(record.findings) + _suite_breakage(record, code, config.apis)
     comparison = compare(previous, findings, baseline_scope(config)) if previous is not None else None
     known = comparison.known if comparison is not None else frozenset()
@@ -188,8 +210,9 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     traffic: dict[str, Traffic] = {api: Traffic(1, 0) for api in config.apis}  # the probe
     for (api, _), t in record.traffic.items():
         traffic[api] = traffic.get(api, Traffic()).plus(t)
+    failed = bool(new) and not config.update_baseline
     return GateResult(
-        exit_code=EXIT_FINDINGS if new and not config.update_baseline else EXIT_OK,
+        exit_code=EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET,
         apis=tuple(config.apis),
         targets=targets,
         embedded=embedded,
@@ -200,9 +223,11 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         seconds=time.monotonic() - started,
         record=record,
         findings=sort_findings(findings, known),
-        checks=check_verdicts(record.tallies, config.scope, record.not_run),
+        checks=check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete),
         traffic=traffic,
         baseline=comparison,
         locations=locate(findings),
+        complete=record.complete,
         errors=record.errors,
+        settings=config.transport.describe(embedded),
     )

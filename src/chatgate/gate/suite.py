@@ -4,7 +4,8 @@ A child process because schemathesis and Hypothesis keep global state, and becau
 runnable on its own as ``pytest contracts/``. Its configuration goes through the environment (see
 ``contracts/target.py``); its output goes live into ``pytest.log`` of the run's directory (keys
 scrubbed), its progress lines (``contract: [n/m] ...``) to ``progress``; its ledger comes back as
-``results.json``. A watchdog stops a suite that a silent target stalls.
+``results.json``. The suite stops itself at the run's end (``--max-time``: nothing is sent after it, and
+it reports what ran); a watchdog kills a suite still running :data:`GRACE_S` after that.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -23,12 +25,13 @@ from chatgate.artifacts import RunDir, scrub
 from chatgate.errors import TargetError, UsageError
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.scope import Scope
+from chatgate.gate.settings import Transport
 from chatgate.resources import contracts_dir
 from chatgate.targets import Target
 
-__all__ = ["SUITE_TIMEOUT_S", "SuiteRun", "run_suite"]
+__all__ = ["GRACE_S", "SuiteRun", "run_suite"]
 
-SUITE_TIMEOUT_S = 1800.0  # CHATGATE_SUITE_TIMEOUT overrides it
+GRACE_S = 60.0  # after the run's end, a suite still running is killed
 Progress = Callable[[str], None]
 
 
@@ -41,6 +44,9 @@ class SuiteRun:
     seed: int
     scope: Scope
     second: Target | None = None  # a second Nara identity (cross-user checks)
+    transport: Transport = field(default_factory=Transport)
+    embedded: bool = False
+    ends_at: float = 0.0  # Unix time: nothing is sent after it (0: --max-time from now)
 
     @property
     def secrets(self) -> list[str]:
@@ -64,6 +70,7 @@ def _environment(run: SuiteRun, results: Path) -> dict[str, str]:
             "PYTHONHASHSEED": "0",
             "PYTHONUNBUFFERED": "1",
             **run.scope.to_env(),
+            **run.transport.env(run.ends_at or run.transport.ends_at(), run.embedded),
         }
     )
     if os.environ.get("CHATGATE_SPECS_DIR"):
@@ -124,7 +131,7 @@ def _pump(proc: subprocess.Popen[str], log: IO[bytes], secrets: list[str], say: 
 def run_suite(run: SuiteRun, run_dir: RunDir, say: Progress) -> tuple[SuiteRecord, int]:
     """Run the suite; its record and pytest's exit code. TargetError when the watchdog fired."""
     suite = contracts_dir()
-    limit = float(os.environ.get("CHATGATE_SUITE_TIMEOUT", SUITE_TIMEOUT_S))
+    limit = max(1.0, (run.ends_at or run.transport.ends_at()) - time.time()) + GRACE_S
     with tempfile.TemporaryDirectory(prefix="chatgate-gate-") as tmp, run_dir.log("pytest.log") as log:
         results = Path(tmp) / "results.json"
         proc = subprocess.Popen(
@@ -153,7 +160,7 @@ def run_suite(run: SuiteRun, run_dir: RunDir, say: Progress) -> tuple[SuiteRecor
         finally:
             watchdog.cancel()
         if fired.is_set():
-            raise TargetError(f"the suite did not finish within {limit:.0f}s (target hanging?)")
+            raise TargetError(f"the suite did not stop within {GRACE_S:.0f}s of --max-time (target hanging?)")
         if not results.exists():
             last = next((ln for ln in reversed(tail) if ln.strip()), "no output")
             raise UsageError(f"the contract suite could not run (pytest exit {code}): {last[:300]}")

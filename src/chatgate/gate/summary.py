@@ -22,6 +22,14 @@ number is a JSON number. Fields (README, "What each summary.json holds"):
 - ``baseline``: null, or ``file``, ``version``, ``new``, ``known``, ``stale`` (counts) and
   ``stale_entries``.
 - ``errors``: tests of the suite that crashed (each also a finding); ``reports``: the other files.
+- ``settings``: how the run sent (``concurrency``, ``rate_limit``, ``request_timeout_s``,
+  ``stream_idle_timeout_s``, ``stream_timeout_s``, ``max_stream_bytes``, ``max_time_s``,
+  ``deterministic_replies``, ``tls``: ``verify``, ``ca_bundle``, ``client_cert``).
+- ``transport``: what the transport did that is not a finding, each ``{count, entries}`` (entries:
+  ``api``, ``operation``, ``detail``, ``count``): ``rate_limited`` (429s waited out and sent again),
+  ``transient`` (502/503/504 sent again), ``flaky`` (of those, the ones the second answer was fine for),
+  ``capped`` (bodies cut at ``--max-stream-bytes``).
+- ``incomplete_tests``: tests ``--max-time`` stopped before their end (``complete`` is false then).
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ def _finding(result: GateResult, f: Finding) -> dict[str, Any]:
         if where
         else None,
         "examples": [
-            {"curl": c, "status": e.status, "detail": e.detail}
+            {"curl": c, "status": e.status, "detail": e.detail, "response": e.response}
             for c, e in zip(curls(f), f.examples, strict=True)
         ],
     }
@@ -103,6 +111,19 @@ def _baseline(result: GateResult) -> dict[str, Any] | None:
         "stale": len(b.stale),
         "stale_entries": [e.to_dict() for e in b.stale],
     }
+
+
+def _transport(result: GateResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        k: {"count": 0, "entries": []} for k in ("rate_limited", "transient", "flaky", "capped")
+    }
+    for (kind, api, operation, detail), count in sorted(result.record.notes.items()):
+        if kind in out:
+            out[kind]["count"] += count
+            out[kind]["entries"].append(
+                {"api": api, "operation": operation, "detail": detail, "count": count}
+            )
+    return out
 
 
 def summary_dict(result: GateResult) -> dict[str, Any]:
@@ -149,6 +170,9 @@ def summary_dict(result: GateResult) -> dict[str, Any]:
         "baseline": _baseline(result),
         "errors": list(result.errors),
         "reports": dict(REPORT_FILES),
+        "settings": dict(result.settings),
+        "transport": _transport(result),
+        "incomplete_tests": list(result.record.incomplete),
     }
 
 

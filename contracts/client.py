@@ -1,0 +1,179 @@
+"""The gate's own HTTP client: ``requests`` bound to one target, every answer read whole and checked.
+
+Each request goes through the suite's one transport (``contracts.transport``: decoding, deadlines,
+retries, the rate limit, counting), with the proxies ``requests`` reads from the environment. What comes
+back is an :class:`Exchange`; before it is returned it is judged by ``transport`` (it could be read),
+``stream_stalled`` (a stream ended in time) and ``schema_validation`` (its body, or every event of its
+stream, against the spec). One ``requests.Session`` per thread, so a client is shared by every test.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import requests.adapters
+from requests.structures import CaseInsensitiveDict
+
+from chatgate.gate.model import Example, Problem
+from contracts.gate import Gate
+from contracts.target import Target
+from contracts.transport import wire_of
+from contracts.validation import body_problems
+from contracts.wire import Wire
+
+__all__ = ["Client", "Exchange", "stall_problems", "transport_problems"]
+
+
+@dataclass
+class Exchange:
+    """One request and what came back (``error``: no usable answer at all)."""
+
+    operation: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int = 0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None
+    wire: Wire | None = None
+
+    @property
+    def content_type(self) -> str:
+        return (CaseInsensitiveDict(self.headers).get("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def cut(self) -> bool:
+        return self.wire is not None and self.wire.cut
+
+    @property
+    def whole(self) -> bool:
+        """The body was read to its real end (not cut, stalled or capped)."""
+        return self.error is None and (self.wire is None or self.wire.complete)
+
+    def json(self) -> Any:
+        try:
+            return jsonlib.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+def transport_problems(wire: Wire | None, error: str | None, status: int, content_type: str) -> list[Problem]:
+    """``transport``: the answer could be read at all, to its end, and decoded."""
+    if error is not None:
+        if error.startswith("DeadlineExceeded"):
+            return [Problem("answer not whole in time", error)]
+        return [Problem("no response", error)]
+    if wire is None:
+        return []
+    problems = []
+    if wire.cut:
+        message = f"{status} {content_type}: the connection broke off after {len(wire.raw)} bytes"
+        problems.append(Problem("connection broke off mid-response", message))
+    if wire.decode_error:
+        problems.append(Problem("body cannot be decoded", f"Content-Encoding {wire.decode_error}"))
+    return problems
+
+
+def stall_problems(wire: Wire) -> list[Problem]:
+    """``stream_stalled``: the stream sent events often enough and ended in time."""
+    if wire.stalled is None:
+        return []
+    title = (
+        "stream went silent (only comments)"
+        if "stream-idle" in wire.stalled
+        else "stream did not end in time"
+    )
+    return [Problem(title, f"{wire.stalled}; {wire.events} event(s), {len(wire.body)} bytes read")]
+
+
+class Client:
+    """``requests`` bound to one target; each response is checked (read whole, schema) before it returns."""
+
+    def __init__(self, gate: Gate, target: Target, pool_size: int = 10) -> None:
+        self.gate = gate
+        self.target = target
+        self.extra = dict(gate.scope.headers)
+        self._pool_size = max(10, pool_size)
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=self._pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+        return session
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+
+    def _send(self, exchange: Exchange, prepared: requests.PreparedRequest) -> None:
+        settings = self.http.merge_environment_settings(str(prepared.url), {}, True, None, None)
+        try:
+            response = self.http.send(prepared, allow_redirects=False, **settings)
+        except requests.RequestException as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}"
+            exchange.wire = wire_of(prepared)
+            return
+        exchange.wire = wire_of(prepared)
+        exchange.status, exchange.headers = response.status_code, dict(response.headers)
+        exchange.body = response.content
+        response.close()
+
+    def example(self, ex: Exchange) -> Example:
+        return self.gate.example(ex.method, ex.url, ex.request_headers, ex.request_body, ex.status, ex.body)
+
+    def _judge(self, ex: Exchange, validate: bool) -> None:
+        api, example = self.target.api, self.example(ex)
+        problems = transport_problems(ex.wire, ex.error, ex.status, ex.content_type)
+        self.gate.check(api, ex.operation, "transport", problems, example)
+        if ex.wire is not None and ex.wire.stream and ex.error is None:
+            self.gate.check(api, ex.operation, "stream_stalled", stall_problems(ex.wire), example)
+        if validate and ex.whole:
+            method, _, path = ex.operation.partition(" ")
+            judged = body_problems(api, method, path, ex.status, ex.content_type, ex.body)
+            if judged is not None:
+                self.gate.check(api, ex.operation, "schema_validation", judged, example)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        validate: bool = True,
+    ) -> Exchange:
+        """One request, read to its end, judged by ``transport``, ``stream_stalled`` (streams) and
+        (``validate``) ``schema_validation``."""
+        all_headers = {**self.extra, **(self.target.auth_headers if auth else {}), **(headers or {})}
+        request = requests.Request(
+            method.upper(), self.target.url(path), params=params, json=json, data=data, headers=all_headers
+        )
+        prepared = self.http.prepare_request(request)
+        body = prepared.body
+        exchange = Exchange(
+            operation=f"{method.upper()} {path}",
+            method=method.upper(),
+            url=str(prepared.url),
+            request_headers=dict(prepared.headers),
+            request_body=body.encode() if isinstance(body, str) else (body or b""),
+        )
+        self._send(exchange, prepared)
+        self._judge(exchange, validate)
+        return exchange
