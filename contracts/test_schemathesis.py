@@ -29,10 +29,24 @@ def _schema(suite: Suite, api: str, chain_pool: int = 0) -> Any:
     return suite.once(f"schema:{api}:{chain_pool}", lambda: load_schema(api, chain_pool=chain_pool))
 
 
+def _all_cases(suite: Suite, api: str) -> dict[str, list[Any]]:
+    """Every case of every selected operation of ``api``, generated once, in the spec's order: some cases
+    belong to a path rather than an operation (schemathesis probes a path's undocumented methods once,
+    with the first operation generated), so the order must not depend on which test asks first."""
+
+    def generate_all() -> dict[str, list[Any]]:
+        schema = _schema(suite, api)
+        out = {label: generate(schema, label) for label in selected_operations(api)}
+        for label, cases in out.items():
+            suite.gate.ledger.generated_cases(f"{api} {label}", [describe(c) for c in cases])
+        return out
+
+    return suite.once(f"cases:{api}", generate_all)
+
+
 def run_operation(suite: Suite, api: str, label: str) -> None:
-    """Generate every case of one operation, then send them all at once."""
-    cases = generate(_schema(suite, api), label)
-    suite.gate.ledger.generated_cases(f"{api} {label}", [describe(c) for c in cases])
+    """Send every case of one operation at once (generated before anything was sent)."""
+    cases = _all_cases(suite, api)[label]
     checks = case_checks(suite.gate)
     suite.map(lambda case: run_case(case, suite.gate, checks, suite.session), cases)
 

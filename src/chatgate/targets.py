@@ -98,8 +98,18 @@ class Target:
         return self.base_url.rstrip("/") + path
 
 
-def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> None:
-    """Raise TargetError when ``target`` cannot be tested; return quietly otherwise."""
+def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> tuple[int, ...]:
+    """Raise TargetError when ``target`` cannot be tested; return quietly otherwise.
+
+    A 502, 503 or 504 (a proxy in front of the API) is sent once more, as the specs say a client does.
+    Returns the status of every answer, in order (one, or two when the first was sent again)."""
+    first = _probe_once(target, timeout, tls).status_code
+    if first not in (502, 503, 504):
+        return (first,)
+    return first, _probe_once(target, timeout, tls).status_code
+
+
+def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Response:
     if target.api == "nara":
         path, params = "/api/v1.0/chat/messages", {"user_id": str(target.user_id), "rows_per_page": "1"}
         key_var = "NARA_API_KEY"
@@ -128,6 +138,7 @@ def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> N
         )
     if response.status_code == 404:
         raise TargetError(f"{target.api}: {url} is not found (404); is the base URL right?")
+    return response
 
 
 def check_url(url: str, origin: str) -> str:

@@ -2,7 +2,9 @@
 
 - :func:`faulty` starts a fault-injected reference server (``tests.contract.faulty_server``) on uvicorn in
   a thread of the test process, on a socket bound to a free loopback port: no subprocess, a fresh
-  database per server, nothing shared between tests (pytest-xdist friendly).
+  database per server, nothing shared between tests (pytest-xdist friendly). With ``proxy=`` it sits
+  behind a field proxy (``tests.field_proxy``: compression, line ends, pings, latency, 429s, transient
+  5xx, another client writing), and ``base_url`` is the proxy's.
 - :func:`gate` runs ``chatgate contract`` in-process through the real click command (the suite still
   runs in its child pytest, as always) and returns the exit code, output and summary.
 - :func:`run_gate` runs ``python -m chatgate contract`` in a subprocess: the end-to-end tests.
@@ -31,6 +33,7 @@ from click.testing import CliRunner
 
 from chatgate.cli import cli
 from chatgate.gate.summary import load_schema
+from tests.field_proxy import FieldProxy, ProxyConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_ENV = {
@@ -45,17 +48,28 @@ _CLEARED = {k: None for k in os.environ if k.startswith(("NARA_", "NAVIGABLE_", 
 class FaultyServer:
     """A fault-injected reference server on uvicorn in a thread; ``stop()`` ends it."""
 
-    def __init__(self, fault: str, tmp: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        fault: str,
+        tmp: Path,
+        env: dict[str, str] | None = None,
+        seed_messages: int = 50,
+        proxy: ProxyConfig | None = None,
+        pace_s: float = 0.0,
+        **options: Any,
+    ) -> None:
         from tests.contract.faulty_server import FAULTS, FaultMiddleware, reference_app
 
         self.fault = fault
+        self.proxy: FieldProxy | None = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         saved = {k: os.environ.get(k) for k in env or {}}
         os.environ.update(env or {})
         try:
-            app = FaultMiddleware(reference_app(tmp / f"{fault}-{self.port}.sqlite3", 50), FAULTS[fault])
+            db = tmp / f"{fault}-{self.port}.sqlite3"
+            app = FaultMiddleware(reference_app(db, seed_messages, **options), FAULTS[fault], pace_s)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -72,6 +86,8 @@ class FaultyServer:
                 f"faulty server {fault} did not start"
             )
             time.sleep(0.01)
+        if proxy is not None:
+            self.proxy = FieldProxy(self.server_url, proxy).start()
 
     def _serve(self) -> None:
         # uvloop (uvicorn[standard]'s loop, as `chatgate serve` runs it): twice as fast as asyncio's here
@@ -85,15 +101,22 @@ class FaultyServer:
             runner.run(self.server.serve(sockets=[self.sock]))
 
     @property
-    def base_url(self) -> str:
+    def server_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """Where clients go: the proxy when there is one, else the server."""
+        return self.proxy.base_url if self.proxy is not None else self.server_url
 
     def stats(self) -> dict[str, Any]:
         """The server's own request counts (``GET /_chatgate/stats``)."""
-        data: dict[str, Any] = httpx.get(f"{self.base_url}/_chatgate/stats", timeout=5).json()
+        data: dict[str, Any] = httpx.get(f"{self.server_url}/_chatgate/stats", timeout=5).json()
         return data
 
     def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
         self.server.should_exit = True
         self.thread.join(timeout=15)
         self.sock.close()
@@ -105,11 +128,12 @@ Faulty = Callable[..., FaultyServer]
 
 @pytest.fixture
 def faulty(tmp_path: Path) -> Iterator[Faulty]:
-    """Factory: ``faulty("nara-wrong-totals")`` -> a started server (stopped at teardown)."""
+    """Factory: ``faulty("nara-wrong-totals")`` -> a started server (stopped at teardown); keyword
+    arguments: ``seed_messages``, ``proxy`` (a ProxyConfig), and ServerConfig options (``sampled=True``)."""
     started: list[FaultyServer] = []
 
-    def start(fault: str, env: dict[str, str] | None = None) -> FaultyServer:
-        server = FaultyServer(fault, tmp_path, env)
+    def start(fault: str, env: dict[str, str] | None = None, **kwargs: Any) -> FaultyServer:
+        server = FaultyServer(fault, tmp_path, env, **kwargs)
         started.append(server)
         return server
 

@@ -67,6 +67,9 @@ class Resp:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     cut_after: int | None = None  # send this many bytes, then drop the connection
+    stall_after: int | None = (
+        None  # send this many bytes, then only ": ping" comments until the client leaves
+    )
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -244,6 +247,15 @@ async def nara_stream_mode_ignored(req: Req, call: Call) -> Resp:
     return await call(req)
 
 
+async def nara_stream_stalls(req: Req, call: Call) -> Resp:
+    """After two deltas, only ': ping' comments, forever: no terminal event (a hung model)."""
+    resp = await call(req)
+    if resp.content_type == "text/event-stream":
+        events = _events(resp.body)
+        return replace(resp, stall_after=len(_stream(events[:3])))
+    return resp
+
+
 async def nara_stream_content_differs(req: Req, call: Call) -> Resp:
     resp = await call(req)
     if resp.content_type == "text/event-stream":
@@ -298,6 +310,73 @@ async def nara_auth_ignored(req: Req, call: Call) -> Resp:
     resp = await call(req)
     if req.path.startswith("/api/v1.0/") and resp.status == 401:
         return await call(req.with_header("authorization", "Bearer nara-dev-key-1001"))
+    return resp
+
+
+def _key_elsewhere(req: Req, keys: set[str]) -> str | None:
+    """The right key sent where the spec does not put it: bare or under any scheme in Authorization
+    (Basic credentials decoded), or in the query string."""
+    import base64
+    import contextlib
+
+    scheme, _, rest = req.header("authorization").partition(" ")
+    found = [rest or scheme, *req.query.get("api_key", []), *req.query.get("access_token", [])]
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):
+            found.append(base64.b64decode(rest).decode().partition(":")[0])
+    found += req.query.get("x-api-key", [])
+    return next((k for k in found if k in keys), None)
+
+
+async def nara_key_accepted_elsewhere(req: Req, call: Call) -> Resp:
+    """The key is taken bare, under another scheme or from the query string, as if it were a Bearer token."""
+    if req.path.startswith("/api/v1.0/") and not req.header("authorization").lower().startswith("bearer "):
+        key = _key_elsewhere(req, {"nara-dev-key-1001", "nara-dev-key-1002"})
+        if key is not None:
+            return await call(req.with_header("authorization", f"Bearer {key}"))
+    return await call(req)
+
+
+async def navigable_key_accepted_elsewhere(req: Req, call: Call) -> Resp:
+    """The key is taken from Authorization or the query string when X-Api-Key is missing."""
+    if req.path == NAV and not req.header("x-api-key"):
+        key = _key_elsewhere(req, {"navigable-dev-key"})
+        if key is not None:
+            return await call(req.with_header("x-api-key", key))
+    return await call(req)
+
+
+async def nara_long_history_totals(req: Req, call: Call) -> Resp:
+    """total_rows one too many, total_pages consistent with it (served on a 10,000-message history)."""
+    resp = await call(req)
+    doc = resp.json()
+    if _paged(req) and resp.status == 200 and isinstance(doc, dict):
+        meta = doc["pagination"]
+        meta["total_rows"] += 1
+        meta["total_pages"] = math.ceil(meta["total_rows"] / meta["rows_per_page"])
+        return resp.with_json(doc)
+    return resp
+
+
+async def nara_other_user_message_visible(req: Req, call: Call) -> Resp:
+    """With two identities: the newest-first listing of 100 shows the other user's latest message as if it
+    were the reader's own (its user_id rewritten, so only a check that knows who sent it can tell)."""
+    resp = await call(req)
+    doc = resp.json()
+    size, sort = req.query.get("rows_per_page", [""])[0], req.query.get("sort_by", [""])[0]
+    if not (_paged(req) and resp.status == 200 and doc.get("data") and size == "100" and sort == "id:desc"):
+        return resp
+    reader = int(req.query["user_id"][0])
+    other = 1002 if reader == 1001 else 1001
+    theirs = await call(
+        req.with_query(user_id=other, rows_per_page=1, current_page=1, sort_by="id:desc").with_header(
+            "authorization", f"Bearer nara-dev-key-{other}"
+        )
+    )
+    rows = (theirs.json() or {}).get("data") or []
+    if rows:
+        doc["data"][0] = {**rows[0], "user_id": reader}
+        return resp.with_json(doc)
     return resp
 
 
@@ -477,6 +556,9 @@ class Expect:
     operation: str
     check: str
     also: frozenset[str] = frozenset()
+    args: tuple[str, ...] = ()  # more flags for the gate run
+    env: tuple[tuple[str, str], ...] = ()  # more environment for the gate run
+    seed_messages: int = 50  # of the faulty server
 
     @property
     def fired(self) -> frozenset[str]:
@@ -523,15 +605,43 @@ EXPECTED: dict[str, Expect] = {
     "navigable-wrong-400-envelope": Expect(NAV_GET, "navigable_read", SCHEMA),
     "navigable-wrong-type": Expect(NAV_GET, "schema_validation"),
     "navigable-missing-field": Expect(NAV_POST, "schema_validation", SCHEMA),
+    # issue 11: pings keep the connection open, yet no event comes: a stall, caught within the idle timeout
+    "nara-stream-stalls": Expect(NARA_POST, "stream_stalled", args=("--stream-idle-timeout", "2s")),
+    "nara-key-accepted-elsewhere": Expect(NARA_GET, "auth"),
+    "navigable-key-accepted-elsewhere": Expect(NAV_GET, "auth"),
+    "nara-long-history-totals": Expect(NARA_GET, "pagination", seed_messages=10_000),
+    "nara-other-user-message-visible": Expect(
+        NARA_GET,
+        "ownership_cross_user",
+        env=(("NARA_API_KEY_2", "nara-dev-key-1002"), ("NARA_USER_ID_2", "1002")),
+    ),
 }
 
 
-class FaultMiddleware:
-    """Buffers each request and response, letting ``fault`` rewrite them (and call the app again)."""
+async def _stall(resp: Resp, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    """Send the start of the body, then a ': ping' every 0.25 s until the client leaves (at most 120 s)."""
+    await send({"type": "http.response.body", "body": resp.body[: resp.stall_after], "more_body": True})
+    gone = asyncio.ensure_future(receive())
+    try:
+        for _ in range(480):
+            done, _ = await asyncio.wait({gone}, timeout=0.25)
+            if done:
+                return
+            await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        gone.cancel()
 
-    def __init__(self, app: ASGIApp, fault: Fault) -> None:
+
+class FaultMiddleware:
+    """Buffers each request and response, letting ``fault`` rewrite them (and call the app again).
+    ``pace_s``: an event stream goes out one event at a time, this far apart (a proxy's pings then fall
+    between events, as they do in front of a model that streams)."""
+
+    def __init__(self, app: ASGIApp, fault: Fault, pace_s: float = 0.0) -> None:
         self.app = app
         self.fault = fault
+        self.pace_s = pace_s
 
     async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -553,10 +663,19 @@ class FaultMiddleware:
         )
         resp = await self.fault(req, self._call)
         await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+        body = resp.body if resp.cut_after is None else resp.body[: resp.cut_after]
+        if self.pace_s and resp.content_type == "text/event-stream" and resp.stall_after is None:
+            *events, body = body.split(b"\n\n")  # whole events, then what is left of the last one
+            for event in events:
+                await send({"type": "http.response.body", "body": event + b"\n\n", "more_body": True})
+                await asyncio.sleep(self.pace_s)
         if resp.cut_after is not None:
-            await send({"type": "http.response.body", "body": resp.body[: resp.cut_after], "more_body": True})
+            await send({"type": "http.response.body", "body": body, "more_body": True})
             raise RuntimeError("fault: stream cut")
-        await send({"type": "http.response.body", "body": resp.body})
+        if resp.stall_after is not None:
+            await _stall(resp, receive, send)
+            return
+        await send({"type": "http.response.body", "body": body})
 
     async def _call(self, req: Req) -> Resp:
         headers = [(k, v) for k, v in req.headers if k.lower() != b"content-length"]
@@ -585,7 +704,7 @@ class FaultMiddleware:
         return Resp(status, out_headers, b"".join(chunks))
 
 
-def reference_app(db: Path, seed_messages: int) -> ASGIApp:
+def reference_app(db: Path, seed_messages: int, **options: Any) -> ASGIApp:
     """The reference server's app (keys from CHATGATE_NARA_KEYS / CHATGATE_NAVIGABLE_KEYS, else dev keys)."""
     import os
 
@@ -602,6 +721,7 @@ def reference_app(db: Path, seed_messages: int) -> ASGIApp:
         seed_messages=seed_messages,
         nara_keys=parse_nara_keys(nara_env.split(","), "env") if nara_env else dict(DEV_NARA_KEYS),
         navigable_keys=parse_navigable_keys(nav_env.split(","), "env") if nav_env else DEV_NAVIGABLE_KEYS,
+        **options,
     )
     app: ASGIApp = create_app(config, db=db)
     return app

@@ -37,11 +37,11 @@ def test_catalogue_is_large_and_consistent() -> None:
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))
 def test_gate_fails_each_fault(fault: str, faulty: Faulty, tmp_path: Path) -> None:
-    server = faulty(fault)
     expect = EXPECTED[fault]
+    server = faulty(fault, seed_messages=expect.seed_messages)
     api = fault.split("-")[0]
-    args = ("--api", api, "--base-url", server.base_url, "--max-examples", "2", "--seed", "1")
-    run = gate(*args, "--include-name", expect.operation, report_dir=tmp_path / "r")
+    args = ("--api", api, "--base-url", server.base_url, "--max-examples", "2", "--seed", "1", *expect.args)
+    run = gate(*args, "--include-name", expect.operation, report_dir=tmp_path / "r", env=dict(expect.env))
     assert run.exit_code == 1, run.output[-3000:]
     assert "Traceback" not in run.output
     data = run.summary

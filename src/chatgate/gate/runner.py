@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,13 +149,33 @@ def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -
     return out
 
 
+PROBE_OPERATION = {"nara": "GET /api/v1.0/chat/messages", "navigable": "GET /api/v1/chat"}
+
+
+def _with_probes(record: SuiteRecord, probes: dict[str, tuple[int, ...]]) -> SuiteRecord:
+    """The record with the probes counted (each answer is a request) and their transient answers, sent
+    again like the suite's, as notes."""
+    notes, traffic = dict(record.notes), dict(record.traffic)
+    for api, statuses in probes.items():
+        key = (api, PROBE_OPERATION[api])
+        traffic[key] = traffic.get(key, Traffic()).plus(Traffic(len(statuses), 0))
+        if len(statuses) < 2:
+            continue
+        found = [("transient", f"{statuses[0]}, sent again (the probe)")]
+        if statuses[1] not in (502, 503, 504):
+            found.append(("flaky", f"{statuses[0]} once, then {statuses[1]} (the probe)"))
+        for kind, detail in found:
+            notes[(kind, api, PROBE_OPERATION[api], detail)] = 1
+    return replace(record, notes=notes, traffic=traffic)
+
+
 def _run_suite_on_target(
     config: GateConfig, run_dir: RunDir, say: Progress, ends_at: float
-) -> tuple[SuiteRecord, int, dict[str, str], bool, list[str]]:
+) -> tuple[SuiteRecord, list[Finding], dict[str, str], bool, list[str]]:
     """Probe the targets (starting the embedded server if needed) and run the suite against them.
 
-    Returns the suite's record, pytest's exit code, the base URL per API, whether the embedded server
-    was the target, and the secrets to scrub from logs."""
+    Returns the suite's record (the probes added), the suite's own breakage, the base URL per API,
+    whether the embedded server was the target, and the secrets to scrub from logs."""
     urls, _origins = resolve_targets(list(config.apis), config.base_url)
     run_dir.ensure()
     embedded = any(u is None for u in urls.values())
@@ -168,9 +188,10 @@ def _run_suite_on_target(
         tls = config.transport.tls
         if not tls.verify:
             say("contract: WARNING: --no-tls-verify: the target's TLS certificate is NOT verified")
+        probes: dict[str, tuple[int, ...]] = {}
         for t in targets.values():
             say(f"contract: probing {t.api} at {t.base_url}")
-            probe(t, tls=tls)
+            probes[t.api] = probe(t, tls=tls)
         nara = targets.get("nara")
         second = second_identity(nara, embedded=urls.get("nara", "") is None) if nara is not None else None
         say(
@@ -188,8 +209,10 @@ def _run_suite_on_target(
             ends_at,
         )
         record, code = run_suite(run, run_dir, say)
+        breakage = _suite_breakage(record, code, config.apis)
+        record = _with_probes(record, probes)
     run_dir.scrub_logs(["server.log"], run.secrets)
-    return record, code, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
+    return record, breakage, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
 
 
 def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = None) -> GateResult:
@@ -202,12 +225,12 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     ends_at = config.transport.ends_at()
-    record, code, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say, ends_at)
-    findings = list(record.findings) + _suite_breakage(record, code, config.apis)
+    record, breakage, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say, ends_at)
+    findings = list(record.findings) + breakage
     comparison = compare(previous, findings, baseline_scope(config)) if previous is not None else None
     known = comparison.known if comparison is not None else frozenset()
     new = [f for f in findings if f.fingerprint not in known]
-    traffic: dict[str, Traffic] = {api: Traffic(1, 0) for api in config.apis}  # the probe
+    traffic: dict[str, Traffic] = {api: Traffic() for api in config.apis}
     for (api, _), t in record.traffic.items():
         traffic[api] = traffic.get(api, Traffic()).plus(t)
     failed = bool(new) and not config.update_baseline
