@@ -1,17 +1,20 @@
-"""Wall time and cases per second of ``chatgate contract --api all`` beside a plain ``st run``.
+"""Wall time of the default gate for both APIs on a slow, LLM-paced target, beside an unpaced one.
 
     .venv/bin/python bench/contract_speed.py [--repeat 3] [--max-examples N] [--out FILE.md]
 
-Three measurements, each repeated (median reported):
+Two reference servers run for the whole session: one unpaced, one paced like a distant chat model
+(``chatgate serve --added-latency-ms 200 --ttft-ms 500 --itl-ms 50 --reply-tokens 40``: every request
+200 ms away, every reply, streamed or not, 0.5 s + 40 x 50 ms). Each round runs, one after another:
 
-1. ``chatgate contract --api all`` at its default profile, no ``--base-url``: the whole gate as CI runs
-   it, starting and stopping the embedded server.
-2. The same against an already running reference server (``--base-url``): the gate alone.
-3. ``st run`` of both specs against that same server, with the same ``--max-examples`` and seed and the
-   same keys: schemathesis' own CLI with every default check and phase.
+1. ``chatgate contract --api all --base-url <unpaced>`` at its default profile;
+2. the same against the paced server (the issue-11 target: under 60 s; it took 440 s when the gate
+   sent one request at a time);
+3. ``chatgate contract --api all`` with no ``--base-url`` (the embedded server, as CI runs it);
+4. ``st run`` of both specs against the unpaced server, with the same ``--max-examples`` and seed.
 
-"Cases" are requests sent for the gate (its summary's ``totals.requests``) and generated test cases for
-``st run`` (its "N generated" line). Target: the default gate for both APIs under 60 s on 2 cores.
+Rounds alternate, so a busy moment of the machine weighs on every row alike; the medians are reported
+with the load average before and after. "Requests" are what the gate's transport sent (its summary's
+``totals.requests``; ``st run``: its "N generated" cases).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from chatgate.embedded import EmbeddedServer  # noqa: E402
 from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES  # noqa: E402
 
 KEYS = {"NARA_API_KEY": "nara-dev-key-1001", "NAVIGABLE_API_KEY": "navigable-dev-key", "NARA_USER_ID": "1001"}
+PACED = ["--added-latency-ms", "200", "--ttft-ms", "500", "--itl-ms", "50", "--reply-tokens", "40"]
+Row = tuple[float, int, int, int, int]  # seconds, requests, writes, findings, exit code
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -41,28 +46,27 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**base, **(extra or {})}
 
 
-def gate(max_examples: int, seed: int, base_url: str | None) -> tuple[float, int, int]:
-    """(seconds, cases, exit code) of one ``chatgate contract --api all``."""
+def gate(max_examples: int, seed: int, base_url: str | None) -> Row:
+    """One ``chatgate contract --api all``."""
     with tempfile.TemporaryDirectory() as tmp:
         args = ["--api", "all", "--max-examples", str(max_examples), "--seed", str(seed), "--report-dir", tmp]
-        env = _env(KEYS if base_url else None)
         if base_url:
             args += ["--base-url", base_url]
         started = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "chatgate", "contract", *args],
-            env=env,
+            env=_env(KEYS if base_url else None),
             capture_output=True,
             text=True,
             cwd=ROOT,
         )
         seconds = time.perf_counter() - started
-        cases = json.loads((Path(tmp) / "summary.json").read_text())["totals"]["requests"]
-    return seconds, int(cases), proc.returncode
+        totals = json.loads((Path(tmp) / "summary.json").read_text())["totals"]
+    return seconds, totals["requests"], totals["writes"], totals["findings"], proc.returncode
 
 
-def st_run(max_examples: int, seed: int, base_url: str) -> tuple[float, int, int]:
-    """(seconds, generated cases, worst exit code) of ``st run`` over both specs, one after the other."""
+def st_run(max_examples: int, seed: int, base_url: str) -> Row:
+    """``st run`` over both specs, one after the other (generated cases; findings: not counted)."""
     st = str(Path(sys.executable).with_name("st"))
     total_cases, worst = 0, 0
     started = time.perf_counter()
@@ -78,7 +82,23 @@ def st_run(max_examples: int, seed: int, base_url: str) -> tuple[float, int, int
         found = re.search(r"(\d+) generated", proc.stdout)
         total_cases += int(found.group(1)) if found else 0
         worst = max(worst, proc.returncode)
-    return time.perf_counter() - started, total_cases, worst
+    return time.perf_counter() - started, total_cases, 0, 0, worst
+
+
+def _table(rows: dict[str, list[Row]], args: argparse.Namespace, load: tuple[float, float]) -> str:
+    lines = [
+        f"`chatgate contract --api all`, max examples {args.max_examples}, seed {args.seed}, default "
+        f"concurrency; median of {args.repeat} alternating rounds; {os.cpu_count()} CPUs; load average "
+        f"(1 min) {load[0]:.2f} before, {load[1]:.2f} after",
+        "",
+        "| run | wall time (s) | requests | writes | findings | exit codes |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, runs in rows.items():
+        med = [statistics.median(r[i] for r in runs) for i in range(4)]
+        codes = ",".join(str(r[4]) for r in runs)
+        lines.append(f"| {name} | {med[0]:.1f} | {int(med[1])} | {int(med[2])} | {int(med[3])} | {codes} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
@@ -88,31 +108,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    rows: dict[str, list[tuple[float, int, int]]] = {
-        "gate (embedded)": [],
-        "gate (--base-url)": [],
-        "st run": [],
+    rows: dict[str, list[Row]] = {
+        "gate, unpaced server (--base-url)": [],
+        "gate, paced server: +200 ms, TTFT 500 ms, ITL 50 ms x 40": [],
+        "gate, embedded server (as CI runs it)": [],
+        "st run, unpaced server (both specs)": [],
     }
+    names = list(rows)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        server_args = ["--db", str(Path(tmp) / "db.sqlite3"), "--seed-messages", "50"]
-        with EmbeddedServer(server_args) as server:
+        plain_args = ["--db", str(Path(tmp) / "plain.sqlite3"), "--seed-messages", "50"]
+        paced_args = ["--db", str(Path(tmp) / "paced.sqlite3"), "--seed-messages", "50", *PACED]
+        with EmbeddedServer(plain_args) as plain, EmbeddedServer(paced_args) as paced:
             for _ in range(args.repeat):
-                rows["gate (embedded)"].append(gate(args.max_examples, args.seed, None))
-                rows["gate (--base-url)"].append(gate(args.max_examples, args.seed, server.base_url))
-                rows["st run"].append(st_run(args.max_examples, args.seed, server.base_url))
-    lines = [
-        f"`chatgate contract --api all` vs `st run` (both specs), max examples {args.max_examples}, seed "
-        f"{args.seed}, median of {args.repeat}, {os.cpu_count()} CPUs",
-        "",
-        "| run | wall time (s) | cases | cases/s | exit codes |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
-    for name, runs in rows.items():
-        seconds = statistics.median(r[0] for r in runs)
-        cases = int(statistics.median(r[1] for r in runs))
-        codes = ",".join(str(r[2]) for r in runs)
-        lines.append(f"| {name} | {seconds:.1f} | {cases} | {cases / seconds:.0f} | {codes} |")
-    text = "\n".join(lines) + "\n"
+                rows[names[0]].append(gate(args.max_examples, args.seed, plain.base_url))
+                rows[names[1]].append(gate(args.max_examples, args.seed, paced.base_url))
+                rows[names[2]].append(gate(args.max_examples, args.seed, None))
+                rows[names[3]].append(st_run(args.max_examples, args.seed, plain.base_url))
+    text = _table(rows, args, (load_before, os.getloadavg()[0]))
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
+from requests.utils import DEFAULT_ACCEPT_ENCODING
 from schemathesis.core.transport import STREAM_CUT_SHORT_ATTRIBUTE
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
@@ -61,6 +62,7 @@ __all__ = [
     "wire_of",
 ]
 
+ACCEPTED_CODINGS = "gzip, deflate, br"  # what contracts.wire.Decoder undoes
 MAX_429_RETRIES = 5
 MAX_RETRY_AFTER_S = 60.0
 TRANSIENT = frozenset({502, 503, 504})
@@ -177,6 +179,8 @@ class Transport:
         self._check_time()
         self._spacing.wait()
         s = self.settings
+        if request.headers.get("Accept-Encoding") == DEFAULT_ACCEPT_ENCODING:
+            request.headers["Accept-Encoding"] = ACCEPTED_CODINGS  # never advertise one it cannot decode
         kwargs = {**kwargs, "stream": True, "verify": s.verify, "cert": s.cert}
         kwargs["timeout"] = (s.connect_s, s.limits.deadlines.request_s)
         with self._slots:
@@ -198,7 +202,6 @@ class Transport:
             return original(adapter, request, **kwargs)  # type: ignore[no-any-return]
         api, operation = found
         earlier: list[int] = []
-        waited = 0.0
         while True:
             response = self._once(original, adapter, request, kwargs)
             status = response.status_code
@@ -207,7 +210,6 @@ class Transport:
                 self.notice("rate_limited", api, operation, f"429, waited {delay:g}s")
                 earlier.append(status)
                 self._sleep(delay)
-                waited += delay
                 continue
             if status in TRANSIENT and not any(s in TRANSIENT for s in earlier):
                 earlier.append(status)
@@ -218,7 +220,7 @@ class Transport:
             self.notice("flaky", api, operation, f"{earlier[-1]} once, then {status}")
         wire = wire_of(request)
         if wire is not None:
-            wire.retried, wire.waited_s = earlier, waited
+            wire.retried = earlier
             self._judge_end(wire, request, api, operation)
         return response
 

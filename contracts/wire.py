@@ -65,7 +65,6 @@ class Wire:
     decode_error: str | None = None
     seconds: float = 0.0
     retried: list[int] = field(default_factory=list)  # statuses of earlier attempts (429, 502-504)
-    waited_s: float = 0.0  # time spent waiting out Retry-After
 
     @property
     def complete(self) -> bool:

@@ -56,6 +56,7 @@ class FaultyServer:
         seed_messages: int = 50,
         proxy: ProxyConfig | None = None,
         pace_s: float = 0.0,
+        tls: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
         from tests.contract.faulty_server import FAULTS, FaultMiddleware, reference_app
@@ -76,7 +77,8 @@ class FaultyServer:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on")
+        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on", **(tls or {}))
+        self.scheme = "https" if tls else "http"
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._serve, name=f"faulty-{fault}", daemon=True)
         self.thread.start()
@@ -102,7 +104,7 @@ class FaultyServer:
 
     @property
     def server_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -111,7 +113,7 @@ class FaultyServer:
 
     def stats(self) -> dict[str, Any]:
         """The server's own request counts (``GET /_chatgate/stats``)."""
-        data: dict[str, Any] = httpx.get(f"{self.server_url}/_chatgate/stats", timeout=5).json()
+        data: dict[str, Any] = httpx.get(f"{self.server_url}/_chatgate/stats", timeout=5, verify=False).json()
         return data
 
     def stop(self) -> None:
