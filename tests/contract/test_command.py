@@ -121,6 +121,12 @@ def test_invalid_spec_is_2(tmp_path: Path) -> None:
         ["--update-baseline"],
         ["--baseline", "/nonexistent/baseline.json", "--base-url", "http://127.0.0.1:9"],
         ["--no-such-flag"],
+        ["--max-time", "5x"],
+        ["--rate-limit", "5/x"],
+        ["--max-stream-bytes", "abc"],
+        ["--concurrency", "0"],
+        ["--stream-idle-timeout", "-3"],
+        ["--ca-bundle", "/nonexistent/ca.pem", "--base-url", "http://127.0.0.1:9"],
     ],
 )
 def test_bad_flags_are_2(args: list[str], tmp_path: Path) -> None:

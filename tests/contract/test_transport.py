@@ -1,6 +1,9 @@
 """The suite's one transport (``contracts/transport.py``, ``contracts/wire.py``) against a hand-paced
 server in this process: decoding, every deadline (pings do not keep a stream alive), the size cap,
 429 + Retry-After, one retry of a transient 5xx, the rate limit and the bound on requests in flight.
+
+``install`` wraps ``requests`` for the whole (xdist worker) process, as it does in the suite's child
+pytest; requests to anything but the server of these tests pass through it untouched.
 """
 
 from __future__ import annotations
