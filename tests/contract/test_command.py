@@ -238,6 +238,22 @@ def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
     assert (tmp_path / "server.log").exists()
 
 
+def test_findings_made_before_max_time_still_give_1(faulty: Faulty, tmp_path: Path) -> None:
+    """The first answers (the auth test's 401s, every one in the wrong envelope) show the fault long
+    before the hundreds of generated cases, 2 s away each, could all be sent: the run is incomplete, and
+    the findings it made fail it."""
+    from tests.field_proxy import ProxyConfig
+
+    server = faulty("nara-wrong-error-envelope", proxy=ProxyConfig(added_latency_ms=2000))
+    run = gate(
+        "--api", "nara", "--base-url", server.base_url, "--max-examples", "20", "--seed", "1",
+        "--include-name", "GET /api/v1.0/chat/messages", "--max-time", "12s", report_dir=tmp_path,
+    )  # fmt: skip
+    assert run.exit_code == 1, run.output[-2000:]
+    data = run.summary
+    assert data["complete"] is False and "auth" in run.fired and data["incomplete_tests"]
+
+
 def _gate_with_suite(faulty: Faulty, tmp_path: Path, *ignore: str, extra: str = "") -> list[str]:
     """Run the gate with a copy of contracts/ (``ignore`` patterns left out, ``extra`` added as a test
     module) against the faithful server; it must exit 1. Returns the findings' titles."""
