@@ -31,7 +31,7 @@ from contracts.chains import Chain, linked_case, new_recorder
 from contracts.client import stall_problems, transport_problems
 from contracts.gate import Gate
 from contracts.judging import AnyCase, CheckFunction, judging
-from contracts.transport import wire_of
+from contracts.transport import BULK, wire_of
 from contracts.validation import body_problems, grammar_problems, stable
 
 __all__ = ["case_checks", "describe", "load_schema", "record_transport", "run_case", "run_chain"]
@@ -176,7 +176,9 @@ def describe(case: AnyCase) -> str:
 
 
 def run_case(case: AnyCase, gate: Gate, checks: list[CheckFunction], session: requests.Session) -> None:
-    """Send one case with the run's checks; record, never raise on findings."""
+    """Send one case with the run's checks (a bulk request: see ``contracts.transport.Slots``); record,
+    never raise on findings."""
+    BULK.set(True)  # in this task's own context only
     gate.restart_clock()
     try:
         case.call_and_validate(session=session, checks=checks)

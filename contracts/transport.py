@@ -7,7 +7,11 @@ wraps ``requests.adapters.HTTPAdapter.send`` once per process, so every request 
 sends it, gets the same treatment, in this order:
 
 1. ``--rate-limit`` (schemathesis' form, ``5/s``, ``100/m``): requests are spaced evenly, run-wide.
-2. At most ``--concurrency`` requests in flight (a run-wide semaphore, held while the body is read).
+2. At most ``--concurrency`` requests in flight (run-wide slots, held while the body is read). Waiting
+   requests get a slot by priority, then in arrival order: the bulk of generated cases
+   (:data:`BULK` set) after everything else, so the gate's own checks and the steps of stateful chains,
+   which wait on each other, are not starved by hundreds of independent cases (and finish first when
+   ``--max-time`` is short).
 3. TLS as configured (``--ca-bundle``, ``--client-cert``, ``--no-tls-verify``); proxies from
    ``HTTPS_PROXY`` / ``NO_PROXY`` as ``requests`` reads them.
 4. The whole body is read at once (:func:`contracts.wire.read_body`): decoded (gzip, deflate, br), within
@@ -28,8 +32,11 @@ A read stopped by a deadline is not an error: the answer comes back with what wa
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
+import heapq
 import io
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -50,12 +57,14 @@ from chatgate.options import Rate
 from contracts.wire import Limits, Wire, read_body
 
 __all__ = [
+    "BULK",
     "MAX_429_RETRIES",
     "MAX_RETRY_AFTER_S",
     "DeadlineExceeded",
     "Meter",
     "OutOfTime",
     "Settings",
+    "Slots",
     "Transport",
     "install",
     "retry_after",
@@ -69,6 +78,35 @@ TRANSIENT = frozenset({502, 503, 504})
 Count = Callable[[str, str, bool], None]  # (api, operation, write)
 Notice = Callable[[str, str, str, str], None]  # (kind, api, operation, detail)
 _WIRE = "chatgate_wire"
+
+
+BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("chatgate_bulk", default=False)
+
+
+class Slots:
+    """At most ``size`` holders; a freed slot goes to the waiter with the lowest (priority, arrival)."""
+
+    def __init__(self, size: int) -> None:
+        self._free = max(1, size)
+        self._waiting: list[tuple[int, int, threading.Event]] = []
+        self._arrival = itertools.count()
+        self._lock = threading.Lock()
+
+    def acquire(self, priority: int) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            ready = threading.Event()
+            heapq.heappush(self._waiting, (priority, next(self._arrival), ready))
+        ready.wait()  # release() hands its slot over
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                heapq.heappop(self._waiting)[2].set()
+            else:
+                self._free += 1
 
 
 class OutOfTime(Exception):
@@ -167,7 +205,7 @@ class Transport:
         self.settings = settings
         self.meter = meter
         self.notice = notice or (lambda *_: None)
-        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self._slots = Slots(settings.concurrency)
         self._spacing = _Spacing(settings.rate)
 
     def _check_time(self) -> None:
@@ -183,7 +221,8 @@ class Transport:
             request.headers["Accept-Encoding"] = ACCEPTED_CODINGS  # never advertise one it cannot decode
         kwargs = {**kwargs, "stream": True, "verify": s.verify, "cert": s.cert}
         kwargs["timeout"] = (s.connect_s, s.limits.deadlines.request_s)
-        with self._slots:
+        self._slots.acquire(1 if BULK.get() else 0)
+        try:
             started = time.monotonic()
             try:
                 response: requests.Response = original(adapter, request, **kwargs)
@@ -192,6 +231,8 @@ class Transport:
                 raise
             headers = {k: v for k, v in response.raw.headers.items()}
             wire = read_body(response.raw, s.limits, started, response.status_code, headers)
+        finally:
+            self._slots.release()
         self.meter.record(request, response.status_code)
         _rebuild(response, wire)
         return response

@@ -260,3 +260,24 @@ def test_the_decoder_undoes_each_coding_chunk_by_chunk(coding: str) -> None:
     assert out == data
     with pytest.raises(ValueError, match="unsupported"):
         Decoder("compress")
+
+
+def test_a_freed_slot_goes_to_the_gates_own_requests_before_bulk_cases() -> None:
+    from contracts.transport import Slots
+
+    slots, order = Slots(1), []
+    slots.acquire(0)  # the one slot is taken
+
+    def wait(priority: int, tag: str) -> None:
+        slots.acquire(priority)
+        order.append(tag)
+        slots.release()
+
+    waiters = [threading.Thread(target=wait, args=a) for a in ((1, "bulk-1"), (1, "bulk-2"), (0, "own"))]
+    for w in waiters:
+        w.start()
+        time.sleep(0.05)  # in this order of arrival
+    slots.release()
+    for w in waiters:
+        w.join(5)
+    assert order == ["own", "bulk-1", "bulk-2"]
