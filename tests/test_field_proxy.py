@@ -161,7 +161,7 @@ def test_relayed_streams_keep_the_servers_timing(paced: str) -> None:
 
     t, d = delta_times(through), delta_times(direct)
     assert len(t) == len(d) == TOKENS
-    assert max(abs(a - b) for a, b in zip(t, d, strict=True)) < 0.05, (t, d)
+    assert max(abs(a - b) for a, b in zip(t, d, strict=True)) < 0.015, (t, d)
 
 
 def test_buffer_streams_sends_the_whole_stream_in_one_burst(paced: str) -> None:
@@ -271,7 +271,7 @@ def test_added_latency_delays_every_request(plain: str) -> None:
             t1 = time.perf_counter()
             client.get(proxy.base_url + "/healthz")
             rounds.append((time.perf_counter() - t1) - (t1 - t0))
-    assert all(0.195 < extra < 0.35 for extra in rounds), rounds
+    assert all(0.195 < extra < 0.23 for extra in rounds), rounds  # nothing of its own beyond the latency
 
 
 def test_429_share_is_deterministic_and_in_each_apis_envelope(plain: str) -> None:
