@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 _COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("chatgate.server.command", "serve"),
-    "lint": ("chatgate.lint", "lint_command"),
+    "lint": ("chatgate.lint.command", "lint_command"),
     "contract": ("chatgate.contract.command", "contract"),
     "load": ("chatgate.load.command", "load"),
     "docs": ("chatgate.docs.command", "docs"),

@@ -31,10 +31,12 @@ __all__ = [
     "API_NAMES",  # re-exported from chatgate.apis for callers that only need specs
     "ApiName",
     "Assumption",
+    "SpecProblem",
     "assumptions",
     "find_line",
     "load_spec",
     "load_spec_file",
+    "meta_schema_problems",
     "operations",
     "resolve",
     "schema_validator",
@@ -208,3 +210,53 @@ def find_line(path: Path | str, pointer: list[str | int] | tuple[str | int, ...]
         else:
             return line
     return line
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    """Something wrong in a spec file, at a line: from the OpenAPI meta-schema, an example that breaks
+    its own schema, or a ruleset (``chatgate lint`` reports them; the gate refuses an invalid spec)."""
+
+    path: Path
+    line: int | None
+    source: str  # "openapi-spec-validator", "examples" or "redocly:<rule>"
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.severity}: [{self.source}] {self.message}"
+
+
+def _meta_schema_validator(doc: dict[str, Any], path: Path) -> Any:
+    from openapi_spec_validator import (  # heavy (0.3 s): only the lint and the gate pay for it
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
+
+    version = str(doc.get("openapi", ""))
+    for prefix, validator in (
+        ("3.1", OpenAPIV31SpecValidator),
+        ("3.0", OpenAPIV30SpecValidator),
+        ("3.2", OpenAPIV32SpecValidator),
+    ):
+        if version.startswith(prefix + ".") or version == prefix:
+            return validator
+    line = find_line(path, ["openapi"]) or 1
+    raise SpecError(f"{path}:{line}: not an OpenAPI 3.x document (openapi: {version or 'missing'})")
+
+
+def meta_schema_problems(path: Path) -> list[SpecProblem]:
+    """The OpenAPI meta-schema pass (openapi-spec-validator): every structural problem of the spec at
+    ``path``, each with its line. Raises SpecError when the file is not an OpenAPI 3.x document."""
+    doc = load_spec_file(path)
+    validator = _meta_schema_validator(doc, path)(doc)
+    problems = []
+    for err in validator.iter_errors():
+        pointer = list(getattr(err, "absolute_path", []) or [])
+        message = str(getattr(err, "message", err)).splitlines()[0]
+        problems.append(
+            SpecProblem(path, find_line(path, pointer), "openapi-spec-validator", "error", message)
+        )
+    return problems

@@ -34,7 +34,7 @@ from chatgate.contract.baseline import load_baseline, write_baseline
 from chatgate.contract.findings import CHECKS, Finding, Ledger, scrub
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, TargetError, UsageError
 from chatgate.resources import contracts_dir
-from chatgate.specs import load_spec, spec_path
+from chatgate.specs import load_spec, meta_schema_problems, spec_path
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "ContractResult", "run_contract"]
@@ -102,12 +102,10 @@ class ContractResult:
 
 def _check_specs(apis: list[ApiName]) -> None:
     """Fail early (exit 2) on a spec that cannot drive the suite."""
-    from chatgate.lint import validate_structure
-
     for api in apis:
         path = spec_path(api)
         load_spec(api)
-        problems = validate_structure(path)
+        problems = meta_schema_problems(path)
         if problems:
             more = f" (and {len(problems) - 1} more; run chatgate lint)" if len(problems) > 1 else ""
             raise SpecError(f"{problems[0]}{more}")
