@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from chatgate.docs.site import write_docs
+from chatgate.artifacts import RunDir
+from chatgate.docs.build import build_docs
+from chatgate.docs.report import publish_docs
 from chatgate.specs import API_NAMES, load_spec, operations
 from tests.field_proxy import ThreadedServer
 from tests.server.server_helpers import start_in_process
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("docs")
-    write_docs(out)
+    publish_docs(build_docs(), RunDir(out))
     return out
 
 

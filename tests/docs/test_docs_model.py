@@ -14,6 +14,7 @@ from chatgate.docs.model import api_doc
 from chatgate.docs.site import render_page
 from chatgate.specs import API_NAMES, assumptions, load_spec, operations, resolve
 from contracts.validation import TERMINAL_EVENTS
+from tests.summary_schemas import assert_valid_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +126,13 @@ def test_docs_command_writes_pages_specs_and_summary(tmp_path: Path) -> None:
         assert (out / page["page"]).stat().st_size > 500_000  # the renderer is inside
         assert (out / page["spec"]).read_bytes() == (ROOT / "specs" / page["spec"]).read_bytes()
     assert summary["pages"][0]["stream_events"] == ["message_start", "delta", "message_end", "error"]
+    assert_valid_summary("docs", summary)
+    shipped = sorted(p.name for p in (ROOT / "src" / "chatgate" / "schemas").iterdir())
+    assert summary["schemas"] == shipped and "docs.summary.schema.json" in shipped
+    for name in shipped:  # every schema published, whatever the areas add
+        assert (out / "schemas" / name).read_bytes() == (
+            ROOT / "src" / "chatgate" / "schemas" / name
+        ).read_bytes()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="nara.html"' in index and 'href="navigable.html"' in index
 
