@@ -25,7 +25,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "contract": ("chatgate.contract.command", "contract"),
     "load": ("chatgate.load.command", "load"),
     "docs": ("chatgate.docs.command", "docs"),
-    "run": ("chatgate.runall", "run_command"),
+    "run": ("chatgate.run.command", "run_command"),
 }
 
 _HELP = {
