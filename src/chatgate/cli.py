@@ -1,6 +1,6 @@
 """The ``chatgate`` command line: it only wires commands to the modules that do the work.
 
-Each subcommand lives beside the code it drives (``chatgate.server.command``, ``chatgate.contract.command``,
+Each subcommand lives beside the code it drives (``chatgate.server.command``, ``chatgate.lint.command``,
 ...) and is imported only when invoked, so ``chatgate lint`` never pays for importing Locust's gevent.
 Every toolkit error ends as one line on stderr and the exit code of its class (``chatgate.errors``);
 never a traceback.
@@ -8,8 +8,8 @@ never a traceback.
 
 from __future__ import annotations
 
-import importlib
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,13 +19,52 @@ from chatgate.errors import EXIT_USAGE, ChatgateError
 
 __all__ = ["main"]
 
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("chatgate.server.command", "serve"),
-    "lint": ("chatgate.lint.command", "lint_command"),
-    "contract": ("chatgate.contract.command", "contract"),
-    "load": ("chatgate.load.command", "load"),
-    "docs": ("chatgate.docs.command", "docs"),
-    "run": ("chatgate.run.command", "run_command"),
+
+def _serve() -> click.Command:
+    from chatgate.server.command import serve
+
+    return serve
+
+
+def _lint() -> click.Command:
+    from chatgate.lint.command import lint_command
+
+    return lint_command
+
+
+def _contract() -> click.Command:
+    from chatgate.contract.command import contract
+
+    return contract
+
+
+def _load() -> click.Command:
+    from chatgate.load.command import load
+
+    return load
+
+
+def _docs() -> click.Command:
+    from chatgate.docs.command import docs
+
+    return docs
+
+
+def _run() -> click.Command:
+    from chatgate.run.command import run_command
+
+    return run_command
+
+
+# Each command is imported only when invoked (the imports are static, inside these functions, so
+# import-linter sees every dependency of the CLI).
+_COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "serve": _serve,
+    "lint": _lint,
+    "contract": _contract,
+    "load": _load,
+    "docs": _docs,
+    "run": _run,
 }
 
 _HELP = {
@@ -43,13 +82,8 @@ class _LazyGroup(click.Group):
         return list(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module = importlib.import_module(target[0])
-        command = getattr(module, target[1])
-        assert isinstance(command, click.Command)
-        return command
+        loader = _COMMANDS.get(cmd_name)
+        return loader() if loader is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
