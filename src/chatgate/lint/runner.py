@@ -10,7 +10,7 @@ from pathlib import Path
 
 from chatgate.errors import SpecError, UsageError
 from chatgate.lint.model import FileResult, LintResult
-from chatgate.resources import checkout_root
+from chatgate.resources import checkout_root, in_checkout
 from chatgate.spec_examples import example_spec_problems
 from chatgate.specs import SpecProblem, meta_schema_problems
 
@@ -22,7 +22,7 @@ RULESET = "redocly recommended"
 def redocly_path() -> str | None:
     """The Redocly CLI installed under ``tools/`` (by scripts/install), or one on PATH."""
     local = checkout_root() / "tools" / "node_modules" / ".bin" / "redocly"
-    if local.exists():
+    if in_checkout() and local.exists():
         return str(local)
     return shutil.which("redocly")
 
