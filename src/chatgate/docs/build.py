@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from chatgate.docs.model import api_doc
 from chatgate.docs.site import render_index, render_page, renderer_version
-from chatgate.specs import API_NAMES, spec_path
+from chatgate.specs import API_NAMES, require_valid_specs, spec_path
 
 __all__ = ["DocsBuild", "PageInfo", "build_docs", "generated_at", "shipped_schemas"]
 
@@ -64,7 +64,10 @@ def shipped_schemas() -> dict[str, bytes]:
 
 
 def build_docs() -> DocsBuild:
-    """Render ``index.html`` and one self-contained page per API, with the specs and schemas beside."""
+    """Render ``index.html`` and one self-contained page per API, with the specs and schemas beside.
+
+    Raises SpecError (exit 2) on a spec that is not valid OpenAPI: docs of a broken spec mislead."""
+    require_valid_specs()
     files: dict[str, bytes] = {}
     pages: list[PageInfo] = []
     for api in API_NAMES:

@@ -28,7 +28,8 @@ def redocly_path() -> str | None:
 
 
 def ruleset_problems(path: Path, redocly: str) -> list[SpecProblem]:
-    """Redocly CLI's ``recommended`` ruleset. Raises UsageError when Redocly cannot run."""
+    """Redocly CLI's ``recommended`` ruleset. Raises UsageError when Redocly cannot run at all; a file
+    Redocly gives up on is an error problem of that file."""
     try:
         proc = subprocess.run(
             [redocly, "lint", "--extends", "recommended", "--format", "json", str(path)],
@@ -44,9 +45,9 @@ def ruleset_problems(path: Path, redocly: str) -> list[SpecProblem]:
         report = json.loads(proc.stdout[start:]) if start >= 0 else None
     except json.JSONDecodeError:
         report = None
-    if not isinstance(report, dict):
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise UsageError(f"Redocly CLI gave no report for {path}: {last}")
+    if not isinstance(report, dict):  # Redocly stopped on this file (e.g. a $ref cycle): the file fails
+        last = " ".join((proc.stderr.strip().splitlines() or ["no output"])[-1].split())
+        return [SpecProblem(path, None, "redocly", "error", f"Redocly CLI could not lint this file: {last}")]
     problems = []
     for item in report.get("problems", []):
         loc = (item.get("location") or [{}])[0]

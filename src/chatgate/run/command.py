@@ -8,8 +8,10 @@ import click
 
 from chatgate.artifacts import RunDir
 from chatgate.docs.build import generated_at
+from chatgate.options import parse_duration
 from chatgate.run.report import publish_index, terminal_table
 from chatgate.run.runner import run_all
+from chatgate.specs import require_valid_specs
 
 __all__ = ["run_command"]
 
@@ -36,7 +38,9 @@ def run_command(report_dir: Path, load_run_time: str, load_rate: float) -> None:
     Lints the specs, runs the gate on both APIs, a short load run of every scenario, builds the docs
     and writes REPORT_DIR/index.html. Exit code: the highest of its parts.
     """
-    run_dir = RunDir(report_dir).ensure()  # an unusable folder is exit 2 before anything runs
+    parse_duration(load_run_time, "--load-run-time")  # bad input is exit 2 before anything runs
+    run_dir = RunDir(report_dir).ensure()
+    require_valid_specs()
     result = run_all(
         report_dir,
         load_run_time=load_run_time,

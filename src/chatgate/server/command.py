@@ -15,6 +15,8 @@ from typing import Any
 import click
 
 from chatgate.errors import UsageError
+from chatgate.resources import SPECS_VARIABLE
+from chatgate.specs import require_valid_specs
 
 __all__ = ["serve"]
 
@@ -146,6 +148,8 @@ def serve(
         )
     else:
         nav = DEV_NAVIGABLE_KEYS
+    if os.environ.get(SPECS_VARIABLE):  # specs that are not chatgate's own: one line if they are broken
+        require_valid_specs()
     if db is not None and not db.parent.is_dir():
         raise UsageError(f"--db {db}: folder {db.parent} does not exist")
     config = ServerConfig(
