@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,17 @@ def test_docs_into_an_unwritable_place_is_one_line_exit_2(tmp_path: Path) -> Non
     assert proc.stderr.strip().splitlines() == [
         f"chatgate: error: docs: cannot write to {blocker / 'docs'}: Not a directory"
     ]
+
+
+_NOT_SHIPPED = re.compile(
+    r"\b(DESIGN|API-NOTES|ARCHITECTURE|CHANGELOG|BENCHMARKS)\b|[\w/-]+\.(md|py|toml)\b"
+)
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_specs_and_pages_name_no_file_an_integrator_does_not_get(api: str) -> None:
+    """An integrator gets the spec and the docs pages (with the spec beside them), nothing else."""
+    spec_text = (ROOT / "specs" / f"{api}.openapi.yaml").read_text(encoding="utf-8")
+    assert [m.group(0) for m in _NOT_SHIPPED.finditer(spec_text)] == []
+    page = re.sub(r"<script\b.*?</script>", "", render_page(api), flags=re.S)  # chatgate's own text only
+    assert [m.group(0) for m in _NOT_SHIPPED.finditer(page)] == []
