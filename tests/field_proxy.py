@@ -556,6 +556,8 @@ class _Relay:
     async def _pump(self, reader: asyncio.Future[None]) -> None:
         while True:
             item = await self._next()
+            if self.stalled and item not in (_TICK, _GONE, _CLOSING):
+                continue  # a stalled stream ignores its upstream (even its end): only pings from now on
             if item == _TICK:
                 await self._ping()
             elif item == _GONE:
@@ -568,7 +570,7 @@ class _Relay:
                 self.app.counts.upstream_errors += 1
                 await self.out.release(self._encode(self.framer.tail() if self.framer else b""))
                 return
-            elif not self.stalled:
+            else:
                 await self._chunk(item, reader)
 
     async def _chunk(self, chunk: bytes, reader: asyncio.Future[None]) -> None:
