@@ -115,7 +115,14 @@ def test_the_wheel_installs_and_runs_the_main_job_from_an_empty_folder(tmp_path:
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel[0])], tmp_path, env, 900)
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = _run([str(venv / "bin" / "chatgate"), "run"], empty, env, 900)
+    run = [str(venv / "bin" / "chatgate"), "run"]
+    first = subprocess.run(
+        run, cwd=empty, env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL
+    )
+    # Exit 4 is the load generator saying its own machine was too busy to measure (a shared 2-core box
+    # under other work): that says nothing about the package, so the job is run once more.
+    proc = _run(run, empty, env, 900) if first.returncode == 4 else first
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
     assert "report: reports/index.html" in proc.stdout
     checkout_docs = tmp_path / "checkout-docs"
     _run([sys.executable, "-m", "chatgate", "docs", "--out", str(checkout_docs)], ROOT, env, 300)
