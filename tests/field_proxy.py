@@ -556,6 +556,8 @@ class _Relay:
     async def _pump(self, reader: asyncio.Future[None]) -> None:
         while True:
             item = await self._next()
+            if self.stalled and item not in (_TICK, _GONE, _CLOSING):
+                continue  # a stalled stream ignores its upstream (even its end): only pings from now on
             if item == _TICK:
                 await self._ping()
             elif item == _GONE:
@@ -568,7 +570,7 @@ class _Relay:
                 self.app.counts.upstream_errors += 1
                 await self.out.release(self._encode(self.framer.tail() if self.framer else b""))
                 return
-            elif not self.stalled:
+            else:
                 await self._chunk(item, reader)
 
     async def _chunk(self, chunk: bytes, reader: asyncio.Future[None]) -> None:
@@ -673,19 +675,20 @@ class ThreadedServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ThreadedServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
+        sock = _listening_socket(self.host, self._port)
         self.port = sock.getsockname()[1]
-        server = self._server = uvicorn.Server(_uvicorn_config(self.app))
+        config = _uvicorn_config(self.app)
+        server = self._server = uvicorn.Server(config)
 
         async def serve() -> None:
             self._loop = asyncio.get_running_loop()
             await server.serve(sockets=[sock])
 
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(serve(),), name=f"uvicorn:{self.port}", daemon=True
-        )
+        def run() -> None:  # the loop uvicorn itself would use (uvloop when installed)
+            with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+                runner.run(serve())
+
+        self._thread = threading.Thread(target=run, name=f"uvicorn:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -714,6 +717,19 @@ class ThreadedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound and listening (connections made before uvicorn runs wait in the backlog).
+
+    ``IPPROTO_TCP`` explicitly: asyncio turns Nagle's algorithm off only on sockets whose ``proto`` says
+    TCP, and accepted sockets inherit it; with ``proto=0`` every answer written in two parts waits for
+    the client's delayed ACK (~40 ms a request)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
 
 
 def _uvicorn_config(app: Any, **kw: Any) -> uvicorn.Config:
@@ -800,10 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"field_proxy: error: {exc}", file=sys.stderr)
         return 2
     app = _ProxyApp(upstream.rstrip("/"), config, ProxyCounts())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)  # connections made before uvicorn runs wait in the backlog
+    sock = _listening_socket(host, port)
 
     class _Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: types.FrameType | None) -> None:

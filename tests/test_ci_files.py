@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from chatgate.cli import cli
-from chatgate.runall import SCENARIOS
+from chatgate.run.runner import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github/workflows/chatgate.yml"

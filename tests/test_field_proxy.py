@@ -135,7 +135,10 @@ def test_json_and_event_streams_are_encoded_only_when_the_client_accepts(plain: 
 
 @pytest.mark.parametrize("coding", ["gzip", "br"])
 def test_an_encoded_stream_is_flushed_event_by_event(paced: str, coding: str) -> None:
-    """Each delta can be decoded when it arrives: the stream is still a stream behind compression."""
+    """Each delta can be decoded when it arrives: the stream is still a stream behind compression.
+
+    Every HTTP chunk the proxy sends decompresses to whole events (nothing held back in the compressor),
+    and the deltas arrive spread over the stream's duration, not in one burst at its end."""
     with FieldProxy(paced, ProxyConfig(encoding=coding)) as proxy:
         _, pieces = _raw_stream(proxy.base_url, {"Accept-Encoding": coding})
     decomp: Any = zlib.decompressobj(wbits=31) if coding == "gzip" else brotli.Decompressor()
@@ -144,9 +147,9 @@ def test_an_encoded_stream_is_flushed_event_by_event(paced: str, coding: str) ->
     for at, piece in pieces:
         text = decomp.decompress(piece) if coding == "gzip" else decomp.process(piece)
         times += [at for e in dec.feed(text, at) if e.event == "delta"]
+        assert text == b"" or text.endswith(b"\n\n"), text  # whole events in every chunk
     assert len(times) == TOKENS
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) > 0.02, gaps  # 40 ms apart on the server: not merged into one burst
+    assert times[-1] - times[0] > 0.5 * 0.04 * (TOKENS - 1), times  # 280 ms of deltas, not one burst
     assert 0.12 < times[0] < 0.4, times
 
 
@@ -161,7 +164,14 @@ def test_relayed_streams_keep_the_servers_timing(paced: str) -> None:
 
     t, d = delta_times(through), delta_times(direct)
     assert len(t) == len(d) == TOKENS
-    assert max(abs(a - b) for a, b in zip(t, d, strict=True)) < 0.05, (t, d)
+    # The gaps between deltas survive the relay (a buffering relay would make them ~0); compared as
+    # gaps, so a stall of the whole shared machine before the stream does not count against the proxy.
+    gap_diffs = sorted(
+        abs((b1 - a1) - (b0 - a0))
+        for (a0, b0), (a1, b1) in zip(itertools.pairwise(d), itertools.pairwise(t), strict=True)
+    )
+    assert gap_diffs[len(gap_diffs) // 2] < 0.01, (t, d)
+    assert t[-1] - t[0] > 0.8 * 0.04 * (TOKENS - 1), t
 
 
 def test_buffer_streams_sends_the_whole_stream_in_one_burst(paced: str) -> None:
@@ -215,8 +225,13 @@ def test_pings_go_between_events_on_a_schedule(paced: str) -> None:
     assert [e.event for e in _events(raw)] == ["message_start", *["delta"] * TOKENS, "message_end"]
 
 
-def test_stall_after_deltas_sends_only_pings_until_the_client_leaves(plain: str) -> None:
-    with FieldProxy(plain, ProxyConfig(stall_after_deltas=2, ping_every_s=0.05)) as proxy:
+@pytest.mark.parametrize("upstream", ["plain", "buffered"])
+def test_stall_after_deltas_sends_only_pings_until_the_client_leaves(plain: str, upstream: str) -> None:
+    """Also when the upstream's whole stream (and its end) arrived before the stall: a buffering proxy
+    in front makes sure of that."""
+    inner = FieldProxy(plain, ProxyConfig(buffer_streams=True)).start() if upstream == "buffered" else None
+    base = inner.base_url if inner else plain
+    with FieldProxy(base, ProxyConfig(stall_after_deltas=2, ping_every_s=0.05)) as proxy:
         seen: list[bytes] = []
         with (
             httpx.Client(timeout=5) as client,
@@ -236,6 +251,8 @@ def test_stall_after_deltas_sends_only_pings_until_the_client_leaves(plain: str)
         assert proxy.counts.stalled == 1
         # The client left: the proxy sees it and the next request is served normally.
         assert httpx.get(proxy.base_url + "/healthz").status_code == 200
+    if inner:
+        inner.stop()
 
 
 def test_stopping_the_proxy_ends_a_stalled_stream(plain: str) -> None:
@@ -262,16 +279,19 @@ def test_stopping_the_proxy_ends_a_stalled_stream(plain: str) -> None:
 
 
 def test_added_latency_delays_every_request(plain: str) -> None:
+    """Side by side, alternating: every request through the proxy takes 200 ms more than direct; the
+    median round adds little else (the margin is for a shared 2-core machine)."""
     with FieldProxy(plain, ProxyConfig(added_latency_ms=200)) as proxy, httpx.Client() as client:
         client.get(proxy.base_url + "/healthz")  # connection set up
         rounds = []
-        for _ in range(3):
+        for _ in range(5):
             t0 = time.perf_counter()
             client.get(plain + "/healthz")
             t1 = time.perf_counter()
             client.get(proxy.base_url + "/healthz")
             rounds.append((time.perf_counter() - t1) - (t1 - t0))
-    assert all(0.195 < extra < 0.35 for extra in rounds), rounds
+    rounds.sort()
+    assert rounds[0] > 0.19 and rounds[2] < 0.25, rounds
 
 
 def test_429_share_is_deterministic_and_in_each_apis_envelope(plain: str) -> None:

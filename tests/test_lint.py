@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from chatgate.lint import lint_file, redocly_path, validate_structure
-from chatgate.specs import spec_path
+from chatgate.lint.runner import lint_file, redocly_path
+from chatgate.specs import meta_schema_problems, spec_path
+from tests.summary_schemas import assert_valid_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,8 +26,8 @@ def chatgate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_real_specs_are_valid_and_clean(api: str) -> None:
     redocly = redocly_path()
     assert redocly is not None, "Redocly CLI missing: scripts/install installs it under tools/"
-    problems = lint_file(spec_path(api), redocly=redocly)
-    assert problems == [], "\n".join(map(str, problems))
+    result = lint_file(spec_path(api), redocly=redocly)
+    assert result.problems == () and result.unusable is None, "\n".join(map(str, result.problems))
 
 
 def test_lint_command_exit_0_on_both_specs() -> None:
@@ -59,7 +61,7 @@ def test_invalid_spec_reports_file_and_line_and_exits_2(tmp_path: Path) -> None:
 
 def test_meta_schema_pass_points_at_the_operation(tmp_path: Path) -> None:
     path, line = _broken_copy(tmp_path)
-    problems = validate_structure(path)
+    problems = meta_schema_problems(path)
     assert len(problems) == 1
     # the meta-schema reports on the operation object that holds the unknown key
     assert problems[0].line == line - 2 and "summery" in problems[0].message
@@ -94,3 +96,21 @@ def test_yaml_error_line_is_reported(tmp_path: Path) -> None:
     proc = chatgate("lint", str(path))
     assert proc.returncode == 2
     assert f"{path}:" in proc.stdout
+
+
+def test_summary_json_follows_its_shipped_schema(tmp_path: Path) -> None:
+    broken, _ = _broken_copy(tmp_path)
+    unusable = tmp_path / "list.yaml"
+    unusable.write_text("- a\n", encoding="utf-8")
+    out = tmp_path / "out" / "summary.json"
+    proc = chatgate("lint", "--summary-json", str(out), str(spec_path("nara")), str(broken), str(unusable))
+    assert proc.returncode == 2
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert_valid_summary("lint", doc)
+    assert doc["schema_version"] == 1 and doc["valid"] is False and doc["ruleset"] == "redocly recommended"
+    assert [(f["valid"], f["errors"] > 0) for f in doc["files"]] == [
+        (True, False),
+        (False, True),
+        (False, True),
+    ]
+    assert "not an OpenAPI document" in doc["files"][2]["problems"][0]

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from chatgate.runall import SCENARIOS
+from chatgate.run.runner import SCENARIOS
+from tests.summary_schemas import assert_valid_summary
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +60,15 @@ def test_main_job_passes_with_a_summary_table(job: tuple[subprocess.CompletedPro
     for part in ["lint", "contract", *(f"load {s}" for s in SCENARIOS), "docs"]:
         assert re.search(rf"^{re.escape(part)}\s+PASS\s+0\s", table, re.M), (part, table)
     assert table.rstrip().endswith("report: reports/index.html")
+    assert re.search(r"^load nara-stream-sends .*TTFT p50 / p95 / p99 [0-9.]+ ms / ", table, re.M), table
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    assert_valid_summary("run", summary)
     assert summary["exit_code"] == 0 and len(summary["parts"]) == 2 + len(SCENARIOS) + 1
     ttft = next(p for p in summary["parts"] if p["name"] == "load nara-stream-sends")["headline"]
-    assert "TTFT p50 / p95 / p99" in ttft and "ITL p50 / p95 / p99" in ttft
+    # Numbers, not text; the embedded server's truth is a first delta at 100 ms, then one every 20 ms.
+    assert 95 <= ttft["ttft_p50_ms"] <= 150 and 15 <= ttft["itl_p50_ms"] <= 30, ttft
+    lint = next(p for p in summary["parts"] if p["name"] == "lint")["headline"]
+    assert lint == {"specs_valid": 2, "specs": 2, "ruleset": "redocly recommended"}
 
 
 def test_main_job_writes_every_report(job: tuple[subprocess.CompletedProcess[str], Path]) -> None:

@@ -13,6 +13,7 @@ from chatgate.specs import (
     find_line,
     load_spec,
     load_spec_file,
+    meta_schema_problems,
     operations,
     schema_validator,
     spec_path,
@@ -101,3 +102,53 @@ def test_edited_spec_is_read_again(tmp_path: Path) -> None:
     path.write_text("openapi: 3.1.1\n", encoding="utf-8")
     os.utime(path, ns=(1, 10**18))
     assert load_spec_file(path)["openapi"] == "3.1.1"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (bytes(range(256)), "not UTF-8 text"),
+        (b"openapi: 3.1.0\nx: '" + b"a" * (10 * 1024 * 1024) + b"'\n", "larger than 10 MiB"),
+        (
+            b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + b"".join(
+                f"b{i}: &b{i} [{', '.join(['*a' if i == 0 else f'*b{i - 1}'] * 9)}]\n".encode()
+                for i in range(8)
+            ),
+            "an alias bomb",
+        ),
+        (b"a: " + b"[" * 600 + b"]" * 600 + b"\n", "nest"),
+    ],
+    ids=["binary", "huge", "alias-bomb", "deep"],
+)
+def test_files_that_are_not_specs_are_refused_quickly(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(content)
+    with pytest.raises(SpecError, match=message):
+        load_spec_file(path)
+
+
+def test_broken_references_are_problems_with_a_line_not_crashes(tmp_path: Path) -> None:
+    text = spec_path("nara").read_text(encoding="utf-8")
+    dangling = tmp_path / "dangling.yaml"
+    dangling.write_text(text.replace('schemas/ChatMessage"', 'schemas/Nowhere"', 1), encoding="utf-8")
+    problems = meta_schema_problems(dangling)
+    assert len(problems) == 1 and "Nowhere" in problems[0].message
+    assert (
+        problems[0].line is not None
+        and "Nowhere"
+        in text.replace('schemas/ChatMessage"', 'schemas/Nowhere"', 1).splitlines()[problems[0].line - 1]
+    )
+    cycle = tmp_path / "cycle.yaml"
+    loop = (
+        "\n  schemas:\n    A:\n      $ref: '#/components/schemas/B'\n"
+        "    B:\n      $ref: '#/components/schemas/A'\n"
+    )
+    cycle.write_text(
+        text.replace("\n  schemas:\n", loop, 1).replace('schemas/ChatMessage"', 'schemas/A"', 1),
+        encoding="utf-8",
+    )
+    assert meta_schema_problems(cycle) != []
+    not_mapping = tmp_path / "paths.yaml"
+    not_mapping.write_text(text.split("\npaths:")[0] + "\npaths: [1, 2]\n", encoding="utf-8")
+    assert meta_schema_problems(not_mapping) != []

@@ -8,24 +8,65 @@ never a traceback.
 
 from __future__ import annotations
 
-import importlib
+import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
 
 import click
 
 from chatgate import __version__
 from chatgate.errors import EXIT_USAGE, ChatgateError
+from chatgate.resources import SPECS_VARIABLE
 
 __all__ = ["main"]
 
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("chatgate.server.command", "serve"),
-    "lint": ("chatgate.lint", "lint_command"),
-    "contract": ("chatgate.gate.command", "contract"),
-    "load": ("chatgate.load.command", "load"),
-    "docs": ("chatgate.docs.command", "docs"),
-    "run": ("chatgate.runall", "run_command"),
+
+def _serve() -> click.Command:
+    from chatgate.server.command import serve
+
+    return serve
+
+
+def _lint() -> click.Command:
+    from chatgate.lint.command import lint_command
+
+    return lint_command
+
+
+def _contract() -> click.Command:
+    from chatgate.gate.command import contract
+
+    return contract
+
+
+def _load() -> click.Command:
+    from chatgate.load.command import load
+
+    return load
+
+
+def _docs() -> click.Command:
+    from chatgate.docs.command import docs
+
+    return docs
+
+
+def _run() -> click.Command:
+    from chatgate.run.command import run_command
+
+    return run_command
+
+
+# Each command is imported only when invoked (the imports are static, inside these functions, so
+# import-linter sees every dependency of the CLI).
+_COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "serve": _serve,
+    "lint": _lint,
+    "contract": _contract,
+    "load": _load,
+    "docs": _docs,
+    "run": _run,
 }
 
 _HELP = {
@@ -38,32 +79,44 @@ _HELP = {
 }
 
 
+def _use_specs(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """``--specs DIR``: every spec lookup of this command, and of every process it starts, goes there."""
+    if value is not None:
+        os.environ[SPECS_VARIABLE] = str(value)
+    raw = os.environ.get(SPECS_VARIABLE, "").strip()
+    if raw:  # absolute, so children started in other folders (the contract suite) find it too
+        os.environ[SPECS_VARIABLE] = str(Path(raw).resolve())
+
+
+def _with_specs_option(command: click.Command) -> click.Command:
+    """Every command takes ``--specs DIR`` (DESIGN.md), added here once for all of them."""
+    if not any(p.name == "specs_dir" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--specs", "specs_dir"],
+                type=click.Path(exists=True, file_okay=False, path_type=Path),
+                metavar="DIR",
+                expose_value=False,
+                is_eager=True,
+                callback=_use_specs,
+                help=f"Another copy of the specs (nara.openapi.yaml, navigable.openapi.yaml), e.g. in "
+                f"your repository; reports then name those files. Env {SPECS_VARIABLE}.",
+            )
+        )
+    return command
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module = importlib.import_module(target[0])
-        command = getattr(module, target[1])
-        assert isinstance(command, click.Command)
-        return command
+        loader = _COMMANDS.get(cmd_name)
+        return _with_specs_option(loader()) if loader is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, _HELP[name]) for name in _COMMANDS])
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ChatgateError as exc:
-            click.echo(f"chatgate: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("chatgate: interrupted", err=True)
-            ctx.exit(130)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,10 +129,56 @@ def cli() -> None:
     """
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    """A click usage error as one line, naming the command it is about."""
+    ctx = exc.ctx
+    name = ctx.info_name if ctx is not None and ctx.parent is not None else None
+    where = f"{name}: " if name else ""
+    hint = f" (see chatgate {name} --help)" if name else " (see chatgate --help)"
+    return f"{where}{exc.format_message()}{hint}"
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the command line; every failure ends as one ``chatgate: error:`` line and its exit code.
+
+    Click's own usage errors (bad flag, bad value, unknown command) are exit 2; a ``ChatgateError`` its
+    class's code; an ``OSError`` that escaped (a path that cannot be read or written) exit 2 naming the
+    path; anything else is a bug in chatgate: one line, exit 2, and the traceback only with
+    ``CHATGATE_DEBUG=1``.
+    """
+    try:
+        rv = cli.main(args=argv, prog_name="chatgate", standalone_mode=False)
+    except click.UsageError as exc:
+        return _fail(_usage_line(exc), EXIT_USAGE)
+    except click.ClickException as exc:
+        return _fail(_one_line(exc.format_message()), EXIT_USAGE)
+    except click.Abort:
+        click.echo("chatgate: interrupted", err=True)
+        return 130
+    except ChatgateError as exc:
+        return _fail(str(exc), exc.exit_code or EXIT_USAGE)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or _one_line(exc)}", EXIT_USAGE)
+    except Exception as exc:
+        if os.environ.get("CHATGATE_DEBUG"):
+            raise
+        message = (
+            f"internal error ({type(exc).__name__}: {_one_line(exc)[:300]}); CHATGATE_DEBUG=1 shows where"
+        )
+        return _fail(message, EXIT_USAGE)
+    return rv if isinstance(rv, int) else 0
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"chatgate: error: {message}", err=True)
+    return code
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    try:
-        cli.main(args=argv, prog_name="chatgate", standalone_mode=True)
-    except ChatgateError as exc:  # raised while parsing, before invoke
-        click.echo(f"chatgate: error: {exc}", err=True)
-        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    sys.exit(run_cli(argv))

@@ -19,13 +19,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
-from chatgate.errors import TargetError
+from chatgate.errors import EXIT_USAGE, ChatgateError, TargetError, UsageError
 
 __all__ = ["EmbeddedServer", "free_port"]
+
+_ERROR = "chatgate: error: "
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -78,8 +79,7 @@ class EmbeddedServer:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                tail = self.log_tail()
-                raise TargetError(f"embedded server exited with code {self.proc.returncode}: {tail}")
+                raise self._exit_error(self.proc.returncode)
             try:
                 r = httpx.get(f"{self.base_url}/healthz", timeout=0.5)
                 if r.status_code == 200:
@@ -89,6 +89,18 @@ class EmbeddedServer:
             time.sleep(0.05)
         self.stop()
         raise TargetError(f"embedded server did not answer within {self.startup_timeout:.0f}s")
+
+    def _exit_error(self, code: int) -> ChatgateError:
+        """Why the server stopped before answering: its own configuration (its one error line, exit 2:
+        a bad ``--server-arg``, an unusable spec), else the target cannot be tested (exit 3)."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        said = [line.removeprefix(_ERROR) for line in text.splitlines() if line.startswith(_ERROR)]
+        if code == EXIT_USAGE and said:
+            return UsageError(f"embedded server: {said[-1]}")
+        return TargetError(f"embedded server exited with code {code}: {self.log_tail()}")
 
     def log_tail(self, lines: int = 3) -> str:
         try:
@@ -114,12 +126,7 @@ class EmbeddedServer:
     def __enter__(self) -> EmbeddedServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
         if self._own_log:
             self.log_path.unlink(missing_ok=True)

@@ -1,28 +1,66 @@
 """Where the files the commands need live: the specs, the contract suite, the load scenarios, the SLO file.
 
-One lookup for all of them, in the order flag, environment, default (ARCHITECTURE.md):
+One lookup for all of them, in the order flag, environment, checkout, installed package:
 
-    specs        --specs DIR        CHATGATE_SPECS_DIR        specs/ of this checkout
-    contracts                       CHATGATE_CONTRACTS_DIR    contracts/ of this checkout
-    loadtests                       CHATGATE_LOADTESTS        loadtests/ of this checkout
+    specs        --specs DIR        CHATGATE_SPECS_DIR        specs/       chatgate/_specs/
+    contracts                       CHATGATE_CONTRACTS_DIR    contracts/   chatgate/_suite/contracts/
+    loadtests                       CHATGATE_LOADTESTS        loadtests/   chatgate/_suite/loadtests/
     SLO file     --slo FILE                                   <loadtests>/slo.toml
 
+"Checkout" means chatgate runs from a clone of its repository (an editable install: the folder above
+``src/chatgate`` holds ``pyproject.toml``); otherwise the files come from the installed package
+(``importlib.resources``: the wheel carries them, see pyproject.toml). ``--specs DIR`` (every command
+takes it, ``chatgate.cli``) sets ``CHATGATE_SPECS_DIR`` for the command and every process it starts.
 A folder that is not there is a UsageError (exit 2) naming the folder and the variable to set.
+
+The contract suite is the top-level package ``contracts`` in both places: it is run by pytest with its
+parent folder on the path (``contracts/..`` in a checkout, ``chatgate/_suite`` when installed).
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from chatgate.errors import UsageError
 
-__all__ = ["checkout_root", "contracts_dir", "loadtests_dir", "slo_file", "specs_dir"]
+__all__ = [
+    "SPECS_VARIABLE",
+    "checkout_root",
+    "contracts_dir",
+    "in_checkout",
+    "loadtests_dir",
+    "slo_file",
+    "specs_dir",
+]
+
+SPECS_VARIABLE = "CHATGATE_SPECS_DIR"
 
 
 def checkout_root() -> Path:
     """The folder holding ``src/chatgate`` when running from a checkout (an editable install)."""
     return Path(__file__).resolve().parents[2]
+
+
+def in_checkout() -> bool:
+    """Whether chatgate runs from a clone of its repository rather than from an installed package."""
+    root = checkout_root()
+    return (root / "pyproject.toml").is_file() and (root / "src" / "chatgate").is_dir()
+
+
+def _packaged(name: str) -> Path:
+    """A folder shipped inside the installed package (``chatgate/_specs``, ``chatgate/_suite/...``)."""
+    folder = resources.files("chatgate").joinpath(*name.split("/"))
+    if not isinstance(folder, Path):  # a zipped install: the suite must be real files for pytest/Locust
+        raise UsageError(
+            f"chatgate is installed in a form whose files cannot be run ({folder}); install the wheel"
+        )
+    return folder
+
+
+def _default(checkout_name: str, packaged_name: str) -> Path:
+    return checkout_root() / checkout_name if in_checkout() else _packaged(packaged_name)
 
 
 def _folder(env: str, default: Path, marker: str, what: str) -> Path:
@@ -34,21 +72,22 @@ def _folder(env: str, default: Path, marker: str, what: str) -> Path:
 
 
 def specs_dir() -> Path:
-    """The folder holding ``nara.openapi.yaml`` and ``navigable.openapi.yaml``."""
-    raw = os.environ.get("CHATGATE_SPECS_DIR", "").strip()
-    return Path(raw) if raw else checkout_root() / "specs"
+    """The folder holding ``nara.openapi.yaml`` and ``navigable.openapi.yaml`` (``--specs DIR``)."""
+    raw = os.environ.get(SPECS_VARIABLE, "").strip()
+    return Path(raw) if raw else _default("specs", "_specs")
 
 
 def contracts_dir() -> Path:
     """The conformance suite (``conftest.py`` and its test modules)."""
-    return _folder(
-        "CHATGATE_CONTRACTS_DIR", checkout_root() / "contracts", "conftest.py", "the contract suite"
-    )
+    default = _default("contracts", "_suite/contracts")
+    return _folder("CHATGATE_CONTRACTS_DIR", default, "conftest.py", "the contract suite")
 
 
 def loadtests_dir() -> Path:
     """The Locust scenarios and ``slo.toml``."""
-    return _folder("CHATGATE_LOADTESTS", checkout_root() / "loadtests", "slo.toml", "the load scenarios")
+    return _folder(
+        "CHATGATE_LOADTESTS", _default("loadtests", "_suite/loadtests"), "slo.toml", "the load scenarios"
+    )
 
 
 def slo_file() -> Path:

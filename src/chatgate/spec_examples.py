@@ -10,6 +10,8 @@ equal the event's name. ``chatgate lint`` reports each problem with its file and
     >>> from chatgate.specs import load_spec
     >>> example_problems(load_spec("nara"))
     []
+
+:func:`example_spec_problems` is the same pass over a file, as ``SpecProblem``s with their lines.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from chatgate.specs import HTTP_METHODS, resolve, schema_validator
+from chatgate.specs import HTTP_METHODS, SpecProblem, find_line, load_spec_file, resolve, schema_validator
 
-__all__ = ["ExampleProblem", "example_problems"]
+__all__ = ["ExampleProblem", "example_problems", "example_spec_problems"]
 
 Pointer = tuple[str | int, ...]
 
@@ -151,3 +154,12 @@ def example_problems(spec: dict[str, Any]) -> list[ExampleProblem]:
             for i, value in enumerate(schema.get("examples") or []):
                 problems += _check(spec, schema, value, ("components", "schemas", name, "examples", i))
     return problems
+
+
+def example_spec_problems(path: Path) -> list[SpecProblem]:
+    """The example pass over the spec at ``path`` (run it on a structurally valid spec only)."""
+    doc = load_spec_file(path)
+    return [
+        SpecProblem(path, find_line(path, list(p.pointer)), "examples", "error", f"{p.where}: {p.message}")
+        for p in example_problems(doc)
+    ]

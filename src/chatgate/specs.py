@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 import referencing
+import referencing.exceptions
 import referencing.jsonschema
 import yaml
 
@@ -31,11 +32,14 @@ __all__ = [
     "API_NAMES",  # re-exported from chatgate.apis for callers that only need specs
     "ApiName",
     "Assumption",
+    "SpecProblem",
     "assumptions",
     "find_line",
     "load_spec",
     "load_spec_file",
+    "meta_schema_problems",
     "operations",
+    "require_valid_specs",
     "resolve",
     "schema_validator",
     "spec_path",
@@ -53,22 +57,68 @@ def spec_path(api: str) -> Path:
     return specs_dir() / f"{api}.openapi.yaml"
 
 
-@functools.lru_cache(maxsize=16)
-def _load_cached(path: str, mtime_ns: int) -> dict[str, Any]:
-    del mtime_ns  # part of the cache key only: an edited file is read again
+MAX_SPEC_BYTES = 10 * 1024 * 1024  # chatgate's own specs are ~40 KB; past this a file is not a spec
+MAX_SPEC_NODES = 1_000_000  # values once YAML aliases are expanded (a billion-laughs guard)
+
+
+def _expanded_size(doc: Any) -> int:
+    """How many values ``doc`` holds with every shared (aliased) value counted each time it is used;
+    linear in the distinct values, so an alias bomb is measured without being expanded."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > 500:
+            raise SpecError("nesting deeper than 500 levels")
+        children = node.values() if isinstance(node, dict) else node
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        sizes[id(node)] = total
+        return total
+
+    return size(doc, 0)
+
+
+def _parse(path: str, raw: bytes) -> Any:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not a spec: not UTF-8 text (byte {exc.start})") from None
     try:
-        doc = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else path
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: not a spec: YAML nested too deeply") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int) -> dict[str, Any]:
+    del mtime_ns  # part of the cache key only: an edited file is read again
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"{path}: not a spec: larger than {MAX_SPEC_BYTES // (1024 * 1024)} MiB")
+    doc = _parse(path, raw)
     if not isinstance(doc, dict):
         raise SpecError(f"{path}:1: not an OpenAPI document (top level is not a mapping)")
+    try:
+        nodes = _expanded_size(doc)
+    except SpecError as exc:
+        raise SpecError(f"{path}: not a spec: {exc}") from None
+    if nodes > MAX_SPEC_NODES:
+        raise SpecError(
+            f"{path}: not a spec: {nodes:,} values once YAML aliases are expanded (limit {MAX_SPEC_NODES:,};"
+            " an alias bomb?)"
+        )
     return doc
 
 
@@ -208,3 +258,88 @@ def find_line(path: Path | str, pointer: list[str | int] | tuple[str | int, ...]
         else:
             return line
     return line
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    """Something wrong in a spec file, at a line: from the OpenAPI meta-schema, an example that breaks
+    its own schema, or a ruleset (``chatgate lint`` reports them; the gate refuses an invalid spec)."""
+
+    path: Path
+    line: int | None
+    source: str  # "openapi-spec-validator", "examples" or "redocly:<rule>"
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.severity}: [{self.source}] {self.message}"
+
+
+def _meta_schema_validator(doc: dict[str, Any], path: Path) -> Any:
+    from openapi_spec_validator import (  # heavy (0.3 s): only the lint and the gate pay for it
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
+
+    version = str(doc.get("openapi", ""))
+    for prefix, validator in (
+        ("3.1", OpenAPIV31SpecValidator),
+        ("3.0", OpenAPIV30SpecValidator),
+        ("3.2", OpenAPIV32SpecValidator),
+    ):
+        if version.startswith(prefix + ".") or version == prefix:
+            return validator
+    line = find_line(path, ["openapi"]) or 1
+    raise SpecError(f"{path}:{line}: not an OpenAPI 3.x document (openapi: {version or 'missing'})")
+
+
+def _ref_line(path: Path, ref: str) -> int | None:
+    """The first line that holds ``$ref`` to ``ref`` (for a reference that cannot be resolved)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    target = ref.rsplit("/", 1)[-1]
+    return next((i for i, line in enumerate(lines, 1) if "$ref" in line and target in line), None)
+
+
+def meta_schema_problems(path: Path) -> list[SpecProblem]:
+    """The OpenAPI meta-schema pass (openapi-spec-validator): every structural problem of the spec at
+    ``path``, each with its line. Raises SpecError when the file is not an OpenAPI 3.x document.
+
+    A ``$ref`` that leads nowhere, a reference cycle, or a shape the validator cannot walk (it asserts
+    on some) is reported as a problem too, never raised."""
+    doc = load_spec_file(path)
+    validator = _meta_schema_validator(doc, path)(doc)
+    problems: list[SpecProblem] = []
+
+    def problem(line: int | None, message: str) -> None:
+        problems.append(SpecProblem(path, line, "openapi-spec-validator", "error", message))
+
+    try:
+        for err in validator.iter_errors():
+            pointer = list(getattr(err, "absolute_path", []) or [])
+            problem(find_line(path, pointer), str(getattr(err, "message", err)).splitlines()[0])
+    except referencing.exceptions.Unresolvable as exc:
+        ref = str(getattr(exc, "ref", exc))
+        problem(_ref_line(path, ref), f"$ref {ref!r} cannot be resolved")
+    except RecursionError:
+        problem(None, "references or nesting too deep to follow (a $ref cycle?)")
+    except Exception as exc:  # the validator's own assertions on shapes it does not expect
+        if not problems:
+            problem(None, f"not a valid OpenAPI document (the validator stopped: {type(exc).__name__} {exc})")
+    return problems
+
+
+def require_valid_specs(apis: tuple[ApiName, ...] = API_NAMES) -> None:
+    """Raise SpecError (exit 2) naming the first problem when a spec of ``apis`` cannot be used: not
+    readable, not OpenAPI 3.x, or invalid against the meta-schema. For commands handed specs they did
+    not lint (``--specs``): a bad spec is one line up front, never a failure deep inside."""
+    for api in apis:
+        path = spec_path(api)
+        problems = meta_schema_problems(path)
+        if problems:
+            more = f" (and {len(problems) - 1} more; run chatgate lint)" if len(problems) > 1 else ""
+            raise SpecError(f"{problems[0]}{more}")

@@ -138,7 +138,22 @@ def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Respon
         )
     if response.status_code == 404:
         raise TargetError(f"{target.api}: {url} is not found (404); is the base URL right?")
+    if response.status_code < 500 and not _is_json(response):
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip() or "no content type"
+        raise TargetError(  # a login page, a web server's default page, a redirect: not the API
+            f"{target.api}: {url} answers {response.status_code} ({media}) with a body that is not JSON;"
+            " is the base URL right?"
+        )
     return response
+
+
+def _is_json(response: httpx.Response) -> bool:
+    """Whether the body is JSON, whatever the Content-Type says (a wrong one is the gate's finding)."""
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 def check_url(url: str, origin: str) -> str:

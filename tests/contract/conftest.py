@@ -31,7 +31,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from chatgate.cli import cli
+from chatgate.cli import run_cli
 from chatgate.gate.summary import load_schema
 from tests.field_proxy import FieldProxy, ProxyConfig
 
@@ -167,12 +167,11 @@ class GateRun:
 def gate(*args: str, report_dir: Path, env: dict[str, str] | None = None) -> GateRun:
     """``chatgate contract ARGS --report-dir DIR`` in-process, with the dev keys unless ``env`` says
     otherwise (``env`` values of None unset a variable)."""
-    runner = CliRunner()
     full_env: dict[str, str | None] = {**_CLEARED, **DEV_ENV, **(env or {})}
-    result = runner.invoke(
-        cli, ["contract", *args, "--report-dir", str(report_dir)], env=full_env, catch_exceptions=False
-    )
-    return GateRun(result.exit_code, result.output, report_dir)
+    # Through run_cli, as the console script runs: its error handling (one line, exit code) included.
+    with CliRunner().isolation(env=full_env) as (_out, _err, output):
+        code = run_cli(["contract", *args, "--report-dir", str(report_dir)])
+    return GateRun(code, output.getvalue().decode("utf-8", "replace"), report_dir)
 
 
 def run_gate(

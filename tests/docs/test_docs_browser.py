@@ -7,13 +7,18 @@ reference server's /docs runs a real request against itself with try-it-out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chatgate.docs.site import write_docs
+from chatgate.artifacts import RunDir
+from chatgate.docs.build import build_docs
+from chatgate.docs.report import publish_docs
 from chatgate.specs import API_NAMES, load_spec, operations
+from tests.field_proxy import ThreadedServer
+from tests.server.server_helpers import start_in_process
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +26,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("docs")
-    write_docs(out)
+    publish_docs(build_docs(), RunDir(out))
     return out
 
 
@@ -57,10 +62,18 @@ def test_offline_index_links_both_pages(site: Path, open_page: Any, screenshot: 
     assert visit.left_the_machine() == [] and visit.errors == []
 
 
-def test_served_docs_try_it_out_calls_the_server(shared_server: Any, open_page: Any, screenshot: Any) -> None:
-    visit = open_page(
-        f"{shared_server.base_url}/docs/nara", offline=False, ready="body[data-reference-ready=true]"
-    )
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    """A reference server of this module's own (50 messages per user; nothing else writes to it)."""
+    server = start_in_process(tmp_path_factory.mktemp("served") / "db.sqlite3", seed_messages=50)
+    yield server
+    server.stop()
+
+
+def test_served_docs_try_it_out_calls_the_server(
+    served: ThreadedServer, open_page: Any, screenshot: Any
+) -> None:
+    visit = open_page(f"{served.base_url}/docs/nara", offline=False, ready="body[data-reference-ready=true]")
     op = visit.page.locator("#operations-chat-listChatMessages")
     op.locator(".opblock-summary").click()
     op.locator("button.try-out__btn").click()
@@ -72,7 +85,7 @@ def test_served_docs_try_it_out_calls_the_server(shared_server: Any, open_page: 
     body = op.locator(".live-responses-table tbody .response-col_description").first.inner_text()
     assert '"total_rows": 50' in body
     screenshot(visit, "docs-served-try-it-out")
-    own = shared_server.base_url
+    own = served.base_url
     assert all(u.startswith((own, "data:")) for u in visit.requests), visit.requests
     assert visit.errors == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from chatgate.docs.model import api_doc
 from chatgate.docs.site import render_page
 from chatgate.specs import API_NAMES, assumptions, load_spec, operations, resolve
 from contracts.validation import TERMINAL_EVENTS
+from tests.summary_schemas import assert_valid_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +127,13 @@ def test_docs_command_writes_pages_specs_and_summary(tmp_path: Path) -> None:
         assert (out / page["page"]).stat().st_size > 500_000  # the renderer is inside
         assert (out / page["spec"]).read_bytes() == (ROOT / "specs" / page["spec"]).read_bytes()
     assert summary["pages"][0]["stream_events"] == ["message_start", "delta", "message_end", "error"]
+    assert_valid_summary("docs", summary)
+    shipped = sorted(p.name for p in (ROOT / "src" / "chatgate" / "schemas").iterdir())
+    assert summary["schemas"] == shipped and "docs.summary.schema.json" in shipped
+    for name in shipped:  # every schema published, whatever the areas add
+        assert (out / "schemas" / name).read_bytes() == (
+            ROOT / "src" / "chatgate" / "schemas" / name
+        ).read_bytes()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="nara.html"' in index and 'href="navigable.html"' in index
 
@@ -142,3 +151,15 @@ def test_docs_into_an_unwritable_place_is_one_line_exit_2(tmp_path: Path) -> Non
     assert proc.stderr.strip().splitlines() == [
         f"chatgate: error: docs: cannot write to {blocker / 'docs'}: Not a directory"
     ]
+
+
+_NOT_SHIPPED = re.compile(r"\b(DESIGN|API-NOTES|ARCHITECTURE|CHANGELOG|BENCHMARKS)\b|[\w/-]+\.(md|py|toml)\b")
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_specs_and_pages_name_no_file_an_integrator_does_not_get(api: str) -> None:
+    """An integrator gets the spec and the docs pages (with the spec beside them), nothing else."""
+    spec_text = (ROOT / "specs" / f"{api}.openapi.yaml").read_text(encoding="utf-8")
+    assert [m.group(0) for m in _NOT_SHIPPED.finditer(spec_text)] == []
+    page = re.sub(r"<script\b.*?</script>", "", render_page(api), flags=re.S)  # chatgate's own text only
+    assert [m.group(0) for m in _NOT_SHIPPED.finditer(page)] == []

@@ -14,16 +14,8 @@ from typing import Any
 
 import pytest
 
-from chatgate.server.app import create_app
-from chatgate.server.config import ServerConfig
 from tests.field_proxy import ThreadedServer
-from tests.server.server_helpers import InProcess
-
-
-def start_in_process(db: Path, **config: Any) -> ThreadedServer:
-    """``create_app(ServerConfig(**config))`` on a free loopback port; its streams end at stop."""
-    app = create_app(ServerConfig(**config), db=db)
-    return ThreadedServer(app, on_stop=app.state.chatgate.streams.shutdown).start()
+from tests.server.server_helpers import InProcess, start_in_process
 
 
 @pytest.fixture
@@ -39,3 +31,11 @@ def in_process(tmp_path: Path) -> Iterator[InProcess]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    """One plain server per test module, seeded with 50 messages per user, for read-mostly tests."""
+    server = start_in_process(tmp_path_factory.mktemp("seeded") / "db.sqlite3", seed_messages=50)
+    yield server
+    server.stop()

@@ -1,4 +1,5 @@
-"""Helpers for the server's tests: dev keys, spec validators for bodies and events, an SSE reader."""
+"""Helpers for the server's tests: the server in-process, dev keys, spec validators for bodies and events,
+an SSE reader."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from chatgate.server.app import create_app
+from chatgate.server.config import ServerConfig
 from chatgate.specs import load_spec, schema_validator
 from chatgate.sse import SSEDecoder, SSEEvent
 from tests.field_proxy import ThreadedServer
@@ -18,6 +22,14 @@ NARA_1001 = {"Authorization": "Bearer nara-dev-key-1001"}
 NARA_1002 = {"Authorization": "Bearer nara-dev-key-1002"}
 NAVIGABLE = {"X-Api-Key": "navigable-dev-key"}
 InProcess = Callable[..., ThreadedServer]  # the in_process fixture: in_process(**ServerConfig fields)
+
+
+def start_in_process(db: Path, **config: Any) -> ThreadedServer:
+    """``create_app(ServerConfig(**config))`` on a free loopback port; its streams end at stop."""
+    app = create_app(ServerConfig(**config), db=db)
+    return ThreadedServer(app, on_stop=app.state.chatgate.streams.shutdown).start()
+
+
 SEND = "/api/v1.0/chat"
 LIST = "/api/v1.0/chat/messages"
 NAV = "/api/v1/chat"

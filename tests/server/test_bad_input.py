@@ -15,8 +15,8 @@ OK = {"message": "hello", "conversation_id": "bad-input"}
 
 
 @pytest.fixture(scope="module")
-def client(shared_server: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.base_url, timeout=30) as c:
+def client(seeded_server: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=seeded_server.base_url, timeout=30) as c:
         yield c
         statuses = c.get("/_chatgate/stats").json()["statuses"]
         assert not any(s.startswith("5") for s in statuses), statuses

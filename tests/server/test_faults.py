@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from server_helpers import (
     NAV,
     NAVIGABLE,
     SEND,
+    InProcess,
     assert_conforms,
     event_data_valid,
     read_stream,
@@ -31,8 +31,8 @@ def test_share_is_exact_and_evenly_spread() -> None:
     assert not any(hits(n, 0.0) for n in range(1, 50))
 
 
-def test_fault_500_hits_every_nth_request_in_each_envelope(serve: Any) -> None:
-    server = serve("--fault-500-rate", "0.25")
+def test_fault_500_hits_every_nth_request_in_each_envelope(in_process: InProcess) -> None:
+    server = in_process(fault_500_rate=0.25)
     statuses = []
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         for i in range(8):
@@ -50,8 +50,8 @@ def test_fault_500_hits_every_nth_request_in_each_envelope(serve: Any) -> None:
     assert stats["faults"] == {"500": 2}
 
 
-def test_fault_429_with_retry_after(serve: Any) -> None:
-    server = serve("--fault-429-rate", "0.5", "--retry-after", "7")
+def test_fault_429_with_retry_after(in_process: InProcess) -> None:
+    server = in_process(fault_429_rate=0.5, retry_after=7)
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         rs = [c.get(NAV, params={"identifier": "seed-1"}, headers=NAVIGABLE) for _ in range(4)]
         nara = [c.get(LIST, params={"user_id": 1001}, headers=NARA_1001) for _ in range(2)]
@@ -64,8 +64,8 @@ def test_fault_429_with_retry_after(serve: Any) -> None:
     assert assert_conforms("nara", LIST, "get", nara[1], 429)["error"]["code"] == "rate_limited"
 
 
-def test_added_latency_delays_every_api_response(serve: Any) -> None:
-    server = serve("--added-latency-ms", "300")
+def test_added_latency_delays_every_api_response(in_process: InProcess) -> None:
+    server = in_process(added_latency_ms=300)
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         c.get("/healthz")  # private endpoints are not delayed; warm the connection
         for call in (
@@ -81,8 +81,8 @@ def test_added_latency_delays_every_api_response(serve: Any) -> None:
         assert time.perf_counter() - t0 < 0.29
 
 
-def test_stream_cut_closes_the_connection_after_half_the_deltas(serve: Any) -> None:
-    server = serve("--fault-stream-cut-rate", "0.5", "--reply-tokens", "10")
+def test_stream_cut_closes_the_connection_after_half_the_deltas(in_process: InProcess) -> None:
+    server = in_process(fault_stream_cut_rate=0.5, reply_tokens=10)
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         whole = read_stream(c, MSG)  # request 1: not hit
         cut = read_stream(c, MSG)  # request 2: cut
@@ -94,8 +94,8 @@ def test_stream_cut_closes_the_connection_after_half_the_deltas(serve: Any) -> N
     assert stats["cut"] == 1 and stats["completed"] == 1 and stats["active"] == 0
 
 
-def test_malformed_event_is_one_event_with_data_that_is_not_json(serve: Any) -> None:
-    server = serve("--fault-malformed-event-rate", "1", "--reply-tokens", "6")
+def test_malformed_event_is_one_event_with_data_that_is_not_json(in_process: InProcess) -> None:
+    server = in_process(fault_malformed_event_rate=1, reply_tokens=6)
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         got = read_stream(c, MSG)
     bad = [e for e in got.events if not event_data_valid(e)]
@@ -108,8 +108,8 @@ def test_malformed_event_is_one_event_with_data_that_is_not_json(serve: Any) -> 
     ] == list(range(6))
 
 
-def test_missing_terminal_ends_cleanly_without_terminal_event(serve: Any) -> None:
-    server = serve("--fault-missing-terminal-rate", "1", "--reply-tokens", "5")
+def test_missing_terminal_ends_cleanly_without_terminal_event(in_process: InProcess) -> None:
+    server = in_process(fault_missing_terminal_rate=1, reply_tokens=5)
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
         got = read_stream(c, MSG)
         plain = c.post(SEND, json=MSG, headers=NARA_1001)

@@ -75,9 +75,9 @@ def test_200_concurrent_sends_all_persist_and_survive_a_restart(serve: Any, tmp_
     assert newest == assert_conforms("nara", SEND, "post", r, 200)  # ids and times continue after restart
 
 
-def test_streamed_reply_equals_plain_reply_and_is_listed_after_message_end(shared_server: Any) -> None:
+def test_streamed_reply_equals_plain_reply_and_is_listed_after_message_end(seeded_server: Any) -> None:
     body = {"message": "Is this deterministic?", "conversation_id": "determinism", "temperature": 0.3}
-    with httpx.Client(base_url=shared_server.base_url, timeout=30) as c:
+    with httpx.Client(base_url=seeded_server.base_url, timeout=30) as c:
         streamed = read_stream(c, body)
         listed = c.get(LIST, params={"user_id": 1001, "rows_per_page": 2}, headers=NARA_1001).json()["data"]
         plain = assert_conforms("nara", SEND, "post", c.post(SEND, json=body, headers=NARA_1001), 200)
@@ -92,9 +92,9 @@ def test_streamed_reply_equals_plain_reply_and_is_listed_after_message_end(share
     assert listed[1]["content"] == body["message"] and listed[1]["role"] == "user"
 
 
-def test_stream_form_is_decided_by_the_stream_field_alone(shared_server: Any) -> None:
+def test_stream_form_is_decided_by_the_stream_field_alone(seeded_server: Any) -> None:
     body = {"message": "accept?", "conversation_id": "accept"}
-    with httpx.Client(base_url=shared_server.base_url, timeout=30) as c:
+    with httpx.Client(base_url=seeded_server.base_url, timeout=30) as c:
         sse = {**NARA_1001, "Accept": "text/event-stream"}
         plain = c.post(SEND, json=body, headers=sse)
         streamed = read_stream(c, body, headers={**NARA_1001, "Accept": "application/json"})

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from server_helpers import InProcess
 
-from chatgate.embedded import EmbeddedServer
 
-
-def test_healthz_and_docs(shared_server: Any) -> None:
-    with httpx.Client(base_url=shared_server.base_url, timeout=30) as c:
+def test_healthz_and_docs(seeded_server: Any) -> None:
+    with httpx.Client(base_url=seeded_server.base_url, timeout=30) as c:
         health = c.get("/healthz")
         index = c.get("/docs")
         pages = {api: c.get(f"/docs/{api}") for api in ("nara", "navigable")}
@@ -25,7 +24,7 @@ def test_healthz_and_docs(shared_server: Any) -> None:
     for api, page in pages.items():
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert '<script src="/docs/assets/swagger-ui-bundle.js">' in page.text
-        assert f'"url": "{shared_server.base_url}"' in page.text  # try-it-out targets this server
+        assert f'"url": "{seeded_server.base_url}"' in page.text  # try-it-out targets this server
         assert ("nara-dev-key-1001" if api == "nara" else "navigable-dev-key") in page.text
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert len(script.content) > 500_000
@@ -33,17 +32,9 @@ def test_healthz_and_docs(shared_server: Any) -> None:
     assert unknown.status_code == 404 and no_asset.status_code == 404 and other_asset.status_code == 404
 
 
-def test_docs_never_show_keys_given_by_flag(tmp_path: Any) -> None:
-    flags = [
-        "--db",
-        str(tmp_path / "db.sqlite3"),
-        "--nara-key",
-        "secret-nara-key=7",
-        "--navigable-key",
-        "sec-nav",
-    ]
-    with EmbeddedServer(flags, log_path=tmp_path / "server.log") as server:
-        pages = [httpx.get(f"{server.base_url}/docs/{api}", timeout=30).text for api in ("nara", "navigable")]
+def test_docs_never_show_keys_given_by_flag(in_process: InProcess) -> None:
+    server = in_process(nara_keys={"secret-nara-key": 7}, navigable_keys=frozenset({"sec-nav"}))
+    pages = [httpx.get(f"{server.base_url}/docs/{api}", timeout=30).text for api in ("nara", "navigable")]
     for page in pages:
         assert "secret-nara-key" not in page and "sec-nav" not in page
         assert "dev-key" not in page

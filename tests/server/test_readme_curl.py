@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_helpers import event_data_valid, response_validator
+from server_helpers import InProcess, event_data_valid, response_validator
 
 from chatgate.sse import decode_all
 
@@ -75,10 +75,10 @@ def test_blocks_are_found_between_the_markers() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_readme_curl_examples_run_as_written(serve: Any) -> None:
+def test_readme_curl_examples_run_as_written(in_process: InProcess) -> None:
     blocks = curl_blocks(README.read_text(encoding="utf-8"))
     assert len(blocks) >= 5, "README.md has no curl examples between the curl-examples markers"
-    server = serve("--seed-messages", "10")
+    server = in_process(seed_messages=10)
     for block in blocks:
         script = block.replace(BASE, server.base_url)
         proc = subprocess.run(

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import LIST, NARA_1002, NAV, NAVIGABLE, assert_conforms
+from server_helpers import LIST, NARA_1002, NAV, NAVIGABLE, InProcess, assert_conforms
 
 
 @pytest.fixture(scope="module")
-def client(shared_server: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.base_url, timeout=30) as c:
+def client(seeded_server: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=seeded_server.base_url, timeout=30) as c:
         yield c
 
 
@@ -112,8 +112,8 @@ def test_navigable_form_send_coerces_by_schema(client: httpx.Client) -> None:
     )
 
 
-def test_stats_count_requests_per_operation_and_status(serve: Any) -> None:
-    server = serve()
+def test_stats_count_requests_per_operation_and_status(in_process: InProcess) -> None:
+    server = in_process()
     with httpx.Client(base_url=server.base_url, timeout=30) as c:
         c.get(NAV, params={"identifier": "s"}, headers=NAVIGABLE)
         c.get(NAV, params={"identifier": "s"})

@@ -5,6 +5,7 @@ against the server as it starts by default.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from chatgate.specs import spec_path
+from tests.server.server_helpers import start_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -20,20 +22,29 @@ ST = Path(sys.executable).parent / "st"
 AUTH = {"nara": "Authorization: Bearer nara-dev-key-1001", "navigable": "X-Api-Key: navigable-dev-key"}
 
 
+class _Errors(logging.Handler):
+    """Every ERROR the server or uvicorn logs (an unexpected exception in a handler, an ASGI failure)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(self.format(record))
+
+
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from chatgate.embedded import EmbeddedServer
-
-    tmp = tmp_path_factory.mktemp("st-server")
-    server = EmbeddedServer(
-        ["--db", str(tmp / "db.sqlite3"), "--seed-messages", "20"],
-        log_path=tmp / "server.log",
-    )
-    server.start()
+    errors = _Errors()
+    loggers = [logging.getLogger(name) for name in ("chatgate.server", "uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(errors)
+    server = start_in_process(tmp_path_factory.mktemp("st-server") / "db.sqlite3", seed_messages=20)
     yield server
     server.stop()
-    log = (tmp / "server.log").read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in log and "Exception in ASGI" not in log, log[-2000:]
+    for logger in loggers:
+        logger.removeHandler(errors)
+    assert errors.records == []
 
 
 @pytest.mark.parametrize("api", ["nara", "navigable"])

@@ -4,7 +4,10 @@ Swagger UI (the maintained renderer, taken from the ``flask-swagger-ui`` wheel's
 re-implemented) renders the reference; chatgate adds what no renderer gives, all derived from the
 spec itself (:mod:`chatgate.docs.model`): the stream's event catalogue and grammar, the error
 catalogue, the assumptions apart from what the vendor documents, and a runnable curl and Python
-example per operation (:mod:`chatgate.docs.examples`). :mod:`chatgate.docs.site` renders and writes.
+example per operation (:mod:`chatgate.docs.examples`). :mod:`chatgate.docs.site` renders a page (the
+server serves them at ``/docs``); :mod:`chatgate.docs.build` builds the whole offline site as data
+(pages, specs, the JSON Schemas of every ``summary.json``); :mod:`chatgate.docs.report` publishes a
+build through ``chatgate.artifacts``; :mod:`chatgate.docs.command` composes them.
 """
 
 from __future__ import annotations

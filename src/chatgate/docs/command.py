@@ -1,4 +1,4 @@
-"""``chatgate docs``: write the offline spec docs (click wiring around ``chatgate.docs.site.write_docs``)."""
+"""``chatgate docs``: build the offline spec docs, publish them, say what was written."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from chatgate.artifacts import RunDir
+from chatgate.docs.build import build_docs
+from chatgate.docs.report import publish_docs
 from chatgate.errors import UsageError
 
 __all__ = ["docs"]
@@ -17,26 +20,29 @@ __all__ = ["docs"]
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports/docs"),
     show_default=True,
-    help="Folder for index.html, one page per API, the specs and summary.json.",
+    help="Folder for index.html, one page per API, the specs, the JSON Schemas and summary.json.",
 )
 def docs(out: Path) -> None:
     """Build the offline spec docs for integrators: one self-contained HTML page per API.
 
     Each page opens from disk with no network: the reference (Swagger UI, inlined), the stream's
     event catalogue and grammar, the error catalogue, the assumptions made where the vendor is
-    silent, and a runnable curl and Python example per operation.
+    silent, and a runnable curl and Python example per operation. The JSON Schemas of chatgate's
+    summary.json files are published under schemas/.
 
     Example: chatgate docs --out site/
     """
-    from chatgate.docs.site import write_docs
-
     try:
-        summary = write_docs(out)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"docs: cannot write to {out}: {exc.strerror or exc}") from None
-    for page in summary["pages"]:
+    build = build_docs()
+    publish_docs(build, RunDir(out))
+    for page in build.pages:
         click.echo(
-            f"{out / page['page']}: {page['title']}, {len(page['operations'])} operations, "
-            f"{page['examples']} examples, {page['assumptions']} assumptions"
+            f"{out / page.page}: {page.title}, {len(page.operations)} operations, "
+            f"{page.examples} examples, {page.assumptions} assumptions"
         )
-    click.echo(f"docs: {out / 'index.html'} ({summary['renderer']})")
+    click.echo(
+        f"docs: {out / 'index.html'} ({build.renderer}; {len(build.schemas)} JSON Schemas in schemas/)"
+    )

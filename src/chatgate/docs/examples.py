@@ -21,6 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from chatgate.errors import SpecError
 from chatgate.specs import operations, resolve
 
 __all__ = ["Example", "auth_header", "env_names", "request_examples"]
@@ -59,7 +60,7 @@ def auth_header(spec: dict[str, Any]) -> tuple[str, str]:
                 return "Authorization", "Bearer "
             if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
                 return str(scheme["name"]), ""
-    raise ValueError("the spec has no bearer or header API-key security scheme")
+    raise SpecError("the spec has no bearer or header API-key security scheme: the docs need one")
 
 
 def _media_example(media: dict[str, Any]) -> Any:

@@ -18,11 +18,8 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
-from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -32,7 +29,7 @@ from chatgate import __version__
 from chatgate.docs.model import api_doc
 from chatgate.specs import API_NAMES, load_spec, spec_path
 
-__all__ = ["ASSETS", "asset", "render_index", "render_page", "renderer_version", "write_docs"]
+__all__ = ["ASSETS", "asset", "render_index", "render_page", "renderer_version"]
 
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
 
@@ -144,40 +141,3 @@ def render_index(*, served: bool) -> str:
     return _TEMPLATES.get_template("index.html.j2").render(
         docs=docs, served=served, renderer=renderer_version(), version=__version__
     )
-
-
-def write_docs(out: Path) -> dict[str, Any]:
-    """Write ``index.html``, one self-contained page per API and the specs beside them into ``out``.
-
-    Returns the ``summary.json`` content (also written there).
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    pages: list[dict[str, Any]] = []
-    for api in API_NAMES:
-        doc = api_doc(api)
-        page = out / f"{api}.html"
-        page.write_text(render_page(api), encoding="utf-8")
-        shutil.copyfile(spec_path(api), out / spec_path(api).name)
-        pages.append(
-            {
-                "api": api,
-                "title": doc.title,
-                "page": page.name,
-                "spec": spec_path(api).name,
-                "bytes": page.stat().st_size,
-                "operations": [f"{o.method} {o.path}" for o in doc.operations],
-                "stream_events": [e.name for s in doc.streams for e in s.events],
-                "errors": len(doc.errors),
-                "assumptions": len(doc.assumptions),
-                "examples": len(doc.examples),
-            }
-        )
-    (out / "index.html").write_text(render_index(served=False), encoding="utf-8")
-    summary = {
-        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "renderer": renderer_version(),
-        "index": "index.html",
-        "pages": pages,
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return summary

@@ -102,6 +102,8 @@ def load_baseline(path: Path) -> Baseline:
         raise UsageError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: baseline is not valid JSON: not UTF-8 text") from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or not all(
         isinstance(f, dict) and isinstance(f.get("fingerprint"), str) for f in findings

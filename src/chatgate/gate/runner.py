@@ -22,7 +22,7 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.artifacts import RunDir
-from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, SpecError, UsageError
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
@@ -31,7 +31,7 @@ from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
-from chatgate.specs import find_line, load_spec, load_spec_file, operations, spec_path
+from chatgate.specs import load_spec, operations, require_valid_specs
 from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
@@ -67,33 +67,12 @@ def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
     if config.transport.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {config.transport.concurrency}")
     config.transport.tls.check()
+    require_valid_specs(tuple(config.apis))
     ops: list[tuple[str, str, str]] = []
     for api in config.apis:
-        _check_spec(spec_path(api))
         ops += [(op.method, op.path, op.operation_id) for op in operations(load_spec(api))]
     config.scope.validate(ops)
     return ops
-
-
-def _check_spec(path: Path) -> None:
-    """SpecError (exit 2) on a spec that cannot drive the suite: the OpenAPI meta-schema's first error,
-    with its line (``chatgate lint`` gives every problem)."""
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
-    doc = load_spec_file(path)
-    version = str(doc.get("openapi", ""))
-    if not version.startswith(("3.0", "3.1")):
-        line = find_line(path, ["openapi"]) or 1
-        raise SpecError(f"{path}:{line}: not an OpenAPI 3.0/3.1 document (openapi: {version or 'missing'})")
-    validator = (OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator)(doc)
-    errors = list(validator.iter_errors())
-    if errors:
-        first = errors[0]
-        found = find_line(path, list(getattr(first, "absolute_path", []) or []))
-        where = f"{path}:{found}" if found else str(path)
-        message = str(getattr(first, "message", first)).splitlines()[0]
-        more = f" (and {len(errors) - 1} more; run chatgate lint)" if len(errors) > 1 else ""
-        raise SpecError(f"{where}: error: [openapi-spec-validator] {message}{more}")
 
 
 def baseline_scope(config: GateConfig) -> Callable[[BaselineEntry], bool]:

@@ -110,6 +110,8 @@ def load_slo(path: Path) -> SloFile:
         raise UsageError(f"cannot read SLO file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"invalid SLO file {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"invalid SLO file {path}: not UTF-8 text") from None
     unknown = set(raw) - {"monitor", "scenario"}
     if unknown:
         raise UsageError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}")

@@ -17,40 +17,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from starlette import routing
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS, ApiName, api_of_path
+from chatgate.apis import ApiName, api_of_path
 from chatgate.server import nara, navigable
 from chatgate.server.config import ServerConfig
+from chatgate.server.docs_pages import docs_routes
 from chatgate.server.http import ApiError, error_response
-from chatgate.server.state import Context, Operation, Reply, ServerState
+from chatgate.server.state import Context, Reply, Route, ServerState
 from chatgate.server.storage import Storage
 from chatgate.server.validation import RequestInvalid
 
-__all__ = ["SEED_IDENTIFIERS", "create_app"]
+__all__ = ["ROUTES", "SEED_IDENTIFIERS", "create_app"]
 
 log = logging.getLogger("chatgate.server")
 
 SEED_IDENTIFIERS = [f"seed-{i}" for i in range(10)]
 
-_TABLE: dict[str, dict[str, Operation]] = {
-    "/api/v1.0/chat": {"POST": Operation("nara", "sendChatMessage", nara.send)},
-    "/api/v1.0/chat/messages": {"GET": Operation("nara", "listChatMessages", nara.list_messages)},
+# The handler table: path -> method -> the spec operation it implements and its handler.
+ROUTES: dict[str, dict[str, Route]] = {
+    "/api/v1.0/chat": {"POST": Route("nara", "sendChatMessage", nara.send)},
+    "/api/v1.0/chat/messages": {"GET": Route("nara", "listChatMessages", nara.list_messages)},
     "/api/v1/chat": {
-        "GET": Operation("navigable", "getChatSessionMessages", navigable.read),
-        "POST": Operation("navigable", "sendChatMessage", navigable.send),
+        "GET": Route("navigable", "getChatSessionMessages", navigable.read),
+        "POST": Route("navigable", "sendChatMessage", navigable.send),
     },
 }
 
@@ -68,7 +69,7 @@ def _authenticate(state: ServerState, api: ApiName, request: Request) -> int | N
     return None
 
 
-async def _handle(state: ServerState, op: Operation, request: Request) -> Reply:
+async def _handle(state: ServerState, op: Route, request: Request) -> Reply:
     number = state.faults.next_request()
     start = time.perf_counter()
     try:
@@ -105,7 +106,7 @@ async def _handle(state: ServerState, op: Operation, request: Request) -> Reply:
 class _Endpoint:
     """The ASGI endpoint of one API path: dispatches on method, 405 with ``Allow`` otherwise."""
 
-    def __init__(self, state: ServerState, path: str, methods: dict[str, Operation]) -> None:
+    def __init__(self, state: ServerState, path: str, methods: dict[str, Route]) -> None:
         self.state = state
         self.api = api_of_path(path)
         self.methods = methods
@@ -125,6 +126,38 @@ class _Endpoint:
         await reply(scope, receive, send)
 
 
+def _not_found(state: ServerState) -> Any:
+    """404 in the envelope of the API the path belongs to; other HTTP errors in Nara's."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        if status == 404:
+            state.stats.unmatched["404"] += 1
+            return error_response(
+                api_of_path(request.url.path), ApiError(404, f"No such path: {request.url.path}")
+            )
+        message = "Method not allowed." if status == 405 else "The request could not be handled."
+        return error_response(None, ApiError(status, message, headers=headers))
+
+    return handler
+
+
+def _private_routes(state: ServerState) -> list[routing.BaseRoute]:
+    """``/healthz`` and ``/_chatgate/stats`` (in neither spec)."""
+
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(state.stats.as_dict(state.streams.counters.as_dict(), state.slots.as_dict()))
+
+    return [
+        routing.Route("/healthz", healthz, methods=["GET"]),
+        routing.Route("/_chatgate/stats", stats, methods=["GET"]),
+    ]
+
+
 def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
     """Both APIs and the private endpoints on one app, storing in ``db`` (default ``config.db``).
 
@@ -138,78 +171,17 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
     storage.seed(sorted(set(config.nara_keys.values())), SEED_IDENTIFIERS, config.seed_messages)
     state = ServerState(config, storage)
 
-    async def healthz(request: Request) -> Response:
-        return Response(b'{"status":"ok"}', media_type="application/json")
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse(state.stats.as_dict(state.streams.counters.as_dict(), state.slots.as_dict()))
-
-    # Try-it-out on /docs is pre-authorised only with the public dev keys, never with keys given by
-    # flag or environment (those must not appear in a page).
-    try_keys: dict[str, dict[str, str]] = {"nara": {}, "navigable": {}}
-    if dict(config.nara_keys) == dict(DEV_NARA_KEYS):
-        try_keys["nara"]["bearerAuth"] = min(DEV_NARA_KEYS)
-    if set(config.navigable_keys) == set(DEV_NAVIGABLE_KEYS):
-        try_keys["navigable"]["apiKeyAuth"] = min(DEV_NAVIGABLE_KEYS)
-
-    def docs_site() -> Any:
-        return importlib.import_module("chatgate.docs.site")
-
-    async def docs_index(request: Request) -> Response:
-        try:
-            return HTMLResponse(docs_site().render_index(served=True))
-        except Exception:
-            log.exception("rendering the docs index failed")
-            return PlainTextResponse("The spec docs could not be rendered.", status_code=503)
-
-    async def docs_page(request: Request) -> Response:
-        api = request.path_params["api"]
-        if api not in ("nara", "navigable"):
-            return error_response(None, ApiError(404, f"No docs for {api!r}: see /docs."))
-        server_url = str(request.base_url).rstrip("/")
-        try:
-            html = docs_site().render_page(
-                api, server_url=server_url, asset_base="/docs/assets", try_keys=try_keys[api]
-            )
-        except Exception:
-            log.exception("rendering the %s docs failed", api)
-            return PlainTextResponse("The spec docs could not be rendered.", status_code=503)
-        return HTMLResponse(html)
-
-    async def docs_asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        site = docs_site()
-        if name not in site.ASSETS:
-            return error_response(None, ApiError(404, f"No docs asset {name!r}."))
-        media = "text/css" if name.endswith(".css") else "text/javascript"
-        return Response(site.asset(name), media_type=media, headers={"Cache-Control": "max-age=3600"})
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-        if status == 404:
-            state.stats.unmatched["404"] += 1
-            return error_response(
-                api_of_path(request.url.path), ApiError(404, f"No such path: {request.url.path}")
-            )
-        message = "Method not allowed." if status == 405 else "The request could not be handled."
-        return error_response(None, ApiError(status, message, headers=headers))
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         state.streams.shutdown()
         storage.close()
 
-    routes = [Route(p, endpoint=_Endpoint(state, p, methods)) for p, methods in _TABLE.items()]
-    routes += [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/_chatgate/stats", stats, methods=["GET"]),
-        Route("/docs", docs_index, methods=["GET"]),
-        Route("/docs/assets/{name:str}", docs_asset, methods=["GET"]),
-        Route("/docs/{api:str}", docs_page, methods=["GET"]),
+    routes: list[routing.BaseRoute] = [
+        routing.Route(p, endpoint=_Endpoint(state, p, methods)) for p, methods in ROUTES.items()
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
+    routes += _private_routes(state) + docs_routes(config)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found(state)}, lifespan=lifespan)
     app.router.redirect_slashes = False
     app.state.chatgate = state
     return app

@@ -18,7 +18,7 @@ from chatgate.server.generation import PacedReply, Slots
 from chatgate.server.storage import Storage
 from chatgate.server.streaming import EventStream, StreamRegistry
 
-__all__ = ["Context", "Handler", "Operation", "Reply", "ServerState", "Stats", "generated_reply"]
+__all__ = ["Context", "Handler", "Reply", "Route", "ServerState", "Stats", "generated_reply"]
 
 Reply = Response | EventStream | PacedReply
 
@@ -88,8 +88,9 @@ def generated_reply(ctx: Context, body: Any, tokens: int) -> Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class Operation:
-    """An operation of a spec and the handler implementing it."""
+class Route:
+    """One entry of the server's handler table: the spec operation (API and operationId) and the
+    handler implementing it. (A spec's own operations are ``chatgate.specs.Operation``.)"""
 
     api: ApiName
     operation_id: str

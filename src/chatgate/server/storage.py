@@ -169,9 +169,6 @@ class Storage:
         )
         return [NaraMessage(*r) for r in cur.fetchall()], total
 
-    def nara_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM nara_messages").fetchone()[0])
-
     # -- Navigable ----------------------------------------------------------------------------------
 
     def navigable_exchange(
@@ -202,9 +199,6 @@ class Storage:
         rows = [NavigableMessage(s, c, bool(n), a, t) for s, c, n, a, t in cur.fetchall()]
         rows.reverse()
         return rows
-
-    def navigable_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM navigable_messages").fetchone()[0])
 
     # -- seeding ------------------------------------------------------------------------------------
 
@@ -276,5 +270,5 @@ class _Transaction:
     def __enter__(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+    def __exit__(self, exc_type: object, *_: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
