@@ -32,6 +32,12 @@ class Histogram:
         us = max(1, min(HIGHEST_US, round(seconds * 1_000_000)))
         self.hdr.record_value(us)
 
+    def record_many(self, seconds: list[float]) -> None:
+        """Record several values at once (a stream's gaps, added when the stream ends)."""
+        record = self.hdr.record_value
+        for s in seconds:
+            record(max(1, min(HIGHEST_US, int(s * 1_000_000 + 0.5))))
+
     @property
     def count(self) -> int:
         return int(self.hdr.get_total_count())

@@ -12,6 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
+from chatgate.artifacts import RunDir
+from chatgate.load.config import load_options
+from chatgate.load.model import LoadResult
+from chatgate.load.report import write_load_reports
+from chatgate.load.runner import run_load
+
 LoadCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -55,3 +61,15 @@ def served(base_url: str, api: str, operation: str | None = None) -> int:
     """How many requests of ``api`` (one operation, or all) a reference server answered, by its own count."""
     ops = httpx.get(f"{base_url}/_chatgate/stats", timeout=5).json()["requests"][api]
     return sum(sum(by_status.values()) for op, by_status in ops.items() if operation in (None, op))
+
+
+def run_judged(scenario: str, report_dir: Path, **given: Any) -> tuple[LoadResult, dict[str, Any]]:
+    """``chatgate load`` in-process (Locust still in child processes): the result, its reports written,
+    and its ``summary.json`` as read back from disk."""
+    if isinstance(given.get("run_time"), str):
+        from chatgate.options import parse_duration
+
+        given["run_time_s"] = parse_duration(given.pop("run_time"))
+    result = run_load(load_options(scenario, report_dir=report_dir, **given))
+    write_load_reports(result, RunDir(result.report_dir))
+    return result, read_summary(report_dir, scenario)

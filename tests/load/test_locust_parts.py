@@ -62,14 +62,17 @@ def test_shapes_follow_their_curve_and_stop(shape: str, expected: list[Any]) -> 
 
 
 ARRIVALS = """
-import json, statistics
-import locust  # first, as under `locust -f`: it patches the standard library before requests loads
-from chatgate.load.users import Schedule
+import dataclasses, json, statistics
+import locust  # first, as under `locust -f`: it patches the standard library
+from chatgate.load.arrivals import OpenModel
+from chatgate.load.generator import Generator, Settings
 out = {}
 for poisson in (False, True):
-    s = Schedule(100.0, poisson, seed=7)
-    slots = [s.next_slot() for _ in range(20000)]
-    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    settings = dataclasses.replace(Settings.from_env(None), poisson=poisson)
+    gen = Generator(settings, on_done=lambda o: None)
+    gen.rng.seed(7)
+    model = OpenModel(gen, (), rate=100.0, cap=1)
+    gaps = [model._gap() for _ in range(20000)]
     out[str(poisson)] = [statistics.mean(gaps), statistics.pstdev(gaps)]
 print(json.dumps(out))
 """
