@@ -58,3 +58,18 @@ def test_timeline_windows_are_smaller_and_still_merge_losslessly() -> None:
     assert merged.summary("tl:42:lat") == whole.summary("tl:42:lat")
     exact = whole.summary("ttft")["p50"]
     assert abs(whole.summary("tl:42:lat")["p50"] - exact) <= exact * 0.01  # 2 significant digits
+
+
+def test_our_record_is_hdrhistograms_own() -> None:
+    rng = random.Random(3)
+    values = [
+        rng.choice([rng.random() * 1e-3, rng.expovariate(20), rng.random() * 700, 0.0]) for _ in range(5000)
+    ]
+    ours, theirs = Histogram(), Histogram()
+    ours.record_many(values[:2500])
+    for v in values[2500:]:
+        ours.record(v)
+    for v in values:
+        theirs.hdr.record_value(max(1, min(600_000_000, round(v * 1_000_000))))
+    assert ours.encode() == theirs.encode()
+    assert ours.summary() == theirs.summary()

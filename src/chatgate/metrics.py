@@ -13,6 +13,8 @@ HDR encodings (``encode``/``decode``) that merge without loss::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hdrh.histogram import HdrHistogram
 
 __all__ = ["HIGHEST_US", "PERCENTILES", "Histogram", "Metrics"]
@@ -23,20 +25,48 @@ PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
 
 class Histogram:
-    """One HDR histogram of durations; record seconds, report milliseconds."""
+    """One HDR histogram of durations; record seconds, report milliseconds.
+
+    ``record``/``record_many`` compute the HDR counts index themselves (the same arithmetic as
+    ``HdrHistogram.record_value``, a test keeps them equal) at a third of its cost: a stream's gaps are
+    recorded on the generator's hot path.
+    """
 
     def __init__(self, hdr: HdrHistogram | None = None, digits: int = 3) -> None:
-        self.hdr = hdr or HdrHistogram(1, HIGHEST_US, digits)
+        self.hdr = h = hdr or HdrHistogram(1, HIGHEST_US, digits)
+        self._mask = h.sub_bucket_mask
+        self._unit = h.unit_magnitude
+        self._half_mag = h.sub_bucket_half_count_magnitude
+        self._shift = h.unit_magnitude + h.sub_bucket_half_count_magnitude + 1
+        self._half = h.sub_bucket_half_count
 
     def record(self, seconds: float) -> None:
-        us = max(1, min(HIGHEST_US, round(seconds * 1_000_000)))
-        self.hdr.record_value(us)
+        self.record_many((seconds,))
 
-    def record_many(self, seconds: list[float]) -> None:
+    def record_many(self, seconds: Iterable[float]) -> None:
         """Record several values at once (a stream's gaps, added when the stream ends)."""
-        record = self.hdr.record_value
+        h = self.hdr
+        counts, mask, unit, half_mag, shift, half = (
+            h.counts,
+            self._mask,
+            self._unit,
+            self._half_mag,
+            self._shift,
+            self._half,
+        )
+        lo, hi, n = h.min_value, h.max_value, 0
         for s in seconds:
-            record(max(1, min(HIGHEST_US, int(s * 1_000_000 + 0.5))))
+            us = int(s * 1_000_000 + 0.5)
+            us = 1 if us < 1 else HIGHEST_US if us > HIGHEST_US else us
+            bucket = (us | mask).bit_length() - shift
+            counts[((bucket + 1) << half_mag) + (us >> (bucket + unit)) - half] += 1
+            n += 1
+            if us < lo:
+                lo = us
+            if us > hi:
+                hi = us
+        h.total_count += n
+        h.min_value, h.max_value = lo, hi
 
     @property
     def count(self) -> int:

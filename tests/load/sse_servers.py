@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 import zlib
@@ -55,6 +56,11 @@ def _encoder(kind: str) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+
+    def setup(self) -> None:
+        super().setup()
+        # Each write leaves at once (no Nagle): what the client sees apart was sent apart.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

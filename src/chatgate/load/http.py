@@ -42,7 +42,7 @@ __all__ = ["USER_AGENT", "HostClient", "body_decoder"]
 
 USER_AGENT = f"chatgate/{__version__}"
 ACCEPT_ENCODING = "gzip, deflate, br"
-_READ = 65536
+_READ = 16384  # one read; a small buffer is cheaper to allocate per event than 64 KiB
 # An event stream whose events all arrive within this span is "buffered": something between the
 # target and us (or the target itself) delivered it in one burst, so its gaps say nothing.
 BUFFERED_SPAN_S = 0.001
@@ -210,6 +210,49 @@ def _judge_json(out: Outcome, resp: Any, raw: bytes, check: tuple[Validators, st
     return out
 
 
+class _Quiet(Exception):
+    """The terminal event came and the body did not end within AFTER_TERMINAL_S: stop reading."""
+
+
+class _Watchdog:
+    """One hub timer per stream for its two deadlines (instead of a timer per read: reads wait with no
+    socket timeout). It fires at the earliest deadline; if an event moved the idle deadline meanwhile,
+    it re-arms, so a stream costs a timer re-arm every ``stream_idle_s`` at most, not one per event."""
+
+    def __init__(self, sent: float, stream_s: float, idle_s: float) -> None:
+        self.glet = gevent.getcurrent()
+        self.stream_s = stream_s
+        self.loop = gevent.get_hub().loop
+        self.stream_end = sent + stream_s
+        self.idle_s = idle_s
+        self.idle_end = time.perf_counter() + idle_s
+        self.quiet_end: float | None = None
+        self.timer: Any = None
+
+    def arm(self) -> None:
+        if self.timer is not None:
+            self.timer.close()
+        end = self.quiet_end if self.quiet_end is not None else min(self.idle_end, self.stream_end)
+        self.timer = self.loop.timer(max(0.0, end - time.perf_counter()))
+        self.timer.start(self._fire, update=True)
+
+    def _fire(self) -> None:
+        now = time.perf_counter()
+        if self.quiet_end is not None and now >= self.quiet_end:
+            self.glet.throw(_Quiet())
+        elif now >= self.stream_end:
+            self.glet.throw(_Deadline(f"stream-timeout {self.stream_s:g}s passed before the terminal event"))
+        elif self.quiet_end is None and now >= self.idle_end:
+            self.glet.throw(_Deadline(f"stream-idle-timeout {self.idle_s:g}s passed with no event"))
+        else:
+            self.arm()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.close()
+            self.timer = None
+
+
 def _read_stream(
     out: Outcome, resp: Any, dl: Deadlines, network_timeout: float, validators: Validators | None
 ) -> None:
@@ -221,69 +264,60 @@ def _read_stream(
         return
     events = _Events(out, validators if validators is not None and validators.sampled() else None)
     splitter = EventSplitter()
-    sock = resp._sock
-    stream_end = out.sent + dl.stream_s
-    idle_end = time.perf_counter() + dl.stream_idle_s
-    at = time.perf_counter()
-    chunk = bytes(resp._body_buffer)  # body bytes that came with the headers
-    resp._body_buffer.clear()
+    split, on, body, sock = splitter.feed, events.on, resp._body_buffer, resp._sock
+    idle_s, perf = dl.stream_idle_s, time.perf_counter
+    watch = _Watchdog(out.sent, dl.stream_s, idle_s)
+    at = perf()
+    chunk = bytes(body)  # body bytes that came with the headers
+    body.clear()
     try:
+        if sock is not None:
+            sock.settimeout(None)
+            watch.arm()
         while True:
             if chunk:
                 out.body_bytes += len(chunk)
-                for name, data, t in splitter.feed(decode(chunk) if decode else chunk, at):
-                    events.on(name, data, t)
-                    idle_end = t + dl.stream_idle_s
+                got = split(decode(chunk) if decode else chunk, at)
+                if got:
+                    for name, data, t in got:
+                        on(name, data, t)
+                    watch.idle_end = at + idle_s
             if resp.message_complete:
                 break
-            left = _time_left(out, events, idle_end, stream_end, dl)
-            if left is None:
-                break
-            sock.settimeout(left)
-            try:
-                data = sock.recv(_READ)
-            except TimeoutError:
-                chunk = b""
-                continue  # the next round names the deadline that passed
-            at = time.perf_counter()
+            if events.terminal is not None and watch.quiet_end is None:
+                watch.quiet_end = at + AFTER_TERMINAL_S
+                watch.arm()
+            data = sock.recv(_READ)
+            at = perf()
             if not data:
                 break
             resp.feed(data)
-            chunk = bytes(resp._body_buffer)
-            resp._body_buffer.clear()
+            chunk = bytes(body)
+            body.clear()
+    except _Deadline as exc:
+        out.fail("timeout", str(exc))
+    except _Quiet:
+        pass
     finally:
+        watch.close()
         if sock is not None:
             sock.settimeout(network_timeout)  # the socket may go back to the pool
         out.comments = splitter.comments
     events.finish(splitter.close(), resp.message_complete)
 
 
-def _time_left(
-    out: Outcome, events: _Events, idle_end: float, stream_end: float, dl: Deadlines
-) -> float | None:
-    """Seconds the next read may wait, or None to stop reading (a deadline passed, or the terminal
-    event came and the body did not end within a short grace: the stream is over either way)."""
-    now = time.perf_counter()
-    if events.terminal is not None:
-        left = min(events.last_at + AFTER_TERMINAL_S, stream_end) - now
-        return left if left > 0 else None
-    left = min(idle_end, stream_end) - now
-    if left > 0:
-        return left
-    which = "stream-timeout" if stream_end <= idle_end else "stream-idle-timeout"
-    limit = dl.stream_s if stream_end <= idle_end else dl.stream_idle_s
-    out.fail("timeout", f"{which} {limit:g}s passed before the terminal event")
-    return None
+_BY_EVENT: dict[str, Any] = {}  # event name -> its jsonschema-rs validator (the specs do not change)
 
 
 class _Events:
     """What a stream's events say: TTFT, gaps, grammar, validity (one instance per stream)."""
 
-    __slots__ = ("first_at", "last_at", "last_delta", "out", "terminal", "validators")
+    __slots__ = ("by_event", "first_at", "last_at", "last_delta", "out", "terminal", "validators")
 
     def __init__(self, out: Outcome, validators: Validators | None) -> None:
         self.out = out
         self.validators = validators
+        self.by_event = _BY_EVENT if validators is not None else {}
         self.last_delta: float | None = None
         self.first_at: float | None = None
         self.last_at = 0.0
@@ -314,18 +348,22 @@ class _Events:
     def _validate(self, name: str, data: bytes | str) -> None:
         assert self.validators is not None
         out = self.out
-        pointer = STREAM_EVENT_SCHEMAS.get(name)
-        if pointer is None:
-            out.fail("contract", f"unknown event {name!r}")
-            return
+        validator = self.by_event.get(name)
+        if validator is None:
+            pointer = STREAM_EVENT_SCHEMAS.get(name)
+            if pointer is None:
+                out.fail("contract", f"unknown event {name!r}")
+                return
+            validator = self.by_event[name] = self.validators.fast("nara", pointer)
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             out.fail("contract", f"event {name!r}: data is not JSON")
             return
         out.validated += 1
-        if not self.validators.fast("nara", pointer).is_valid(payload):
-            out.fail("contract", f"event {name}: {self.validators.explain('nara', pointer, payload)}")
+        if not validator.is_valid(payload):
+            problem = self.validators.explain("nara", STREAM_EVENT_SCHEMAS[name], payload)
+            out.fail("contract", f"event {name}: {problem}")
 
     def finish(self, leftover: bool, complete: bool) -> None:
         out = self.out

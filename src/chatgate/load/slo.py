@@ -4,7 +4,7 @@ own budgets.
 ::
 
     [monitor]                        # past these the run is "measurement invalid" (exit 4), per worker
-    max_loop_lag_p99_ms = 10         # p99 of how late a known 5 ms sleep wakes up in a generator process
+    max_loop_lag_p99_ms = 10         # p99 of how late a known 10 ms sleep wakes up in a generator process
     max_loop_lag_max_ms = 200        # its worst case
     max_cpu_mean_percent = 90        # mean CPU of a generator process
     max_schedule_slip_p99_ms = 250   # open model: p99 of how late the scheduler woke for an arrival

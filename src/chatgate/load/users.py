@@ -36,7 +36,7 @@ from chatgate.load.raw import Batch, RawWriter
 
 __all__ = ["ArrivalsUser", "ClosedUser", "current", "open_model"]
 
-PROBE_S = 0.005  # the monitor's known delay
+PROBE_S = 0.01  # the monitor's known delay
 ABORT_MIN_REQUESTS = 20
 
 
