@@ -27,6 +27,6 @@ class BareStreams(FastHttpUser):
         ) as resp:
             buf = b""
             for chunk in resp.iter_content(chunk_size=1024, decode_content=False):
-                buf += chunk  # type: ignore[operator]
+                buf += chunk
                 *events, buf = buf.split(b"\n\n")
                 EVENTS[0] += len(events)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from chatgate.artifacts import RunDir
@@ -37,8 +38,15 @@ def load_cli() -> LoadCli:
     return _chatgate_load
 
 
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "src/chatgate/schemas/load.summary.schema.json").read_text("utf-8")
+)
+
+
 def read_summary(report_dir: Path, scenario: str) -> dict[str, Any]:
+    """A run's ``summary.json``, checked against the shipped JSON Schema (every run of these tests)."""
     data: dict[str, Any] = json.loads((report_dir / scenario / "summary.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(data)
     return data
 
 
