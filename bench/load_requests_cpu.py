@@ -5,7 +5,8 @@ Usage: python bench/load_requests_cpu.py [--scenarios all] [--users 20] [--secon
        [--repeat 3]
 
 For each scenario, both generators run as plain ``locust -f`` processes, alternately, against one
-embedded reference server (seeded with 300 messages a user; replies not paced, 12 deltas), the server
+embedded reference server per scenario (seeded with 300 messages a user; replies not paced, 12
+deltas), the server
 on CPU 1 and the generator on CPU 0. Each process measures its own CPU time and its successful
 requests over the steady state (``load_cpu_probe.py``). chatgate validates every response against the
 spec and keeps its per-request rows and histograms; the bare script does neither.
@@ -43,10 +44,13 @@ def main() -> None:
     names = list(SCENARIOS) if a.scenarios == "all" else a.scenarios.split(",")
     ours_env = {"CHATGATE_MESSAGE_LENGTHS": "27:1", "CHATGATE_NAVIGABLE_IDENTIFIER": "seed-1"}
     table = []
-    with EmbeddedServer(["--seed-messages", "300"]) as server:
-        if PIN and server.proc is not None:
-            subprocess.run(["taskset", "-pc", "1", str(server.proc.pid)], check=False, capture_output=True)
-        for name in names:
+    for name in names:
+        # a fresh server per scenario: the sends of one would grow the listings the next one walks
+        with EmbeddedServer(["--seed-messages", "300"]) as server:
+            if PIN and server.proc is not None:
+                subprocess.run(
+                    ["taskset", "-pc", "1", str(server.proc.pid)], check=False, capture_output=True
+                )
             ratios = []
             for round_ in range(1, a.repeat + 1):
                 ours = run_locust(LOADTESTS / SCENARIOS[name], server.base_url, a, ours_env)

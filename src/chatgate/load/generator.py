@@ -228,4 +228,4 @@ class Generator:
         """A message for a send, its length drawn from the message-length mix."""
         lengths = self.settings.message_lengths
         chars = self.rng.choices([c for c, _ in lengths], weights=[w for _, w in lengths])[0]
-        return (_TEXT * (chars // len(_TEXT) + 1))[:chars].rstrip() or "Hi"
+        return (_TEXT * (chars // len(_TEXT) + 1))[:chars]
