@@ -11,7 +11,6 @@ stream ending without a terminal event is ``broken_stream``, one ending in an ``
 from __future__ import annotations
 
 import os
-import uuid
 
 from chatgate.load.generator import Arrival, Generator
 from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
@@ -22,7 +21,7 @@ if os.environ.get("CHATGATE_SHAPE"):
 
 def stream(gen: Generator, arrival: Arrival) -> None:
     out = gen.outcome("nara.stream", arrival)
-    body = {"message": gen.message(), "conversation_id": uuid.uuid4().hex, "stream": True}
+    body = {"message": gen.message(), "conversation_id": gen.conversation_id(), "stream": True}
     gen.client("nara").stream(out, "/api/v1.0/chat", body, gen.validators)
     gen.done(out)
 

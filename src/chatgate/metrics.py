@@ -2,13 +2,14 @@
 
 Locust's own statistics round response times into buckets; chatgate keeps its own HDR histograms so
 percentiles are exact to 3 significant digits, and ships them from workers to the master as base64
-HDR encodings (``encode``/``decode``) that merge without loss::
+HDR encodings (``encode``/``decode``, one per metric and interval in the raw data) that merge without
+loss::
 
-    m = Metrics()
-    m.record("ttft", 0.2013)          # seconds in, microseconds stored
-    wire = m.encode()                 # dict[str, str], JSON-safe
-    master.merge(Metrics.decode(wire))
-    master.summary("ttft")            # {"count", "p50", "p90", "p95", "p99", "max", "mean"} in ms
+    h = Histogram()
+    h.record(0.2013)                  # seconds in, microseconds stored
+    wire = h.encode()                 # str, the HdrHistogram encoding (also a line of an .hlog)
+    whole.merge(Histogram.decode(wire))
+    whole.summary()                   # {"count", "p50", "p90", "p95", "p99", "max", "mean"} in ms
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from collections.abc import Iterable
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["HIGHEST_US", "PERCENTILES", "Histogram", "Metrics"]
+__all__ = ["HIGHEST_US", "PERCENTILES", "Histogram"]
 
 HIGHEST_US = 600_000_000  # 10 minutes, in microseconds
-TIMELINE_DIGITS = 2
 PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
 
@@ -32,8 +32,8 @@ class Histogram:
     recorded on the generator's hot path.
     """
 
-    def __init__(self, hdr: HdrHistogram | None = None, digits: int = 3) -> None:
-        self.hdr = h = hdr or HdrHistogram(1, HIGHEST_US, digits)
+    def __init__(self, hdr: HdrHistogram | None = None) -> None:
+        self.hdr = h = hdr or HdrHistogram(1, HIGHEST_US, 3)
         self._mask = h.sub_bucket_mask
         self._unit = h.unit_magnitude
         self._half_mag = h.sub_bucket_half_count_magnitude
@@ -96,59 +96,3 @@ class Histogram:
     @classmethod
     def decode(cls, text: str) -> Histogram:
         return cls(HdrHistogram.decode(text.encode("ascii")))
-
-
-class Metrics:
-    """A named set of histograms plus integer counters, mergeable across processes."""
-
-    def __init__(self) -> None:
-        self.hists: dict[str, Histogram] = {}
-        self.counters: dict[str, int] = {}
-
-    def hist(self, name: str) -> Histogram:
-        h = self.hists.get(name)
-        if h is None:
-            # Timeline windows ("tl:...") only feed the over-time plots: 2 significant digits there
-            # keep each window's histogram at ~25 KB instead of ~160 KB, so a long run's memory
-            # grows by windows, slowly, never by samples.
-            h = self.hists[name] = Histogram(digits=TIMELINE_DIGITS if name.startswith("tl:") else 3)
-        return h
-
-    def record(self, name: str, seconds: float) -> None:
-        self.hist(name).record(seconds)
-
-    def count(self, name: str, n: int = 1) -> None:
-        self.counters[name] = self.counters.get(name, 0) + n
-
-    def merge(self, other: Metrics) -> None:
-        for name, h in other.hists.items():
-            self.hist(name).merge(h)
-        for name, n in other.counters.items():
-            self.count(name, n)
-
-    def summary(self, name: str) -> dict[str, float]:
-        return self.hist(name).summary()
-
-    def encode(self) -> dict[str, object]:
-        """JSON-safe wire form: {"h": {name: base64 HDR}, "c": {name: int}}."""
-        return {
-            "h": {k: h.encode() for k, h in self.hists.items() if h.count},
-            "c": dict(self.counters),
-        }
-
-    @classmethod
-    def decode(cls, wire: dict[str, object]) -> Metrics:
-        m = cls()
-        hists = wire.get("h", {})
-        counters = wire.get("c", {})
-        if isinstance(hists, dict):
-            for k, v in hists.items():
-                m.hists[str(k)] = Histogram.decode(str(v))
-        if isinstance(counters, dict):
-            for k, v in counters.items():
-                m.counters[str(k)] = int(v)
-        return m
-
-    def reset(self) -> None:
-        self.hists.clear()
-        self.counters.clear()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_raw_data_is_kept_and_agrees_with_the_summary(shared_server: Any, tmp_path: Path) -> None:
-    result, s = run_judged(
+    _, s = run_judged(
         "navigable-reads", tmp_path, arrival_rate=30, run_time="3s", base_url=shared_server.base_url
     )
     raw = tmp_path / "navigable-reads" / "raw"
@@ -43,7 +43,6 @@ def test_raw_data_is_kept_and_agrees_with_the_summary(shared_server: Any, tmp_pa
     assert hists["latency:navigable.read"].count == s["latency_by_name"]["navigable.read"]["count"]
     assert hists["latency:navigable.read"].percentile_ms(99) == s["latency"]["p99"]
     assert (raw / "hdr" / "w0" / "loop_lag.hlog").read_text().startswith("#chatgate metric: loop_lag")
-    assert result.exit_code == 0
 
 
 def test_warmup_is_measured_apart_and_not_judged(shared_server: Any, tmp_path: Path) -> None:
@@ -55,8 +54,11 @@ def test_warmup_is_measured_apart_and_not_judged(shared_server: Any, tmp_path: P
         warmup_s=2.0,
         base_url=shared_server.base_url,
     )
-    assert s["duration_s"] == pytest.approx(2.0, abs=0.3)
-    assert 30 <= s["warmup"]["requests"] <= 50 and 30 <= s["requests"] <= 50, (s["warmup"], s["requests"])
+    # the judged part: from the end of the warm-up to the stop, on the run's own clock (Locust's --run-time
+    # also covers the generator's start-up)
+    assert 0.5 <= s["duration_s"] <= 2.1, s["duration_s"]
+    assert 35 <= s["warmup"]["requests"] <= 45, s["warmup"]
+    assert s["requests"] == pytest.approx(20 * s["duration_s"], abs=4)
     assert s["throughput_rps"] == pytest.approx(20, rel=0.2)
     rows = list(read_rows(tmp_path / "navigable-reads" / "raw"))
     assert sum(r["warmup"] for r in rows) == s["warmup"]["requests"]
@@ -71,7 +73,7 @@ def test_max_requests_stops_the_run_after_that_many(shared_server: Any, tmp_path
     assert time.monotonic() - started < 20
 
 
-def test_abort_on_error_rate_stops_early_and_says_so(serve: Any, tmp_path: Path) -> None:
+def test_abort_on_error_rate_stops_early_and_says_so(serve: Any, tmp_path: Path, lenient_slo: Path) -> None:
     server = serve("--fault-500-rate", "0.5")
     started = time.monotonic()
     result, s = run_judged(
@@ -80,6 +82,7 @@ def test_abort_on_error_rate_stops_early_and_says_so(serve: Any, tmp_path: Path)
         arrival_rate=50,
         run_time="30s",
         abort_on_error_rate=0.1,
+        slo_file=lenient_slo,
         base_url=server.base_url,
     )
     assert result.exit_code == 1

@@ -105,10 +105,10 @@ def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any,
 
 
 @pytest.mark.slow
-def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path) -> None:
+def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path, lenient_slo: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "chatgate", "load", "--ui", "--scenario", "navigable-reads",
-         "--arrival-rate", "5", "--run-time", "3s", "--report-dir", str(tmp_path)],
+         "--arrival-rate", "5", "--run-time", "3s", "--report-dir", str(tmp_path), "--slo", str(lenient_slo)],
         capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

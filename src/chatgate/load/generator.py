@@ -28,6 +28,7 @@ The Locust side reads everything from the environment, so each locustfile also r
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
@@ -160,6 +161,10 @@ class Generator:
         self._clients: dict[str, HostClient] = {}
         self.in_flight: dict[int, Outcome] = {}
         self.budget = settings.share(settings.max_requests) if settings.max_requests else None
+        self._lengths = [c for c, _ in settings.message_lengths]
+        self._cum_weights = list(itertools.accumulate(w for _, w in settings.message_lengths))
+        self._ids = itertools.count(1)
+        self._id_prefix = f"{os.getpid():x}{random.getrandbits(32):08x}"
         self.stopped_early = ""
 
     def client(self, api: ApiName) -> HostClient:
@@ -224,8 +229,11 @@ class Generator:
                 self.recorder.not_sent(out.name, out.intended, "generator", now)
         self.in_flight.clear()
 
+    def conversation_id(self) -> str:
+        """A new conversation id, unique per run (cheaper than a uuid4 per stream)."""
+        return f"cg{self._id_prefix}{next(self._ids):x}"
+
     def message(self) -> str:
         """A message for a send, its length drawn from the message-length mix."""
-        lengths = self.settings.message_lengths
-        chars = self.rng.choices([c for c, _ in lengths], weights=[w for _, w in lengths])[0]
+        chars = self.rng.choices(self._lengths, cum_weights=self._cum_weights)[0]
         return (_TEXT * (chars // len(_TEXT) + 1))[:chars]

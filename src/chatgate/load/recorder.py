@@ -38,8 +38,6 @@ from chatgate.metrics import Histogram
 
 __all__ = ["Recorder"]
 
-PEAK_COUNTERS = frozenset({"in_flight_peak"})
-
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000.0, 3)
@@ -55,6 +53,7 @@ class Recorder:
         self._hists: dict[str, Histogram] = {}
         self.counters: defaultdict[str, int] = defaultdict(int)
         self._rows: list[bytes] = []
+        self._keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         self.interval_start = time.time()
 
     def hist(self, name: str) -> Histogram:
@@ -70,18 +69,18 @@ class Recorder:
         """Record a finished request (success or failure)."""
         due = out.intended if out.intended is not None else out.sent
         p = "warmup." if due < self.warmup_until else ""
-        c, name = self.counters, out.name
+        c, keys = self.counters, self._names(p, out.name)
         c[p + "requests"] += 1
-        c[p + "requests:" + name] += 1
+        c[keys[0]] += 1
         late = out.sent - out.intended if out.intended is not None else 0.0
         if out.error is None:
-            self.hist(p + "latency:" + name).record(out.total_s)
+            self.hist(keys[1]).record(out.total_s)
             if out.intended is not None:
-                self.hist(p + "intended:" + name).record(out.total_s + late)
+                self.hist(keys[2]).record(out.total_s + late)
             if out.ttft_s is not None:
                 self._stream(p, out, late)
         else:
-            self.hist(p + "failed:" + name).record(out.total_s)
+            self.hist(keys[3]).record(out.total_s)
             c[p + "errors:" + out.error] += 1
         if out.intended is not None:
             self.hist(p + "intended_all").record(out.total_s + late)
@@ -91,6 +90,19 @@ class Recorder:
             c[p + "comments"] += out.comments
             c[p + "buffered"] += out.buffered
         self._row(out, "ok" if out.error is None else "error", out.error, bool(p))
+
+    def _names(self, p: str, name: str) -> tuple[str, str, str, str]:
+        """The metric names of one request name (built once: they are looked up for every request)."""
+        keys = self._keys.get((p, name))
+        if keys is None:
+            keys = (
+                p + "requests:" + name,
+                p + "latency:" + name,
+                p + "intended:" + name,
+                p + "failed:" + name,
+            )
+            self._keys[(p, name)] = keys
+        return keys
 
     def _stream(self, p: str, out: Outcome, late: float) -> None:
         assert out.ttft_s is not None

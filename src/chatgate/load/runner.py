@@ -78,7 +78,11 @@ def run_load(options: LoadOptions) -> LoadResult:
         target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
     run_dir.scrub_logs(["locust.log"], secrets)
     raw = _collect(run_dir)
-    run_s = min(launched.elapsed_s, options.run_time_s) if launched.elapsed_s > 0 else options.run_time_s
+    # the run's own clock (the raw data's start, after the generator's start-up, to the stop) when kept
+    manifest = raw.manifest
+    run_s = float(manifest.get("stopped", 0.0)) - float(manifest["started"])
+    if not 0 < run_s <= launched.elapsed_s:
+        run_s = min(launched.elapsed_s, options.run_time_s)
     summary = summarize(
         raw,
         scenario=options.scenario,

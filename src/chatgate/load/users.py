@@ -17,6 +17,7 @@ max are the timing error the generator adds to what it measures at those percent
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,7 @@ class _State:
     pending: ClassVar[list[dict[str, Any]]] = []
     totals: ClassVar[dict[str, int]] = {"requests": 0, "errors": 0}
     stopping = False
+    stopped_at = 0.0
     stopped_early = ""
     abort_on_error_rate: float | None = None
 
@@ -173,22 +175,34 @@ def _watch_errors(batch: Batch, environment: Environment) -> None:
 def _on_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     settings = Settings.from_env(environment.host)
-    _State.stopping, _State.stopped_early, _State.model = False, "", None
+    _State.stopping, _State.stopped_early, _State.model, _State.stopped_at = False, "", None, 0.0
     _State.abort_on_error_rate = settings.abort_on_error_rate
     _State.pending.clear()
     _State.totals.update(requests=0, errors=0)
+    if not isinstance(runner, MasterRunner):
+        _start_generator(environment, settings)
     if not isinstance(runner, WorkerRunner) and settings.raw_dir and _State.writer is None:
+        # started now, after the generator's own start-up: the run's clock (and its warm-up) begins here
         _State.writer = RawWriter(
             Path(settings.raw_dir),
             started=time.time(),
             interval_s=settings.interval_s,
             warmup_s=settings.warmup_s,
         )
-    if isinstance(runner, MasterRunner):
-        return
+
+
+def _start_generator(environment: Environment, settings: Settings) -> None:
+    runner = environment.runner
     worker = runner.worker_index if isinstance(runner, WorkerRunner) else 0
     gen = _State.gen = Generator(settings, worker=worker, on_done=lambda out: _fire(environment, out))
     gen.validators.warm()  # build the validators now, not inside the first requests' timing
+    # What is alive now (Locust, gevent, the specs behind the validators) lives for the whole run: keep
+    # it out of the collector's full passes, and make those rarer, so a collection does not stall the
+    # event loop for tens of milliseconds in the middle of the measurement.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+    gen.recorder.warmup_until = time.perf_counter() + settings.warmup_s
     _State.greenlets[:] = [gevent.spawn(_monitor, gen), gevent.spawn(_flusher, gen, environment)]
 
 
@@ -205,6 +219,7 @@ def _fire(environment: Environment, out: Outcome) -> None:
 
 def _on_stopping(**_: Any) -> None:
     _State.stopping = True
+    _State.stopped_at = time.time()
     if _State.model is not None:
         _State.model.stopping = True
         _State.model.stop_at = time.perf_counter()
@@ -241,7 +256,9 @@ def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
 
 def _on_quit(environment: Environment, **_: Any) -> None:
     if _State.writer is not None:
-        _State.writer.close({"stopped_early": _State.stopped_early})
+        _State.writer.close(
+            {"stopped_early": _State.stopped_early, "stopped": _State.stopped_at or time.time()}
+        )
         _State.writer = None
 
 
