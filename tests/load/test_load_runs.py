@@ -132,6 +132,21 @@ def test_starved_generator_is_measurement_invalid(serve: Any, tmp_path: Path) ->
     assert "loop_lag" in s["invalid_reason"] or "cpu" in s["invalid_reason"]
 
 
+def test_open_model_splits_rate_and_cap_across_workers(shared_server: Any, tmp_path: Path) -> None:
+    _, s = run_judged(
+        "navigable-reads", tmp_path, arrival_rate=40, max_in_flight=10, workers=2, run_time="4s",
+        base_url=shared_server.base_url,
+    )  # fmt: skip
+    workers = s["workers"]
+    assert [w["index"] for w in workers] == [0, 1]
+    offered = [w["offered"] for w in workers]
+    assert abs(offered[0] - offered[1]) <= 0.2 * max(offered), offered  # each its share of the rate
+    assert s["offered_rps"] == pytest.approx(40, rel=0.2)
+    assert s["in_flight_peak"] <= 10
+    _offered_is_sent_plus_not_sent(s)
+    assert {r["worker"] for r in read_rows(tmp_path / "navigable-reads" / "raw")} == {0, 1}
+
+
 def _offered_is_sent_plus_not_sent(s: dict[str, Any]) -> None:
     assert s["offered"] == s["sent"] + sum(s["not_sent"].values()), (s["offered"], s["sent"], s["not_sent"])
 
