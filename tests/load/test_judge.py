@@ -69,7 +69,7 @@ def test_each_worker_is_judged_on_its_own_and_named() -> None:
     s = summary(workers=(worker(0), worker(1, lag_p99=31.0, wid="host-b_1234")))
     v = judge(s, slo(p99_latency_ms=500))
     assert v.exit_code == 4 and v.verdict == "measurement_invalid"
-    assert v.invalid_reason == "worker 1 (host-b_1234): loop_lag_p99_ms 31 > 10"
+    assert v.invalid_reason == "worker 1 (host-b_1234): loop_lag_p99_ms 31 > 20"
 
 
 def test_arrivals_sent_late_while_the_cap_had_room_are_the_generators() -> None:

@@ -124,7 +124,7 @@ class Settings:
             validate_sample=min(1.0, _num("CHATGATE_VALIDATE_SAMPLE", 1.0)),
             interval_s=max(0.2, _num("CHATGATE_INTERVAL", 1.0)),
             warmup_s=_num("CHATGATE_WARMUP", 0.0),
-            late_after_s=_num("CHATGATE_LATE_AFTER_MS", 10.0) / 1000.0,
+            late_after_s=_num("CHATGATE_LATE_AFTER_MS", 25.0) / 1000.0,
             max_requests=max_requests or None,
             abort_on_error_rate=abort if "CHATGATE_ABORT_ON_ERROR_RATE" in env else None,
             raw_dir=env.get("CHATGATE_RAW_DIR") or None,
