@@ -27,8 +27,12 @@ import tempfile
 from pathlib import Path
 
 from chatgate.embedded import EmbeddedServer
+from chatgate.load.config import load_options
+from chatgate.load.runner import run_load
 
 HERE = Path(__file__).resolve().parent
+for _name, _value in (("NARA_API_KEY", "nara-dev-key-1001"), ("NARA_USER_ID", "1001")):
+    os.environ.setdefault(_name, _value)
 LOADTESTS = HERE.parent / "loadtests"
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
 
@@ -45,6 +49,21 @@ def run_locust(locustfile: Path, url: str, a: argparse.Namespace, env: dict[str,
         return data
 
 
+def counters(url: str, a: argparse.Namespace) -> str:
+    """A short ``chatgate load`` run on the same server: its counters of events received, timed, validated."""
+    with tempfile.TemporaryDirectory() as tmp:
+        opts = load_options(
+            "nara-stream-sends", users=a.users, run_time_s=8.0, base_url=url, report_dir=Path(tmp),
+            generator_prefix=tuple(PIN), extra_env={"CHATGATE_MESSAGE_LENGTHS": "27:1"},
+        )  # fmt: skip
+        st = run_load(opts).summary.streams
+    return (
+        f"chatgate's own counters ({a.users} users, 8 s): {st.events} events received, "
+        f"{st.events_validated} validated against the spec, {st.deltas} deltas of which {st.deltas_timed} "
+        f"timed (TTFT or a gap), {st.comments} comments, {st.buffered} buffered streams"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=50)
@@ -57,9 +76,8 @@ def main() -> None:
     per_stream = a.tokens + 2
     ours_env = {"CHATGATE_MESSAGE_LENGTHS": "27:1", "NARA_API_KEY": "nara-dev-key-1001"}
     server_args = ["--ttft-ms", "100", "--itl-ms", str(a.itl_ms), "--reply-tokens", str(a.tokens)]
-    server_env = {"CHATGATE_SERVE_CPU": "1"}
     ratios = []
-    with EmbeddedServer(server_args, env=server_env) as server:
+    with EmbeddedServer(server_args) as server:
         if PIN and server.proc is not None:
             subprocess.run(["taskset", "-pc", "1", str(server.proc.pid)], check=False, capture_output=True)
         for round_ in range(1, a.repeat + 1):
@@ -76,6 +94,7 @@ def main() -> None:
                 )
             ratios.append(rates[0] / rates[1])
             print(f"round {round_}: ratio {ratios[-1]:.3f}")
+        print(counters(server.base_url, a))
     median = statistics.median(ratios)
     print(f"median ratio (chatgate / bare events per CPU-second) over {a.repeat} rounds: {median:.3f}")
 
