@@ -54,6 +54,7 @@ class _State:
     stopped_at = 0.0
     stopped_early = ""
     abort_on_error_rate: float | None = None
+    environment: Environment | None = None
 
 
 def open_model() -> bool:
@@ -177,6 +178,7 @@ def _on_start(environment: Environment, **_: Any) -> None:
     settings = Settings.from_env(environment.host)
     _State.stopping, _State.stopped_early, _State.model, _State.stopped_at = False, "", None, 0.0
     _State.abort_on_error_rate = settings.abort_on_error_rate
+    _State.environment = environment
     _State.pending.clear()
     _State.totals.update(requests=0, errors=0)
     if not isinstance(runner, MasterRunner):
@@ -251,7 +253,10 @@ def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
     if _State.writer is None or not isinstance(batches, list):
         return
     for wire in batches:
-        _State.writer.add(Batch.from_wire(wire), client_id)
+        batch = Batch.from_wire(wire)
+        _State.writer.add(batch, client_id)
+        if _State.environment is not None:
+            _watch_errors(batch, _State.environment)
 
 
 def _on_quit(environment: Environment, **_: Any) -> None:
