@@ -10,7 +10,7 @@ Three measurements, each repeated (median reported):
 3. ``st run`` of both specs against that same server, with the same ``--max-examples`` and seed and the
    same keys: schemathesis' own CLI with every default check and phase.
 
-"Cases" are requests sent for the gate (its summary's ``totals.cases``) and generated test cases for
+"Cases" are requests sent for the gate (its summary's ``totals.requests``) and generated test cases for
 ``st run`` (its "N generated" line). Target: the default gate for both APIs under 60 s on 2 cores.
 """
 
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from chatgate.contract.runner import DEFAULT_MAX_EXAMPLES  # noqa: E402
 from chatgate.embedded import EmbeddedServer  # noqa: E402
+from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES  # noqa: E402
 
 KEYS = {"NARA_API_KEY": "nara-dev-key-1001", "NAVIGABLE_API_KEY": "navigable-dev-key", "NARA_USER_ID": "1001"}
 
@@ -57,7 +57,7 @@ def gate(max_examples: int, seed: int, base_url: str | None) -> tuple[float, int
             cwd=ROOT,
         )
         seconds = time.perf_counter() - started
-        cases = json.loads((Path(tmp) / "summary.json").read_text())["totals"]["cases"]
+        cases = json.loads((Path(tmp) / "summary.json").read_text())["totals"]["requests"]
     return seconds, int(cases), proc.returncode
 
 

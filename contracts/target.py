@@ -7,6 +7,9 @@ NAVIGABLE_BASE_URL      Navigable's base URL (wins over CHATGATE_BASE_URL)
 NARA_API_KEY            Nara key (the dev key when the target is on loopback)
 NAVIGABLE_API_KEY       Navigable key (the dev key when the target is on loopback)
 NARA_USER_ID            the user the Nara key belongs to (1001 with the dev key)
+NARA_API_KEY_2          a second Nara identity (with NARA_USER_ID_2): cross-user checks
+CHATGATE_SCOPE          the scope of the run (JSON, as chatgate contract writes it: checks, operations,
+                        mode, extra headers, read-only); default: everything
 CHATGATE_MAX_EXAMPLES   schemathesis examples per operation and phase (default 50)
 CHATGATE_SEED           seed: the same seed gives the same cases (default 0)
 CHATGATE_RESULTS_FILE   where to write the ledger (results.json) at the end of the session
@@ -19,7 +22,21 @@ from urllib.parse import urlsplit
 
 from chatgate.apis import ApiName
 from chatgate.errors import UsageError
-from chatgate.targets import Target, credentials
+from chatgate.gate.scope import Scope
+from chatgate.specs import load_spec, operations
+from chatgate.targets import Target, credentials, second_identity
+
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "ConfigProblem",
+    "Target",
+    "int_setting",
+    "scope",
+    "second_target",
+    "selected_apis",
+    "selected_operations",
+    "target",
+]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_EXAMPLES = 50  # the same default as chatgate contract
@@ -33,8 +50,10 @@ def selected_apis() -> list[ApiName]:
     value = os.environ.get("CHATGATE_API", "all").strip().lower()
     if value == "all":
         return ["nara", "navigable"]
-    if value in ("nara", "navigable"):
-        return [value]
+    if value == "nara":
+        return ["nara"]
+    if value == "navigable":
+        return ["navigable"]
     raise ConfigProblem(f"CHATGATE_API={value!r}: choose nara, navigable or all")
 
 
@@ -69,3 +88,28 @@ def int_setting(name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigProblem(f"{name}={value} must be at least {minimum}")
     return value
+
+
+def second_target() -> Target | None:
+    """The second Nara identity (``NARA_API_KEY_2`` + ``NARA_USER_ID_2``), or None."""
+    try:
+        return second_identity(target("nara"))
+    except UsageError as exc:
+        raise ConfigProblem(str(exc)) from None
+
+
+def scope() -> Scope:
+    try:
+        return Scope.from_env()
+    except UsageError as exc:
+        raise ConfigProblem(str(exc)) from None
+
+
+def selected_operations(api: str) -> list[str]:
+    """The labels ("METHOD /path") of the operations of ``api`` the scope selects."""
+    chosen = scope()
+    return [
+        op.label
+        for op in operations(load_spec(api))
+        if chosen.operation_selected(op.method, op.path, op.operation_id)
+    ]

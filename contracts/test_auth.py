@@ -45,7 +45,14 @@ def test_every_operation_is_covered() -> None:
 
 @pytest.mark.parametrize(
     ("api", "method", "path", "kwargs"),
-    [pytest.param(*op, marks=pytest.mark.api(op[0]), id=f"{op[0]} {op[1]} {op[2]}") for op in OPERATIONS],
+    [
+        pytest.param(
+            *op,
+            marks=[pytest.mark.api(op[0]), pytest.mark.covers("auth", f"{op[1]} {op[2]}")],
+            id=f"{op[0]} {op[1]} {op[2]}",
+        )
+        for op in OPERATIONS
+    ],
 )
 def test_refused_without_valid_credentials(
     request: pytest.FixtureRequest, gate: Gate, api: str, method: str, path: str, kwargs: dict[str, Any]
@@ -70,6 +77,7 @@ def test_refused_without_valid_credentials(
                 problems.append(Problem("401 body is not JSON", f"{ex.content_type}: {ex.body[:120]!r}"))
             else:
                 problems += [
-                    Problem(f"401 envelope: {p.title}", p.message) for p in violations(envelope, doc)
+                    Problem(f"401 envelope: {p.title}", p.message, f"401 envelope: {p.key}")
+                    for p in violations(envelope, doc)
                 ]
         gate.check(api, f"{method} {path}", "auth", problems, ex)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +25,12 @@ MAX_PAGES = 25  # pages walked per size and sort, whatever the user's history
 
 
 @pytest.fixture(scope="module")
-def populated(nara_client: Client, nara: Target) -> int:
-    """Make sure the key's user has at least MIN_ROWS messages; returns the user id."""
+def populated(nara_client: Client, nara: Target, gate: Gate) -> int:
+    """Make sure the key's user has at least MIN_ROWS messages (never in a read-only run: then the
+    history is judged as it is); returns the user id."""
     assert nara.user_id is not None
+    if gate.scope.read_only:
+        return nara.user_id
     ex = nara_client.request("GET", LIST, params={"user_id": nara.user_id}, validate=False)
     doc = ex.json()
     total = doc.get("pagination", {}).get("total_rows", 0) if isinstance(doc, dict) else 0
@@ -61,6 +65,67 @@ def _key(row: dict[str, Any], field: str) -> Any:
     return (when, row.get("id"))
 
 
+@dataclass
+class Walk:
+    """The pages read at one size and sort, and what is wrong with each page on its own."""
+
+    label: str
+    size: int  # effective rows_per_page
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: set[tuple[Any, Any]] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+    def page(self, page: int, doc: dict[str, Any]) -> tuple[list[Any], int]:
+        """Judge one page on its own; its rows and the number of pages its totals announce."""
+        data = doc.get("data") if isinstance(doc.get("data"), list) else []
+        meta = doc.get("pagination") if isinstance(doc.get("pagination"), dict) else {}
+        assert isinstance(data, list) and isinstance(meta, dict)
+        self.totals.add((meta.get("total_rows"), meta.get("total_pages")))
+        where = f"{self.label}, page {page}"
+        if meta.get("current_page") != page or meta.get("rows_per_page") != self.size:
+            got = f"page {meta.get('current_page')} of size {meta.get('rows_per_page')}"
+            self.problems.append(
+                Problem("pagination does not echo the page asked for", f"{where}: pagination says {got}")
+            )
+        if len(data) > self.size:
+            self.problems.append(Problem("page larger than rows_per_page", f"{where}: {len(data)} rows"))
+        total_rows = meta.get("total_rows") if isinstance(meta.get("total_rows"), int) else 0
+        assert isinstance(total_rows, int)
+        total_pages = math.ceil(total_rows / self.size)
+        if page <= total_pages:
+            expected = min(self.size, total_rows - (page - 1) * self.size)
+            if len(data) != expected:
+                message = f"{where} of {total_pages} ({total_rows} rows): {len(data)}, expected {expected}"
+                self.problems.append(Problem("page holds the wrong number of rows", message))
+        return data, total_pages
+
+    def overall(self, sort: str | None) -> None:
+        """What is wrong with the pages taken together: totals, overlap, completeness, order."""
+        if len(self.totals) != 1:
+            self.problems.append(
+                Problem("totals change from page to page", f"{self.label}: {sorted(self.totals, key=str)}")
+            )
+        total_rows, total_pages = next(iter(self.totals))
+        walked_all = isinstance(total_pages, int) and total_pages <= MAX_PAGES
+        if not isinstance(total_rows, int) or total_pages != math.ceil(total_rows / self.size):
+            message = f"{self.label}: {total_rows}, {total_pages}"
+            self.problems.append(Problem("total_pages is not ceil(total_rows / rows_per_page)", message))
+        ids = [r.get("id") for r in self.rows]
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1}, key=str)[:10]
+            self.problems.append(
+                Problem("pages overlap", f"{self.label}: ids on more than one page: {dupes}")
+            )
+        if walked_all and isinstance(total_rows, int) and len(set(ids)) != total_rows:
+            message = f"{self.label}: {len(set(ids))} distinct rows, total_rows {total_rows}"
+            self.problems.append(Problem("pages do not cover every message", message))
+        field_name, _, direction = (sort or "created_at:desc").partition(":")
+        keys = [_key(r, field_name) for r in self.rows]
+        if keys != sorted(keys, reverse=direction == "desc"):
+            message = f"{self.label}: ids {ids[:12]}..."
+            self.problems.append(Problem(f"order does not match sort_by={sort or 'default'}", message))
+
+
 def walk(
     client: Client, user_id: int, size: int | None, sort: str | None
 ) -> tuple[list[Problem], Exchange | None]:
@@ -69,90 +134,31 @@ def walk(
     At most MAX_PAGES pages are walked (a user with a long history is not read to the end): completeness
     is judged only when every page was walked; the page past the end is always asked for.
     """
-    problems: list[Problem] = []
-    label = f"rows_per_page={size or 'default'}, sort_by={sort or 'default'}"
-    effective = size or 20
-    rows: list[dict[str, Any]] = []
-    totals: set[tuple[Any, Any]] = set()
+    state = Walk(f"rows_per_page={size or 'default'}, sort_by={sort or 'default'}", size or 20)
     last: Exchange | None = None
     page = 1
     while True:
         ex, doc = _page(client, user_id, page, size, sort)
-        if last is None or len(problems) == 0:
+        if last is None or not state.problems:
             last = ex  # the reproducer: the first page that showed a problem (or the last page read)
         if doc is None:
-            problems.append(Problem("a page could not be read", f"{label}, page {page}: {ex.status}"))
-            return problems, last
-        data = doc.get("data") if isinstance(doc.get("data"), list) else []
-        meta = doc.get("pagination") if isinstance(doc.get("pagination"), dict) else {}
-        totals.add((meta.get("total_rows"), meta.get("total_pages")))
-        if meta.get("current_page") != page or meta.get("rows_per_page") != effective:
-            problems.append(
-                Problem(
-                    "pagination does not echo the page asked for",
-                    f"{label}, page {page}: pagination says page {meta.get('current_page')} of size "
-                    f"{meta.get('rows_per_page')}",
-                )
+            state.problems.append(
+                Problem("a page could not be read", f"{state.label}, page {page}: {ex.status}")
             )
-        if len(data) > effective:
-            problems.append(
-                Problem("page larger than rows_per_page", f"{label}, page {page}: {len(data)} rows")
-            )
-        total_rows = meta.get("total_rows") if isinstance(meta.get("total_rows"), int) else 0
-        total_pages = math.ceil(total_rows / effective)
-        if page <= total_pages:
-            expected = min(effective, total_rows - (page - 1) * effective)
-            if len(data) != expected:
-                problems.append(
-                    Problem(
-                        "page holds the wrong number of rows",
-                        f"{label}, page {page} of {total_pages} ({total_rows} rows): "
-                        f"{len(data)}, expected {expected}",
-                    )
-                )
-            rows += [r for r in data if isinstance(r, dict)]
-            page += 1
-            if page > MAX_PAGES:
-                page = total_pages + 1  # jump to the page past the end
-            continue
-        if data:
-            problems.append(
-                Problem(
-                    "page past the end is not empty",
-                    f"{label}, page {page} of {total_pages}: {len(data)} rows",
-                )
-            )
-        break
-    if len(totals) != 1:
-        problems.append(Problem("totals change from page to page", f"{label}: {sorted(totals, key=str)}"))
-    total_rows, total_pages = next(iter(totals))
-    walked_all = isinstance(total_pages, int) and total_pages <= MAX_PAGES
-    if not isinstance(total_rows, int) or total_pages != math.ceil(total_rows / effective):
-        problems.append(
-            Problem(
-                "total_pages is not ceil(total_rows / rows_per_page)", f"{label}: {total_rows}, {total_pages}"
-            )
-        )
-    ids = [r.get("id") for r in rows]
-    if len(set(ids)) != len(ids):
-        dupes = sorted({i for i in ids if ids.count(i) > 1}, key=str)[:10]
-        problems.append(Problem("pages overlap", f"{label}: ids on more than one page: {dupes}"))
-    if walked_all and isinstance(total_rows, int) and len(set(ids)) != total_rows:
-        problems.append(
-            Problem(
-                "pages do not cover every message",
-                f"{label}: {len(set(ids))} distinct rows, total_rows {total_rows}",
-            )
-        )
-    field, _, direction = (sort or "created_at:desc").partition(":")
-    keys = [_key(r, field) for r in rows]
-    if keys != sorted(keys, reverse=direction == "desc"):
-        problems.append(
-            Problem(f"order does not match sort_by={sort or 'default'}", f"{label}: ids {ids[:12]}...")
-        )
-    return problems, last
+            return state.problems, last
+        data, total_pages = state.page(page, doc)
+        if page > total_pages:
+            if data:
+                message = f"{state.label}, page {page} of {total_pages}: {len(data)} rows"
+                state.problems.append(Problem("page past the end is not empty", message))
+            break
+        state.rows += [r for r in data if isinstance(r, dict)]
+        page = page + 1 if page < MAX_PAGES else total_pages + 1  # then jump to the page past the end
+    state.overall(sort)
+    return state.problems, last
 
 
+@pytest.mark.covers("pagination", OP)
 @pytest.mark.parametrize("sort", [*SORTS, None], ids=[*SORTS, "default-sort"])
 def test_pagination_walk(nara_client: Client, gate: Gate, populated: int, sort: str | None) -> None:
     for size in (7, None):
@@ -160,6 +166,7 @@ def test_pagination_walk(nara_client: Client, gate: Gate, populated: int, sort: 
         gate.check("nara", OP, "pagination", problems, ex)
 
 
+@pytest.mark.covers("pagination", OP)
 def test_pagination_sizes(nara_client: Client, gate: Gate, populated: int) -> None:
     """Page sizes 1 and 100 on the first pages, and the default order equals created_at:desc."""
     problems: list[Problem] = []
@@ -191,6 +198,7 @@ def test_pagination_sizes(nara_client: Client, gate: Gate, populated: int) -> No
     gate.check("nara", OP, "pagination", problems, ex)
 
 
+@pytest.mark.covers("ownership", OP)
 def test_ownership(nara_client: Client, gate: Gate, populated: int) -> None:
     for other in (populated + 1, populated - 1 if populated > 1 else populated + 2):
         ex, doc = _page(nara_client, other, 1, None, None)

@@ -31,6 +31,7 @@ def _send(client: Client, message: str, conversation: str, stream: bool | None, 
     return client.request("POST", SEND, json=body, headers=headers)
 
 
+@pytest.mark.covers("stream_grammar", OP_SEND, writes=True)
 def test_stream_grammar(nara_client: Client, gate: Gate) -> None:
     for i, message in enumerate(["Hello!", "Tell me about pagination, in a few words.", "x"]):
         ex = _send(nara_client, message, _conversation("grammar"), True)
@@ -46,6 +47,7 @@ def test_stream_grammar(nara_client: Client, gate: Gate) -> None:
         gate.check("nara", OP_SEND, "stream_grammar", problems, ex)
 
 
+@pytest.mark.covers("stream_mode", OP_SEND, writes=True)
 @pytest.mark.parametrize("stream", [True, False, None], ids=["stream-true", "stream-false", "stream-absent"])
 def test_stream_mode(nara_client: Client, gate: Gate, stream: bool | None) -> None:
     expected = SSE if stream else JSON
@@ -63,7 +65,7 @@ def test_stream_mode(nara_client: Client, gate: Gate, stream: bool | None) -> No
         gate.check("nara", OP_SEND, "stream_mode", problems, ex)
 
 
-def _listed(client: Client, user_id: int, ids: set[int]) -> dict[int, dict[str, Any]]:
+def _listed(client: Client, user_id: int, ids: set[Any]) -> dict[Any, dict[str, Any]]:
     """The messages with these ids among the user's most recent ones."""
     ex = client.request("GET", LIST, params={"user_id": user_id, "rows_per_page": 100, "sort_by": "id:desc"})
     doc = ex.json() if ex.status == 200 else None
@@ -71,6 +73,7 @@ def _listed(client: Client, user_id: int, ids: set[int]) -> dict[int, dict[str, 
     return {m.get("id"): m for m in rows or [] if isinstance(m, dict) and m.get("id") in ids}
 
 
+@pytest.mark.covers("stream_equivalence", OP_SEND, writes=True)
 def test_stream_equivalence(nara_client: Client, gate: Gate, nara: Target) -> None:
     assert nara.user_id is not None
     for message in ["Is the stream the same?", "Zwei Wörter, bitte."]:

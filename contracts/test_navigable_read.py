@@ -49,6 +49,7 @@ def _when(row: dict[str, Any]) -> datetime:
         return datetime.min
 
 
+@pytest.mark.covers("navigable_read", OP, writes=True)
 def test_latest_twenty_oldest_first(
     navigable_client: Client, gate: Gate, session: tuple[str, list[str]]
 ) -> None:
@@ -78,6 +79,7 @@ def test_latest_twenty_oldest_first(
     gate.check("navigable", OP, "navigable_read", problems, ex)
 
 
+@pytest.mark.covers("navigable_read", OP, writes=True)
 def test_identifier_in_query_json_and_form(
     navigable_client: Client, gate: Gate, session: tuple[str, list[str]]
 ) -> None:
@@ -103,10 +105,8 @@ def test_identifier_in_query_json_and_form(
         gate.check("navigable", OP, "navigable_read", problems, ex)
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["no identifier", "empty identifier", "no key", "wrong key"],
-)
+@pytest.mark.covers("navigable_read", OP)
+@pytest.mark.parametrize("case", ["no identifier", "empty identifier", "no key", "wrong key"])
 def test_error_envelopes(navigable_client: Client, gate: Gate, case: str) -> None:
     """400 and 401 in the documented envelopes (the body's schema is checked by schema_validation too)."""
     params = {"identifier": ""} if case == "empty identifier" else {}

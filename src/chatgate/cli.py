@@ -1,6 +1,6 @@
 """The ``chatgate`` command line: it only wires commands to the modules that do the work.
 
-Each subcommand lives beside the code it drives (``chatgate.server.command``, ``chatgate.contract.command``,
+Each subcommand lives beside the code it drives (``chatgate.server.command``, ``chatgate.gate.command``,
 ...) and is imported only when invoked, so ``chatgate lint`` never pays for importing Locust's gevent.
 Every toolkit error ends as one line on stderr and the exit code of its class (``chatgate.errors``);
 never a traceback.
@@ -22,7 +22,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("chatgate.server.command", "serve"),
     "lint": ("chatgate.lint", "lint_command"),
-    "contract": ("chatgate.contract.command", "contract"),
+    "contract": ("chatgate.gate.command", "contract"),
     "load": ("chatgate.load.command", "load"),
     "docs": ("chatgate.docs.command", "docs"),
     "run": ("chatgate.runall", "run_command"),

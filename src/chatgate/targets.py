@@ -22,7 +22,7 @@ import httpx
 from chatgate.apis import DEV_KEYS, DEV_NARA_USER, ApiName, auth_headers, key_variable
 from chatgate.errors import TargetError, UsageError
 
-__all__ = ["Target", "check_url", "credentials", "probe", "resolve_targets"]
+__all__ = ["Target", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,22 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
         else:
             raise UsageError("NARA_USER_ID is not set (the user the Nara key belongs to)")
     return Target(api, url, key, user_id)
+
+
+def second_identity(nara: Target) -> Target | None:
+    """A second Nara identity for cross-user checks, from ``NARA_API_KEY_2`` and ``NARA_USER_ID_2``
+    (both or neither), at the same host as ``nara``; None when not configured."""
+    key = os.environ.get("NARA_API_KEY_2", "")
+    raw = os.environ.get("NARA_USER_ID_2", "")
+    if not key and not raw:
+        return None
+    if not key or not raw:
+        missing = "NARA_API_KEY_2" if not key else "NARA_USER_ID_2"
+        raise UsageError(f"{missing} is not set (a second Nara identity needs both of these variables)")
+    try:
+        user_id = int(raw)
+    except ValueError:
+        raise UsageError(f"NARA_USER_ID_2={raw!r} is not an integer") from None
+    if user_id == nara.user_id:
+        raise UsageError("NARA_USER_ID_2 is the same user as NARA_USER_ID (a second identity must differ)")
+    return Target("nara", nara.base_url, key, user_id)

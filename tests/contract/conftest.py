@@ -1,20 +1,36 @@
-"""Fixtures for the gate's tests: fault-injected servers and ``chatgate contract`` as a subprocess."""
+"""Fixtures for the gate's tests: fault-injected servers in-process, and the gate run three ways.
+
+- :func:`faulty` starts a fault-injected reference server (``tests.contract.faulty_server``) on uvicorn in
+  a thread of the test process, on a socket bound to a free loopback port: no subprocess, a fresh
+  database per server, nothing shared between tests (pytest-xdist friendly).
+- :func:`gate` runs ``chatgate contract`` in-process through the real click command (the suite still
+  runs in its child pytest, as always) and returns the exit code, output and summary.
+- :func:`run_gate` runs ``python -m chatgate contract`` in a subprocess: the end-to-end tests.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
+import uvicorn
+from click.testing import CliRunner
 
-from chatgate.embedded import free_port
+from chatgate.cli import cli
+from chatgate.gate.summary import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_ENV = {
@@ -22,51 +38,74 @@ DEV_ENV = {
     "NAVIGABLE_API_KEY": "navigable-dev-key",
     "NARA_USER_ID": "1001",
 }
+# Variables of the developer's shell that would change what the gate does.
+_CLEARED = {k: None for k in os.environ if k.startswith(("NARA_", "NAVIGABLE_", "CHATGATE_", "GITHUB_"))}
 
 
 class FaultyServer:
-    """``python -m tests.contract.faulty_server FAULT PORT DB`` in a child process."""
+    """A fault-injected reference server on uvicorn in a thread; ``stop()`` ends it."""
 
     def __init__(self, fault: str, tmp: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.log = tmp / f"faulty-{fault}.log"
-        cmd = [
-            sys.executable,
-            "-m",
-            "tests.contract.faulty_server",
-            fault,
-            str(self.port),
-            str(tmp / "db.sqlite3"),
-        ]
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-            )
+        from tests.contract.faulty_server import FAULTS, FaultMiddleware, reference_app
+
+        self.fault = fault
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        saved = {k: os.environ.get(k) for k in env or {}}
+        os.environ.update(env or {})
+        try:
+            app = FaultMiddleware(reference_app(tmp / f"{fault}-{self.port}.sqlite3", 50), FAULTS[fault])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._serve, name=f"faulty-{fault}", daemon=True)
+        self.thread.start()
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError(f"faulty server {fault} did not start")
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, (
+                f"faulty server {fault} did not start"
+            )
+            time.sleep(0.01)
+
+    def _serve(self) -> None:
+        # uvloop (uvicorn[standard]'s loop, as `chatgate serve` runs it): twice as fast as asyncio's here
+        try:
+            import uvloop
+
+            factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+        except ImportError:
+            factory = None
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(self.server.serve(sockets=[self.sock]))
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def stats(self) -> dict[str, Any]:
+        """The server's own request counts (``GET /_chatgate/stats``)."""
+        data: dict[str, Any] = httpx.get(f"{self.base_url}/_chatgate/stats", timeout=5).json()
+        return data
+
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+        assert not self.thread.is_alive(), f"faulty server {self.fault} did not stop"
+
+
+Faulty = Callable[..., FaultyServer]
 
 
 @pytest.fixture
-def faulty(tmp_path: Path) -> Iterator[Callable[..., FaultyServer]]:
+def faulty(tmp_path: Path) -> Iterator[Faulty]:
+    """Factory: ``faulty("nara-wrong-totals")`` -> a started server (stopped at teardown)."""
     started: list[FaultyServer] = []
 
     def start(fault: str, env: dict[str, str] | None = None) -> FaultyServer:
@@ -79,11 +118,43 @@ def faulty(tmp_path: Path) -> Iterator[Callable[..., FaultyServer]]:
         server.stop()
 
 
+@dataclass
+class GateRun:
+    """What one in-process ``chatgate contract`` gave back."""
+
+    exit_code: int
+    output: str  # stdout and stderr together
+    report_dir: Path
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return summary(self.report_dir)
+
+    @property
+    def fired(self) -> set[str]:
+        return {f["check"] for f in self.summary["findings"]}
+
+    def status(self, check: str) -> str:
+        return str(self.summary["checks"][check]["status"])
+
+
+def gate(*args: str, report_dir: Path, env: dict[str, str] | None = None) -> GateRun:
+    """``chatgate contract ARGS --report-dir DIR`` in-process, with the dev keys unless ``env`` says
+    otherwise (``env`` values of None unset a variable)."""
+    runner = CliRunner()
+    full_env: dict[str, str | None] = {**_CLEARED, **DEV_ENV, **(env or {})}
+    result = runner.invoke(
+        cli, ["contract", *args, "--report-dir", str(report_dir)], env=full_env, catch_exceptions=False
+    )
+    return GateRun(result.exit_code, result.output, report_dir)
+
+
 def run_gate(
     *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """``chatgate contract ARGS`` with the dev keys (unless ``env`` says otherwise)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("NARA_", "NAVIGABLE_", "CHATGATE_"))}
+    """``python -m chatgate contract ARGS`` in a subprocess, with the dev keys (unless ``env`` says
+    otherwise)."""
+    base = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     return subprocess.run(
         [sys.executable, "-m", "chatgate", "contract", *args],
         cwd=ROOT,
@@ -97,5 +168,9 @@ def run_gate(
 
 
 def summary(report_dir: Path) -> dict[str, Any]:
+    """The run's summary.json, validated against the schema shipped in the package (every test reads it
+    through here, so every summary any test sees validates)."""
     data: dict[str, Any] = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonschema.FormatChecker())
+    validator.validate(data)
     return data

@@ -1,5 +1,5 @@
 """The gate's building blocks without a server: stream grammar, event and body validation, masking,
-fingerprints and the baseline file."""
+fingerprints and the baseline file (versions 1 and 2)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from chatgate.contract.baseline import load_baseline, write_baseline
-from chatgate.contract.findings import Finding, curl_command, scrub
+from chatgate.artifacts import scrub
 from chatgate.errors import UsageError
+from chatgate.gate.baseline import compare, load_baseline, render_baseline
+from chatgate.gate.model import Example, Finding, mask_headers
+from chatgate.gate.reproduce import curl
 from contracts.validation import body_problems, event_problems, grammar_problems, streamed_content
 
 OP = ("nara", "POST", "/api/v1.0/chat", 200)
@@ -67,11 +69,13 @@ def test_grammar_problems(body: bytes, title: str) -> None:
 def test_event_schema_violation_names_its_json_path() -> None:
     body = stream(START, ev("delta", content="no index"), END)
     problems = event_problems(*OP, body)
+    assert problems is not None
+    assert {p.spec_pointer for p in problems} == {"/components/schemas/DeltaData/required"}
     assert any("$.events[1].data" in p.message and "index" in p.message for p in problems)
     assert all("[1]" not in p.title for p in problems)  # titles stay stable across positions
 
 
-def test_body_violation_names_its_json_path() -> None:
+def test_body_violation_names_its_json_path_and_its_schema() -> None:
     page = {
         "data": [{"id": "7"}],
         "pagination": {"current_page": 1, "rows_per_page": 20, "total_rows": 1, "total_pages": 1},
@@ -79,32 +83,77 @@ def test_body_violation_names_its_json_path() -> None:
     problems = body_problems(
         "nara", "GET", "/api/v1.0/chat/messages", 200, "application/json", json.dumps(page).encode()
     )
+    assert problems is not None
     assert any(p.message.startswith("$.data[0].id:") for p in problems)
     assert "schema violation at $.data[*].id (type)" in titles(problems)
+    wrong_type = next(p for p in problems if p.title.endswith("(type)"))
+    assert wrong_type.spec_pointer == "/components/schemas/ChatMessage/properties/id/type"
+    # each missing property is its own violation: distinct signatures, so distinct findings
+    required = [p for p in problems if "(required" in p.title]
+    assert len(required) == 5 and len({p.key for p in required}) == 5
     assert body_problems("nara", "GET", "/api/v1.0/chat/messages", 200, "application/json", b"{") != []
-    assert body_problems("nara", "GET", "/api/v1.0/chat/messages", 599, "application/json", b"{}") == []
+    assert body_problems("nara", "GET", "/api/v1.0/chat/messages", 599, "application/json", b"{}") is None
 
 
 def test_curl_masks_credentials_and_scrub_removes_keys() -> None:
-    cmd = curl_command(
-        "post", "http://h/x", {"authorization": "Bearer k-123456", "x-api-key": "k-abcdef"}, b'{"a":1}'
-    )
+    headers = mask_headers({"authorization": "Bearer k-123456", "x-api-key": "k-abcdef"})
+    cmd = curl(Example("post", "http://h/x", tuple(headers.items()), '{"a":1}'))
     assert "k-123456" not in cmd and "k-abcdef" not in cmd
     assert "'Authorization: Bearer ***'" in cmd and "'X-Api-Key: ***'" in cmd and cmd.startswith("curl ")
     assert scrub("key k-123456 here", ["k-123456"]) == "key *** here"
 
 
-def test_fingerprint_ignores_generated_details(tmp_path: Path) -> None:
-    a = Finding("nara", "GET /x", "pagination", "pages overlap", "ids [3]", curl="curl a")
-    b = Finding("nara", "GET /x", "pagination", "pages overlap", "ids [9]", curl="curl b")
+def _finding(
+    check: str = "pagination", signature: str = "pages overlap", title: str = "pages overlap"
+) -> Finding:
+    return Finding("nara", "GET /x", check, title, signature, "ids [3]")
+
+
+def test_fingerprint_ignores_generated_details() -> None:
+    a = _finding()
+    b = Finding(
+        "nara", "GET /x", "pagination", "pages overlap", "pages overlap", "ids [9]", (Example("GET", "u"),)
+    )
     assert a.fingerprint == b.fingerprint
-    assert a.fingerprint != Finding("nara", "GET /x", "ownership", "pages overlap", "").fingerprint
+    assert a.fingerprint != _finding(check="ownership").fingerprint
+    assert a.fingerprint != _finding(signature="200 /components/schemas/X/type at $.id").fingerprint
+
+
+def test_baseline_new_known_stale_and_notes(tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
-    write_baseline(path, [a])
-    assert load_baseline(path) == {a.fingerprint}
+    kept, fixed = _finding(), _finding(signature="totals", title="totals change")
+    path.write_text(render_baseline([kept, fixed], None, lambda _e: True))
+    data = json.loads(path.read_text())
+    data["findings"][0]["note"] = "JIRA-12"
+    path.write_text(json.dumps(data))
+    baseline = load_baseline(path)
+    new = _finding(signature="other", title="other")
+    result = compare(baseline, [kept, new], lambda _e: True)
+    assert result.known == {kept.fingerprint} and [e.title for e in result.stale] == ["totals change"]
+    rewritten = json.loads(render_baseline([kept, new], baseline, lambda _e: True))
+    assert {e["title"] for e in rewritten["findings"]} == {"pages overlap", "other"}  # stale dropped
+    assert [e["note"] for e in rewritten["findings"] if e["title"] == "pages overlap"] == ["JIRA-12"]
+    # an entry the run could not have seen (out of scope) is neither stale nor dropped
+    assert compare(baseline, [kept], lambda _e: False).stale == ()
+    assert len(json.loads(render_baseline([], baseline, lambda _e: False))["findings"]) == 2
 
 
-@pytest.mark.parametrize("text", ["{", "[]", '{"findings": [{"nope": 1}]}'])
+def test_a_version_1_baseline_still_loads_and_is_rewritten(tmp_path: Path) -> None:
+    finding = _finding(signature="200 /components/x at $.id", title="schema violation at $.id (type)")
+    path = tmp_path / "v1.json"
+    legacy = {"fingerprint": finding.legacy_fingerprint, "api": "nara", "operation": "GET /x",
+              "check": "pagination", "title": finding.title}  # fmt: skip
+    path.write_text(json.dumps({"version": 1, "findings": [legacy]}))
+    baseline = load_baseline(path)
+    assert baseline.version == 1
+    assert compare(baseline, [finding], lambda _e: True).known == {finding.fingerprint}
+    rewritten = json.loads(render_baseline([finding], baseline, lambda _e: True))
+    assert rewritten["version"] == 2
+    assert rewritten["findings"][0]["fingerprint"] == finding.fingerprint
+    assert rewritten["findings"][0]["signature"] == finding.signature
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"findings": [{"nope": 1}]}', '{"version": 9, "findings": []}'])
 def test_bad_baseline_is_a_usage_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "b.json"
     path.write_text(text)

@@ -15,6 +15,7 @@ from chatgate.options import Deadlines
 from tests.load import sse_servers
 
 CHAT = "/api/v1.0/chat"
+pytestmark = pytest.mark.timing  # gaps and deadlines measured to the millisecond
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from tests.load.conftest import run_judged, served
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.timing
 def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Path) -> None:
     server = serve("--ttft-ms", "200", "--itl-ms", "20", "--reply-tokens", "12")
     result, s = run_judged(
@@ -79,6 +80,7 @@ def test_two_workers_merge_with_no_lost_samples(serve: Any, tmp_path: Path) -> N
     assert {c["worker"] for c in s["monitor_checks"]} == {0, 1}
 
 
+@pytest.mark.timing
 def test_slo_breach_exits_1_with_table(serve: Any, tmp_path: Path, load_cli: Any) -> None:
     server = serve("--ttft-ms", "50", "--itl-ms", "5", "--reply-tokens", "4")
     slo = tmp_path / "slo.toml"
@@ -116,6 +118,7 @@ def _cpu_hogs(n: int, delay: float, seconds: float) -> Iterator[None]:
             p.join(5)
 
 
+@pytest.mark.timing
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux CPU affinity")
 def test_starved_generator_is_measurement_invalid(serve: Any, tmp_path: Path) -> None:
     server = serve("--ttft-ms", "20", "--itl-ms", "5", "--reply-tokens", "4")
@@ -152,6 +155,7 @@ def _offered_is_sent_plus_not_sent(s: dict[str, Any]) -> None:
     assert s["offered"] == s["sent"] + sum(s["not_sent"].values()), (s["offered"], s["sent"], s["not_sent"])
 
 
+@pytest.mark.timing
 @pytest.mark.e2e
 def test_open_model_holds_100_five_second_streams_and_reports_the_servers_truth(
     serve: Any, tmp_path: Path

@@ -71,6 +71,7 @@ def paced() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.timing
 def test_the_gap_before_the_terminal_event_is_measured(paced: str) -> None:
     client = HostClient(paced, {}, connections=1, deadlines=Deadlines(5, 5, 10))
     out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, Validators())
@@ -82,6 +83,7 @@ def test_the_gap_before_the_terminal_event_is_measured(paced: str) -> None:
     assert out.tail_gap_s is not None and STALL_S - 0.08 <= out.tail_gap_s <= STALL_S + 0.25
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 def test_a_stall_before_the_end_breaches_max_gap(paced: str, tmp_path: Path) -> None:
     slo = tmp_path / "slo.toml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,10 +12,12 @@ import httpx
 
 from chatgate.specs import load_spec, schema_validator
 from chatgate.sse import SSEDecoder, SSEEvent
+from tests.field_proxy import ThreadedServer
 
 NARA_1001 = {"Authorization": "Bearer nara-dev-key-1001"}
 NARA_1002 = {"Authorization": "Bearer nara-dev-key-1002"}
 NAVIGABLE = {"X-Api-Key": "navigable-dev-key"}
+InProcess = Callable[..., ThreadedServer]  # the in_process fixture: in_process(**ServerConfig fields)
 SEND = "/api/v1.0/chat"
 LIST = "/api/v1.0/chat/messages"
 NAV = "/api/v1/chat"

@@ -142,7 +142,7 @@ def create_app(config: ServerConfig, *, db: Path | None = None) -> Starlette:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
     async def stats(request: Request) -> Response:
-        return JSONResponse(state.stats.as_dict(state.streams.counters.as_dict()))
+        return JSONResponse(state.stats.as_dict(state.streams.counters.as_dict(), state.slots.as_dict()))
 
     # Try-it-out on /docs is pre-authorised only with the public dev keys, never with keys given by
     # flag or environment (those must not appear in a page).

@@ -57,10 +57,42 @@ class _OneLineCommand(click.Command):
     help="A Navigable key (repeatable). Env CHATGATE_NAVIGABLE_KEYS='k1,k2'. Default: the dev key.",
 )
 @click.option(
-    "--ttft-ms", type=_MS, default=0.0, show_default=True, help="Delay from request to first delta."
+    "--ttft-ms",
+    type=_MS,
+    default=0.0,
+    show_default=True,
+    help="Delay from request to first delta. A non-streamed reply (Nara stream:false, Navigable send) "
+    "takes TTFT + n x ITL, n = the reply's tokens.",
 )
 @click.option("--itl-ms", type=_MS, default=0.0, show_default=True, help="Gap between deltas.")
-@click.option("--reply-tokens", type=click.IntRange(1, 100_000), default=12, show_default=True)
+@click.option(
+    "--reply-tokens",
+    type=click.IntRange(1, 100_000),
+    default=12,
+    show_default=True,
+    help="Tokens (deltas) per reply.",
+)
+@click.option(
+    "--sampled",
+    is_flag=True,
+    help="Every reply differs from call to call, like a sampled LLM; what is stored and listed is "
+    "exactly what that call returned or streamed. Default: replies are a function of the input.",
+)
+@click.option(
+    "--ping-interval-ms",
+    type=_MS,
+    default=0.0,
+    show_default=True,
+    help="': ping' comments in streams, on this interval, while the next event is not yet due (0: none).",
+)
+@click.option(
+    "--max-concurrent-streams",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="At most N replies generated at once (streamed or not); the rest wait in a FIFO queue (the "
+    "wait shows in TTFT; depth and peak in /_chatgate/stats). Capacity is then about N / reply "
+    "duration, e.g. N=10 and 1 s replies: 10 replies/s.  [default: no limit]",
+)
 @click.option(
     "--seed-messages",
     type=click.IntRange(0, 1_000_000),
@@ -82,6 +114,14 @@ class _OneLineCommand(click.Command):
 @click.option("--fault-stream-cut-rate", type=_RATE, default=0.0, show_default=True)
 @click.option("--fault-malformed-event-rate", type=_RATE, default=0.0, show_default=True)
 @click.option("--fault-missing-terminal-rate", type=_RATE, default=0.0, show_default=True)
+@click.option(
+    "--fault-stall-rate",
+    type=_RATE,
+    default=0.0,
+    show_default=True,
+    help="Streams that send two deltas, then only ': ping' comments (every ping interval, 1 s when none "
+    "is set), never a terminal event, until the client leaves or the server stops.",
+)
 @click.option(
     "--graceful-timeout", type=click.FloatRange(0, 600), default=5.0, show_default=True, help="Seconds."
 )

@@ -61,6 +61,7 @@ class ServerConfig:
 
     Faults are deterministic: API request number ``n`` (1-based, counted per server over every API
     operation) is faulted iff ``floor(n*p) > floor((n-1)*p)``, so exactly a share ``p`` of requests is hit.
+    Pacing (``ttft_ms``, ``itl_ms``) applies to every reply, streamed or not (``generation``).
     """
 
     host: str = "127.0.0.1"
@@ -82,4 +83,8 @@ class ServerConfig:
     fault_stream_cut_rate: float = 0.0
     fault_malformed_event_rate: float = 0.0
     fault_missing_terminal_rate: float = 0.0
+    fault_stall_rate: float = 0.0
+    sampled: bool = False  # every reply drawn afresh (a sampled LLM); stored exactly as delivered
+    ping_interval_ms: float = 0.0  # ": ping" comments in streams while the next event is not due (0: none)
+    max_concurrent_streams: int | None = None  # replies generated at once (streamed or not); None: no cap
     graceful_timeout_s: float = 5.0

@@ -4,7 +4,7 @@ Request ``n`` (1-based, per server, over every API operation) is hit by a fault 
 ``floor(n*p) > floor((n-1)*p)``: exactly a share ``p`` of requests, evenly spread (every 20th for 0.05).
 The same ``n`` decides every fault, so two faults with the same rate hit the same requests; then the
 first in this order wins: 500, 429 (before the request is handled); stream cut, malformed event, missing
-terminal (for streamed replies only).
+terminal, stall (for streamed replies only).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class StreamFault(enum.Enum):
     CUT = "stream_cut"
     MALFORMED = "malformed_event"
     MISSING_TERMINAL = "missing_terminal"
+    STALL = "stall"
 
 
 def hits(n: int, rate: float) -> bool:
@@ -61,4 +62,6 @@ class FaultPlan:
             return StreamFault.MALFORMED
         if hits(n, c.fault_missing_terminal_rate):
             return StreamFault.MISSING_TERMINAL
+        if hits(n, c.fault_stall_rate):
+            return StreamFault.STALL
         return None

@@ -5,7 +5,9 @@ injected faults (500, 429), API key (401); then, here, the body's media type (41
 its JSON and schema (400), and the ownership of ``user_id`` (403).
 
 A send stores the user's message and the whole reply in one transaction before answering, so the
-reply is listed as soon as its ``message_start`` is sent (and always after ``message_end``).
+reply is listed as soon as its ``message_start`` is sent (and always after ``message_end``); what is
+stored is exactly what is delivered, sampled (``--sampled``) or not. Both forms are paced
+(``generation``): a stream's deltas by TTFT and ITL, a JSON reply after TTFT + n x ITL.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from chatgate.server.http import ApiError, media_type, read_body
 from chatgate.server.replies import reply_tokens
-from chatgate.server.state import Context, Reply
+from chatgate.server.state import Context, Reply, generated_reply
 from chatgate.server.streaming import EventStream, StreamPlan
 from chatgate.server.validation import OperationSchemas, parse_json
 from chatgate.specs import load_spec
@@ -39,10 +41,12 @@ async def send(ctx: Context) -> Reply:
     assert ctx.user_id is not None
     message: str = body["message"]
     conversation: str = body["conversation_id"]
-    tokens = reply_tokens(message, conversation, body.get("temperature"), config.reply_tokens)
+    tokens = reply_tokens(
+        message, conversation, body.get("temperature"), config.reply_tokens, sample=ctx.state.sampler
+    )
     user_message, reply = ctx.state.storage.nara_exchange(ctx.user_id, conversation, message, "".join(tokens))
     if not body.get("stream", False):
-        return JSONResponse(reply.to_json())
+        return generated_reply(ctx, reply.to_json(), len(tokens))
     plan = StreamPlan(
         message_id=reply.id,
         user_message_id=user_message.id,
@@ -52,8 +56,9 @@ async def send(ctx: Context) -> Reply:
         ttft_s=config.ttft_ms / 1000,
         itl_s=config.itl_ms / 1000,
         fault=ctx.state.faults.stream_fault(ctx.number),
+        ping_s=config.ping_interval_ms / 1000 if config.ping_interval_ms > 0 else None,
     )
-    return EventStream(plan, ctx.state.streams)
+    return EventStream(plan, ctx.state.streams, ctx.state.slots)
 
 
 async def list_messages(ctx: Context) -> Reply:

@@ -4,6 +4,7 @@
 A send takes a JSON or urlencoded body (form values coerced by the schema: ``new=true`` -> true,
 repeated keys -> arrays) and its identifier from the body, else the query, else a new one is made.
 Check order after the API key (``app.py``): media type (415), size (413), parse and schema (400).
+A send's answer is paced like a non-streamed Nara reply (TTFT + n x ITL, in a generation slot).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse
 
 from chatgate.server.http import ApiError, media_type, read_body
 from chatgate.server.replies import navigable_reply
-from chatgate.server.state import Context, Reply
+from chatgate.server.state import Context, Reply, generated_reply
 from chatgate.server.validation import OperationSchemas, RequestInvalid, parse_json
 from chatgate.specs import load_spec
 
@@ -96,19 +97,15 @@ async def send(ctx: Context) -> Reply:
         actions=_names(body.get("configuredActions")),
         functions=_names(body.get("configuredFunctions")),
         function_call_id=body.get("functionCallId"),
+        sample=ctx.state.sampler,
     )
     ctx.state.storage.navigable_exchange(
         identifier, bool(body.get("new")), message, reply.content, reply.action
     )
-    return JSONResponse(
-        {
-            "success": True,
-            "message": "SUCCESS",
-            "data": {
-                "assistantMessage": reply.content,
-                "action": reply.action,
-                "identifier": identifier,
-                "toolCalls": reply.tool_calls,
-            },
-        }
-    )
+    data = {
+        "assistantMessage": reply.content,
+        "action": reply.action,
+        "identifier": identifier,
+        "toolCalls": reply.tool_calls,
+    }
+    return generated_reply(ctx, {"success": True, "message": "SUCCESS", "data": data}, config.reply_tokens)

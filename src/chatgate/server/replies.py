@@ -1,8 +1,12 @@
-"""Deterministic assistant replies: the same input always gets the same reply, token by token.
+"""Assistant replies: deterministic by default, sampled with ``chatgate serve --sampled``.
 
-A reply is ``reply_tokens`` tokens drawn from a small vocabulary by a generator seeded with a hash of
-the input (message, conversation and temperature), so a streamed reply (one ``delta`` per token) and a
-non-streamed reply to the same input are the same text, and load tests know how many deltas to expect.
+A reply is ``reply_tokens`` tokens drawn from a small vocabulary. By default the generator is seeded
+with a hash of the input (message, conversation and temperature): the same input always gets the same
+reply, so a streamed reply (one ``delta`` per token) and a non-streamed reply to the same input are the
+same text. With ``sample`` (the server's own ``random.Random``, ``--sampled``) every call draws afresh,
+like a sampled LLM: two calls with the same input differ (for the default 12 tokens, a repeat has odds
+of about 44^-12), while the count stays ``reply_tokens`` so load tests still know how many deltas to
+expect. Whatever is drawn is what the handler stores, so a reply always equals its stored copy.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(hashlib.sha256(text.encode("ascii")).digest())
 
 
-def reply_tokens(message: str, conversation: str, temperature: float | None, count: int) -> list[str]:
+def reply_tokens(
+    message: str,
+    conversation: str,
+    temperature: float | None,
+    count: int,
+    *,
+    sample: random.Random | None = None,
+) -> list[str]:
     """The reply's tokens; ``"".join(...)`` is the reply's content. Exactly ``count`` tokens."""
-    rng = _rng(message, conversation, None if temperature is None else float(temperature))
+    rng = sample or _rng(message, conversation, None if temperature is None else float(temperature))
     words = [rng.choice(_VOCABULARY) for _ in range(count)]
     if words:
         words[0] = words[0].capitalize()
@@ -53,17 +64,18 @@ def navigable_reply(
     actions: list[str] | None = None,
     functions: list[str] | None = None,
     function_call_id: str | None = None,
+    sample: random.Random | None = None,
 ) -> NavigableReply:
     """The reply to a Navigable send: an action from ``actions`` and a call of one of ``functions``
-    (unless the message is itself a function's result), chosen deterministically."""
-    content = "".join(reply_tokens(message, identifier, None, count))
-    rng = _rng("navigable", message, identifier, actions, functions)
+    (unless the message is itself a function's result), chosen deterministically (or drawn from
+    ``sample``)."""
+    content = "".join(reply_tokens(message, identifier, None, count, sample=sample))
+    rng = sample or _rng("navigable", message, identifier, actions, functions)
     action = rng.choice(actions) if actions else None
     calls: list[dict[str, object]] = []
     if functions and function_call_id is None:
         name = rng.choice(functions)
-        call_id = (
-            "call_" + hashlib.sha256(f"{identifier}\x00{message}".encode(errors="replace")).hexdigest()[:16]
-        )
+        seed = f"{identifier}\x00{message}" if sample is None else f"{sample.random()}"
+        call_id = "call_" + hashlib.sha256(seed.encode(errors="replace")).hexdigest()[:16]
         calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": "{}"}})
     return NavigableReply(content, action, calls)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from chatgate.apis import ApiName
 from chatgate.server.config import ServerConfig
 from chatgate.server.faults import FaultPlan
+from chatgate.server.generation import PacedReply, Slots
 from chatgate.server.storage import Storage
 from chatgate.server.streaming import EventStream, StreamRegistry
 
-__all__ = ["Context", "Handler", "Operation", "Reply", "ServerState", "Stats"]
+__all__ = ["Context", "Handler", "Operation", "Reply", "ServerState", "Stats", "generated_reply"]
 
-Reply = Response | EventStream
+Reply = Response | EventStream | PacedReply
 
 
 class Stats:
@@ -34,7 +36,7 @@ class Stats:
         self.by_operation.setdefault(api, {}).setdefault(operation_id, Counter())[str(status)] += 1
         self.by_status[str(status)] += 1
 
-    def as_dict(self, streams: dict[str, int]) -> dict[str, Any]:
+    def as_dict(self, streams: dict[str, int], generation: dict[str, int | None]) -> dict[str, Any]:
         return {
             "requests": {
                 api: {op: dict(c) for op, c in ops.items()} for api, ops in self.by_operation.items()
@@ -44,6 +46,7 @@ class Stats:
             "unmatched": dict(self.unmatched),
             "faults": dict(self.faults),
             "streams": streams,
+            "generation": generation,
         }
 
 
@@ -55,6 +58,8 @@ class ServerState:
         self.storage = storage
         self.faults = FaultPlan(config)
         self.streams = StreamRegistry()
+        self.slots = Slots(config.max_concurrent_streams)
+        self.sampler = random.Random() if config.sampled else None  # fresh entropy per server
         self.stats = Stats()
 
 
@@ -70,6 +75,16 @@ class Context:
 
 
 Handler = Callable[[Context], Awaitable[Reply]]
+
+
+def generated_reply(ctx: Context, body: Any, tokens: int) -> Reply:
+    """A non-streamed reply of ``tokens`` tokens: after TTFT + tokens x ITL, in a generation slot
+    (``generation``); at once when the server is neither paced nor capped."""
+    config = ctx.state.config
+    if not (config.ttft_ms or config.itl_ms or config.max_concurrent_streams):
+        return JSONResponse(body)
+    duration_s = (config.ttft_ms + tokens * config.itl_ms) / 1000
+    return PacedReply(body, start=ctx.start, duration_s=duration_s, slots=ctx.state.slots)
 
 
 @dataclass(frozen=True, slots=True)

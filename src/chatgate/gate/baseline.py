@@ -1,0 +1,150 @@
+"""Known findings, so CI fails only on new ones, and a baseline that ratchets.
+
+A baseline (version 2) lists findings by fingerprint (API, operation, check and the violation's
+signature; never generated values), each with a free-text ``note`` (e.g. a ticket) kept on update::
+
+    {"version": 2, "findings": [{"fingerprint": "3f2a...", "api": "nara", "operation": "GET ...",
+      "check": "pagination", "title": "pages overlap", "signature": "pages overlap", "note": "JIRA-12"}]}
+
+Against a run, every finding is **new** or **known**, and every entry the run could have seen (its API,
+operation and check were in scope) but did not is **stale**. ``--update-baseline`` rewrites the file:
+this run's findings (notes kept), stale entries dropped, entries outside the run's scope kept.
+
+Version 1 files (written before signatures) still load: their entries are matched on the old key (API,
+operation, check, title) and rewritten in version 2 on ``--update-baseline``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chatgate.errors import UsageError
+from chatgate.gate.model import Finding
+
+__all__ = ["Baseline", "BaselineComparison", "BaselineEntry", "compare", "load_baseline", "render_baseline"]
+
+VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    fingerprint: str
+    api: str
+    operation: str
+    check: str
+    title: str
+    signature: str | None = None  # None: a version 1 entry, matched on its old key (title)
+    note: str = ""
+
+    def matches(self, finding: Finding) -> bool:
+        if self.signature is None:
+            return self.fingerprint == finding.legacy_fingerprint
+        return self.fingerprint == finding.fingerprint
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "fingerprint": self.fingerprint,
+            "api": self.api,
+            "operation": self.operation,
+            "check": self.check,
+            "title": self.title,
+        }
+        if self.signature is not None:
+            out["signature"] = self.signature
+        else:
+            out["key"] = "title"  # a version 1 entry outside this run's scope, kept as it was
+        out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    path: Path
+    version: int
+    entries: tuple[BaselineEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineComparison:
+    """A run against a baseline: which findings it knows, and which of its entries went stale."""
+
+    path: Path
+    version: int
+    known: frozenset[str]  # fingerprints of this run's findings the baseline lists
+    stale: tuple[BaselineEntry, ...]
+    notes: Mapping[str, str]  # finding fingerprint -> the entry's note
+
+
+def _entry(raw: Mapping[str, Any], version: int) -> BaselineEntry:
+    signature = raw.get("signature") if version >= 2 and raw.get("key") != "title" else None
+    return BaselineEntry(
+        fingerprint=str(raw["fingerprint"]),
+        api=str(raw.get("api", "")),
+        operation=str(raw.get("operation", "")),
+        check=str(raw.get("check", "")),
+        title=str(raw.get("title", "")),
+        signature=str(signature) if signature is not None else None,
+        note=str(raw.get("note", "")),
+    )
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a baseline file of version 1 or 2 (UsageError when it is missing or malformed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: baseline file not found (create it with --update-baseline)") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("fingerprint"), str) for f in findings
+    ):
+        raise UsageError(
+            f"{path}: not a chatgate baseline (expected {{'findings': [{{'fingerprint': ...}}]}})"
+        )
+    version = data.get("version", 1)
+    if version not in (1, 2):
+        raise UsageError(f"{path}: baseline version {version!r} is not supported (1 or 2)")
+    return Baseline(path, int(version), tuple(_entry(f, int(version)) for f in findings))
+
+
+def compare(
+    baseline: Baseline, findings: Iterable[Finding], in_scope: Callable[[BaselineEntry], bool]
+) -> BaselineComparison:
+    """Known findings, and stale entries: entries in scope that no finding of this run matches."""
+    known: set[str] = set()
+    notes: dict[str, str] = {}
+    seen: set[int] = set()
+    for finding in findings:
+        for i, entry in enumerate(baseline.entries):
+            if entry.matches(finding):
+                known.add(finding.fingerprint)
+                seen.add(i)
+                if entry.note:
+                    notes[finding.fingerprint] = entry.note
+    stale = tuple(e for i, e in enumerate(baseline.entries) if i not in seen and in_scope(e))
+    return BaselineComparison(baseline.path, baseline.version, frozenset(known), stale, notes)
+
+
+def render_baseline(
+    findings: Iterable[Finding], previous: Baseline | None, in_scope: Callable[[BaselineEntry], bool]
+) -> str:
+    """The updated baseline (version 2): this run's findings with their notes, stale entries dropped,
+    entries outside this run's scope kept."""
+    findings = list(findings)
+    entries: list[BaselineEntry] = []
+    for f in sorted(findings, key=lambda f: (f.api, f.operation, f.check, f.signature)):
+        note = next((e.note for e in previous.entries if e.matches(f)), "") if previous else ""
+        entries.append(BaselineEntry(f.fingerprint, f.api, f.operation, f.check, f.title, f.signature, note))
+    if previous is not None:
+        entries += [
+            e for e in previous.entries if not in_scope(e) and not any(e.matches(f) for f in findings)
+        ]
+    return json.dumps({"version": VERSION, "findings": [e.to_dict() for e in entries]}, indent=2) + "\n"

@@ -1,0 +1,174 @@
+"""``chatgate contract``: parse the flags, run the gate, publish the reports, say the verdict, exit.
+
+The work is in :mod:`chatgate.gate.runner` (returns a result) and the reporters (render it); this module
+only composes them: flags -> ``run_gate`` -> ``render_reports`` -> ``RunDir.publish`` -> echo -> exit code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+import click
+
+from chatgate.apis import API_NAMES, ApiName
+from chatgate.artifacts import RunDir, write_atomic
+from chatgate.gate.annotations import render_annotations
+from chatgate.gate.baseline import load_baseline, render_baseline
+from chatgate.gate.reports import render_reports
+from chatgate.gate.result import GateResult
+from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES, GateConfig, baseline_scope, run_gate
+from chatgate.gate.scope import Mode, Scope, parse_header
+
+__all__ = ["contract"]
+
+_KEY_VARIABLES = ("NARA_API_KEY", "NAVIGABLE_API_KEY", "NARA_API_KEY_2")
+
+
+def _names(values: Sequence[str]) -> tuple[str, ...]:
+    """``--checks a,b --checks c`` -> (a, b, c)."""
+    return tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+
+
+def _scope(options: dict[str, object]) -> Scope:
+    return Scope(
+        checks=_names(cast(Sequence[str], options["checks"])),
+        exclude_checks=_names(cast(Sequence[str], options["exclude_checks"])),
+        include_operation_ids=tuple(cast(Sequence[str], options["include_operation_id"])),
+        exclude_operation_ids=tuple(cast(Sequence[str], options["exclude_operation_id"])),
+        include_names=tuple(cast(Sequence[str], options["include_name"])),
+        exclude_names=tuple(cast(Sequence[str], options["exclude_name"])),
+        mode=cast(Mode, options["mode"]),
+        read_only=bool(options["read_only"]),
+        headers=tuple(parse_header(h) for h in cast(Sequence[str], options["header"])),
+    )
+
+
+def _echo_result(result: GateResult, report_dir: Path) -> None:
+    stale = len(result.baseline.stale) if result.baseline else 0
+    verdict = "PASS" if result.exit_code == 0 else "FAIL"
+    ran = sum(1 for v in result.checks.values() if v.status != "not_run")
+    click.echo(
+        f"contract: {verdict}: {len(result.new_findings)} new finding(s), "
+        f"{len(result.known_findings)} known, "
+        f"{stale} stale; {result.requests} requests, {result.writes} messages created; "
+        f"{ran} of {len(result.checks)} checks ran; {result.seconds:.1f}s"
+    )
+    for f in result.new_findings:
+        click.echo(f"  [{f.check}] {f.api} {f.operation}: {f.title}")
+    for e in result.baseline.stale if result.baseline else ():
+        click.echo(f"  stale baseline entry [{e.check}] {e.api} {e.operation}: {e.title}")
+    click.echo(
+        f"contract: reports in {report_dir}/ "
+        "(summary.md, report.html, junit.xml, findings.sarif, summary.json)"
+    )
+
+
+@click.command("contract")
+@click.option(
+    "--api",
+    type=click.Choice(["nara", "navigable", "all"]),
+    default="all",
+    show_default=True,
+    help="Which API to test.",
+)
+@click.option("--base-url", metavar="URL", help="Target base URL (default: the embedded reference server).")
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EXAMPLES,
+    show_default=True,
+    help="Generated examples per operation and phase.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same cases."
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/contract"),
+    show_default=True,
+    help="Where the reports go.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Known findings (JSON); only new findings fail the gate.",
+)
+@click.option(
+    "--update-baseline",
+    is_flag=True,
+    help="Rewrite --baseline with this run's findings (notes kept, stale entries dropped).",
+)
+@click.option("--checks", multiple=True, metavar="A,B", help="Run only these checks (comma-separated).")
+@click.option("--exclude-checks", multiple=True, metavar="A,B", help="Do not run these checks.")
+@click.option(
+    "--include-operation-id", multiple=True, metavar="ID", help="Only this operationId (repeatable)."
+)
+@click.option(
+    "--exclude-operation-id", multiple=True, metavar="ID", help="Not this operationId (repeatable)."
+)
+@click.option(
+    "--include-name", multiple=True, metavar="'METHOD /path'", help="Only this operation (repeatable)."
+)
+@click.option(
+    "--exclude-name", multiple=True, metavar="'METHOD /path'", help="Not this operation (repeatable)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["positive", "negative", "all"]),
+    default="all",
+    show_default=True,
+    help="Generated cases: valid input, invalid input, or both.",
+)
+@click.option(
+    "-H",
+    "--header",
+    multiple=True,
+    metavar="'Name: value'",
+    help="Extra header on every request (masked in reports when it looks secret).",
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Production smoke profile: GET operations only, nothing that creates messages.",
+)
+def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **options: object) -> None:
+    """Run the conformance gate against a base URL (or the embedded server).
+
+    Property-based positive and negative cases per operation with every schemathesis check, stateful
+    workflows, jsonschema on every body and SSE event, and the gate's own checks (streams, pagination,
+    ownership, Navigable reads, auth). Keys come from NARA_API_KEY / NAVIGABLE_API_KEY (and
+    NARA_USER_ID; a second identity from NARA_API_KEY_2 / NARA_USER_ID_2); they are never printed.
+    Under GITHUB_ACTIONS=true, findings are also printed as annotations on the spec's lines.
+
+    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec, 3 target unreachable or key
+    rejected.
+
+    Example: chatgate contract --api nara --base-url http://127.0.0.1:8080 --checks pagination,ownership
+    """
+    api = str(options["api"])
+    config = GateConfig(
+        apis=tuple(API_NAMES) if api == "all" else (cast(ApiName, api),),
+        base_url=cast(str | None, options["base_url"]),
+        max_examples=cast(int, options["max_examples"]),
+        seed=cast(int, options["seed"]),
+        scope=_scope(options),
+        baseline=baseline,
+        update_baseline=update_baseline,
+    )
+    run_dir = RunDir(report_dir)
+    result = run_gate(config, run_dir, progress=lambda line: click.echo(line, err=True))
+    secrets = [os.environ.get(k, "") for k in _KEY_VARIABLES] + config.scope.secrets
+    run_dir.publish(render_reports(result), secrets=secrets)
+    _echo_result(result, report_dir)
+    if update_baseline and baseline is not None:
+        previous = load_baseline(baseline) if baseline.exists() else None
+        write_atomic(baseline, render_baseline(result.findings, previous, baseline_scope(config)))
+        click.echo(f"contract: baseline written to {baseline} ({len(result.findings)} finding(s))")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in render_annotations(result, f"{report_dir}/summary.md"):
+            click.echo(line)
+    click.get_current_context().exit(result.exit_code)

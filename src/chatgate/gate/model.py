@@ -1,0 +1,227 @@
+"""What the gate found, as immutable data: problems, findings and their examples, per-check verdicts.
+
+The path is one way: the suite's checks return :class:`Problem` values for each response they judge; the
+suite's ledger (:mod:`chatgate.gate.ledger`) turns them into :class:`Finding` values and tallies; the
+runner returns them in a :class:`~chatgate.gate.result.GateResult`; reporters render that result.
+
+A finding's :attr:`Finding.fingerprint` is API + operation + check + a normalised *signature* of the
+violation (status code, the JSON pointer of the violated schema keyword, the event name...), never a
+generated value, so it is stable across seeds and runs and two different violations never share one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "MAX_EXAMPLES_PER_FINDING",
+    "CheckStatus",
+    "CheckVerdict",
+    "Example",
+    "Finding",
+    "Problem",
+    "SpecLocation",
+    "Tally",
+    "Traffic",
+    "fingerprint_of",
+    "legacy_fingerprint_of",
+    "mask_headers",
+]
+
+MAX_EXAMPLES_PER_FINDING = 3
+
+CheckStatus = Literal["passed", "failed", "not_run"]
+
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+
+
+def mask_headers(headers: Mapping[str, str], extra: frozenset[str] = frozenset()) -> dict[str, str]:
+    """A copy of ``headers`` with credentials replaced by ``***`` (an Authorization scheme is kept).
+
+    ``extra``: more header names (lower case) to mask, e.g. secret-looking ``-H`` headers.
+    """
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in _SECRET_HEADERS or lower in extra:
+            scheme, sep, _ = value.partition(" ")
+            out[name] = f"{scheme} ***" if sep and lower == "authorization" else "***"
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong with one response (or one set of responses), as a check judged it.
+
+    ``title`` is stable (no generated values); ``signature`` tells two violations apart (defaults to the
+    title); ``spec_pointer`` is the JSON pointer into the spec of the violated schema keyword, when known.
+    """
+
+    title: str
+    message: str
+    signature: str = ""
+    spec_pointer: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.signature or self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One request that shows a finding, with credentials already masked, and what came back.
+
+    ``body`` is the whole request body as sent (text; reporters move long ones into a file).
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    status: int | None = None
+    detail: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.url) + len(self.body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [list(h) for h in self.headers],
+            "body": self.body,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Example:
+        return cls(
+            method=str(data["method"]),
+            url=str(data["url"]),
+            headers=tuple((str(k), str(v)) for k, v in data.get("headers", [])),
+            body=str(data.get("body", "")),
+            status=data.get("status"),
+            detail=str(data.get("detail", "")),
+        )
+
+
+def fingerprint_of(api: str, operation: str, check: str, signature: str) -> str:
+    key = "\x1f".join((api, operation, check, signature))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def legacy_fingerprint_of(api: str, operation: str, check: str, title: str) -> str:
+    """The fingerprint of baselines written before signatures (v1): API, operation, check and title."""
+    return fingerprint_of(api, operation, check, title)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One distinct way the API broke its contract, with up to three examples that show it."""
+
+    api: str
+    operation: str  # "POST /api/v1.0/chat", or "(suite)" for a suite that broke
+    check: str
+    title: str
+    signature: str
+    message: str
+    examples: tuple[Example, ...] = ()
+    occurrences: int = 1
+    status: int | None = None
+    code: str | None = None  # schemathesis failure code (ST1xx) when it comes from schemathesis
+    spec_pointer: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.api, self.operation, self.check, self.signature)
+
+    @property
+    def legacy_fingerprint(self) -> str:
+        return legacy_fingerprint_of(self.api, self.operation, self.check, self.title)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "api": self.api,
+            "operation": self.operation,
+            "check": self.check,
+            "title": self.title,
+            "signature": self.signature,
+            "message": self.message,
+            "examples": [e.to_dict() for e in self.examples],
+            "occurrences": self.occurrences,
+            "status": self.status,
+            "code": self.code,
+            "spec_pointer": self.spec_pointer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            api=str(data["api"]),
+            operation=str(data["operation"]),
+            check=str(data["check"]),
+            title=str(data["title"]),
+            signature=str(data.get("signature") or data["title"]),
+            message=str(data.get("message", "")),
+            examples=tuple(Example.from_dict(e) for e in data.get("examples", [])),
+            occurrences=int(data.get("occurrences", 1)),
+            status=data.get("status"),
+            code=data.get("code"),
+            spec_pointer=data.get("spec_pointer"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How one check fared on one operation: cases it judged, cases that failed, and its wall time."""
+
+    cases: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+
+    def plus(self, other: Tally) -> Tally:
+        return Tally(self.cases + other.cases, self.failures + other.failures, self.seconds + other.seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """What one API cost: every request the run sent (probes included) and messages created."""
+
+    requests: int = 0
+    writes: int = 0
+
+    def plus(self, other: Traffic) -> Traffic:
+        return Traffic(self.requests + other.requests, self.writes + other.writes)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckVerdict:
+    """One check over the whole run: ``passed`` (judged n cases, none failed), ``failed`` or ``not_run``."""
+
+    name: str
+    status: CheckStatus
+    cases: int
+    failures: int
+    description: str
+    not_run_reason: str | None = None
+    seconds: float = 0.0
+    apis: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class SpecLocation:
+    """Where a finding sits in its spec: the file (relative to the working directory when inside it), the
+    operation's line, and the violated schema's line where known."""
+
+    file: str
+    line: int
+    schema_line: int | None = None
+    relative: bool = True  # ``file`` is relative to the user's repository (SARIF %SRCROOT%)

@@ -1,0 +1,116 @@
+"""One gate run as an immutable value: what the runner returns and every reporter renders.
+
+result = run_gate(GateConfig(apis=("nara",)), run_dir)
+result.exit_code                    # 0 conforms, 1 new findings
+result.checks["pagination"].status  # "passed" | "failed" | "not_run"
+result.traffic["nara"].requests     # every request the run sent to Nara (probe included)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from chatgate.gate.baseline import BaselineComparison
+from chatgate.gate.catalogue import CHECKS, describe
+from chatgate.gate.ledger import SuiteRecord
+from chatgate.gate.model import CheckStatus, CheckVerdict, Finding, SpecLocation, Tally, Traffic
+from chatgate.gate.scope import Scope
+
+__all__ = ["GateResult", "check_verdicts"]
+
+
+def check_verdicts(
+    tallies: Mapping[tuple[str, str, str], Tally], scope: Scope, not_run: Mapping[str, str]
+) -> dict[str, CheckVerdict]:
+    """Per check over the run: passed / failed / not_run (with why), in the catalogue's order."""
+    names = list(CHECKS) + sorted({c for _, _, c in tallies} - set(CHECKS))
+    out: dict[str, CheckVerdict] = {}
+    for name in names:
+        total = Tally()
+        apis: set[str] = set()
+        for (api, _, check), tally in tallies.items():
+            if check == name:
+                total = total.plus(tally)
+                apis.add(api)
+        if total.cases:
+            status: CheckStatus = "failed" if total.failures else "passed"
+            out[name] = CheckVerdict(
+                name,
+                status,
+                total.cases,
+                total.failures,
+                describe(name),
+                None,
+                total.seconds,
+                tuple(sorted(apis)),
+            )
+            continue
+        reason = scope.why_not_selected(name) or not_run.get(name)
+        if reason is None:
+            known = CHECKS.get(name)
+            reason = known.idle_reason if known else "judged no case"
+        out[name] = CheckVerdict(name, "not_run", 0, 0, describe(name), reason)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings."""
+
+    exit_code: int
+    apis: tuple[str, ...]
+    targets: Mapping[str, str]
+    embedded: bool
+    seed: int
+    max_examples: int
+    scope: Scope
+    started_at: str
+    seconds: float
+    record: SuiteRecord
+    findings: tuple[Finding, ...]  # the suite's findings and the suite's own breakage, new ones first
+    checks: Mapping[str, CheckVerdict]
+    traffic: Mapping[str, Traffic]  # per API: every request sent (the probe included), messages created
+    baseline: BaselineComparison | None = None
+    locations: Mapping[str, SpecLocation] = field(default_factory=dict)  # by finding fingerprint
+    complete: bool = True
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def tallies(self) -> Mapping[tuple[str, str, str], Tally]:
+        return self.record.tallies
+
+    def is_new(self, finding: Finding) -> bool:
+        return self.baseline is None or finding.fingerprint not in self.baseline.known
+
+    @property
+    def new_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if self.is_new(f))
+
+    @property
+    def known_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not self.is_new(f))
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.traffic.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(t.writes for t in self.traffic.values())
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.exit_code == 0 else "fail"
+
+    def findings_for(self, api: str, operation: str, check: str) -> list[Finding]:
+        return [f for f in self.findings if (f.api, f.operation, f.check) == (api, operation, check)]
+
+    def operation_requests(self) -> dict[tuple[str, str], int]:
+        return {key: t.requests for key, t in self.record.traffic.items()}
+
+
+def sort_findings(findings: Iterable[Finding], known: frozenset[str]) -> tuple[Finding, ...]:
+    return tuple(
+        sorted(findings, key=lambda f: (f.fingerprint in known, f.api, f.operation, f.check, f.signature))
+    )

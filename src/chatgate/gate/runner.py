@@ -1,0 +1,208 @@
+"""Run the gate: check the specs and the scope, start the embedded server if needed, probe, run the
+suite, read its record back, compare with the baseline. Returns a :class:`GateResult`; writes no report.
+
+    config = GateConfig(apis=("nara", "navigable"), max_examples=10)
+    result = run_gate(config, RunDir(Path("reports/contract")))
+
+Configuration, in the order flag, environment, default (ARCHITECTURE.md): ``base_url`` then
+``NARA_BASE_URL`` / ``NAVIGABLE_BASE_URL`` / ``CHATGATE_BASE_URL``, else the embedded server;
+``NARA_API_KEY``, ``NAVIGABLE_API_KEY`` (the dev keys on the embedded server); ``NARA_USER_ID``; a second
+Nara identity from ``NARA_API_KEY_2`` and ``NARA_USER_ID_2`` (cross-user checks; none by default).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chatgate.apis import API_NAMES, ApiName
+from chatgate.artifacts import RunDir
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, SpecError, UsageError
+from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
+from chatgate.gate.ledger import SuiteRecord
+from chatgate.gate.locate import locate
+from chatgate.gate.model import Finding, Traffic
+from chatgate.gate.result import GateResult, check_verdicts, sort_findings
+from chatgate.gate.scope import Scope
+from chatgate.gate.suite import SuiteRun, run_suite
+from chatgate.specs import find_line, load_spec, load_spec_file, operations, spec_path
+from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
+
+__all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
+
+# Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
+# 60 s on 2 cores (bench/contract_speed.py).
+DEFAULT_MAX_EXAMPLES = 50
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    """Everything one gate run needs besides the environment (keys and hosts come from there)."""
+
+    apis: tuple[ApiName, ...] = API_NAMES
+    base_url: str | None = None
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = 0
+    scope: Scope = field(default_factory=Scope)
+    baseline: Path | None = None
+    update_baseline: bool = False  # every finding of this run is accepted (the command rewrites the file)
+
+
+def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
+    for api in config.apis:
+        if api not in API_NAMES:
+            raise UsageError(f"unknown API {api!r}: choose one of {', '.join(API_NAMES)}")
+    if config.max_examples < 1:
+        raise UsageError(f"--max-examples must be at least 1, got {config.max_examples}")
+    if config.update_baseline and config.baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    ops: list[tuple[str, str, str]] = []
+    for api in config.apis:
+        _check_spec(spec_path(api))
+        ops += [(op.method, op.path, op.operation_id) for op in operations(load_spec(api))]
+    config.scope.validate(ops)
+    return ops
+
+
+def _check_spec(path: Path) -> None:
+    """SpecError (exit 2) on a spec that cannot drive the suite: the OpenAPI meta-schema's first error,
+    with its line (``chatgate lint`` gives every problem)."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    doc = load_spec_file(path)
+    version = str(doc.get("openapi", ""))
+    if not version.startswith(("3.0", "3.1")):
+        line = find_line(path, ["openapi"]) or 1
+        raise SpecError(f"{path}:{line}: not an OpenAPI 3.0/3.1 document (openapi: {version or 'missing'})")
+    validator = (OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator)(doc)
+    errors = list(validator.iter_errors())
+    if errors:
+        first = errors[0]
+        found = find_line(path, list(getattr(first, "absolute_path", []) or []))
+        where = f"{path}:{found}" if found else str(path)
+        message = str(getattr(first, "message", first)).splitlines()[0]
+        more = f" (and {len(errors) - 1} more; run chatgate lint)" if len(errors) > 1 else ""
+        raise SpecError(f"{where}: error: [openapi-spec-validator] {message}{more}")
+
+
+def baseline_scope(config: GateConfig) -> Callable[[BaselineEntry], bool]:
+    """Whether this run could have seen a baseline entry (its API, operation and check in scope)."""
+    ids: dict[tuple[str, str], str] = {}
+    for api in config.apis:
+        for op in operations(load_spec(api)):
+            ids[(api, f"{op.method.upper()} {op.path}")] = op.operation_id
+
+    def in_scope(entry: BaselineEntry) -> bool:
+        if entry.api not in config.apis or not config.scope.check_selected(entry.check):
+            return entry.api in config.apis and entry.operation == "(suite)"
+        op_id = ids.get((entry.api, entry.operation))
+        if op_id is None:
+            return entry.operation == "(suite)"
+        method, _, path = entry.operation.partition(" ")
+        return config.scope.operation_selected(method, path, op_id)
+
+    return in_scope
+
+
+@contextmanager
+def _target_host(embedded: bool, run_dir: RunDir, say: Progress) -> Iterator[str]:
+    if not embedded:
+        yield ""
+        return
+    from chatgate.embedded import EmbeddedServer
+
+    say("contract: starting the embedded reference server")
+    db = Path(tempfile.mkdtemp(prefix="chatgate-contract-")) / "gate.sqlite3"
+    run_dir.ensure()
+    args = ["--db", str(db), "--seed-messages", "50"]
+    with EmbeddedServer(args, log_path=run_dir.path("server.log")) as server:
+        yield server.base_url
+
+
+def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -> list[Finding]:
+    """A crashed or empty suite proves nothing: each problem is a finding that fails the gate."""
+    errors = list(record.errors)
+    # pytest exits 0 (all passed) or 1 (some failed) when the suite ran; anything else (interrupted,
+    # internal error, usage error, nothing collected) means it did not, whatever the record holds.
+    if code not in (0, 1):
+        errors.append(f"pytest exited {code} (the suite did not run to the end); see pytest.log")
+    for api in apis:
+        if not any(t.requests for (a, _), t in record.traffic.items() if a == api):
+            errors.append(f"no request reached {api}: the suite sent none; see pytest.log")
+    out = []
+    for error in errors:
+        api = next((a for a in apis if a in error), apis[0])
+        title = f"the suite broke: {error.partition(': ')[0][:160]}"
+        out.append(Finding(api, "(suite)", "suite", title, title, error))
+    return out
+
+
+def _run_suite_on_target(
+    config: GateConfig, run_dir: RunDir, say: Progress
+) -> tuple[SuiteRecord, int, dict[str, str], bool, list[str]]:
+    """Probe the targets (starting the embedded server if needed) and run the suite against them.
+
+    Returns the suite's record, pytest's exit code, the base URL per API, whether the embedded server
+    was the target, and the secrets to scrub from logs."""
+    urls, _origins = resolve_targets(list(config.apis), config.base_url)
+    run_dir.ensure()
+    embedded = any(u is None for u in urls.values())
+    for api in config.apis:  # keys checked before anything starts
+        credentials(api, urls[api] or "the embedded server", urls[api] is None)
+    with _target_host(embedded, run_dir, say) as host:
+        targets: dict[str, Target] = {
+            api: credentials(api, urls[api] or host, urls[api] is None) for api in config.apis
+        }
+        for t in targets.values():
+            say(f"contract: probing {t.api} at {t.base_url}")
+            probe(t)
+        nara = targets.get("nara")
+        second = second_identity(nara) if nara is not None else None
+        say(f"contract: running the suite (max {config.max_examples} examples per phase, seed {config.seed})")
+        run = SuiteRun(targets, config.max_examples, config.seed, config.scope, second)
+        record, code = run_suite(run, run_dir, say)
+    run_dir.scrub_logs(["server.log"], run.secrets)
+    return record, code, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
+
+
+def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = None) -> GateResult:
+    """Run the gate; raises UsageError/SpecError (exit 2) or TargetError (exit 3)."""
+    say = progress or (lambda _line: None)
+    _check_config(config)
+    previous: Baseline | None = None
+    if config.baseline is not None and (not config.update_baseline or config.baseline.exists()):
+        previous = load_baseline(config.baseline)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    record, code, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say)
+    findings = list(record.findings) + _suite_breakage(record, code, config.apis)
+    comparison = compare(previous, findings, baseline_scope(config)) if previous is not None else None
+    known = comparison.known if comparison is not None else frozenset()
+    new = [f for f in findings if f.fingerprint not in known]
+    traffic: dict[str, Traffic] = {api: Traffic(1, 0) for api in config.apis}  # the probe
+    for (api, _), t in record.traffic.items():
+        traffic[api] = traffic.get(api, Traffic()).plus(t)
+    return GateResult(
+        exit_code=EXIT_FINDINGS if new and not config.update_baseline else EXIT_OK,
+        apis=tuple(config.apis),
+        targets=targets,
+        embedded=embedded,
+        seed=config.seed,
+        max_examples=config.max_examples,
+        scope=config.scope,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        record=record,
+        findings=sort_findings(findings, known),
+        checks=check_verdicts(record.tallies, config.scope, record.not_run),
+        traffic=traffic,
+        baseline=comparison,
+        locations=locate(findings),
+        errors=record.errors,
+    )

@@ -1,0 +1,83 @@
+"""``findings.sarif``: the findings in SARIF 2.1.0, so code scanning shows them on the spec's lines.
+
+One rule per check; one result per finding, located at the spec file (relative to the user's repository,
+``%SRCROOT%``) and the operation's line, with the violated schema's line as a related location where
+known. ``partialFingerprints`` carry the gate's fingerprint, so a finding keeps its identity across runs;
+``baselineState`` says whether the baseline knew it (``unchanged``) or not (``new``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chatgate import __version__
+from chatgate.gate.catalogue import describe
+from chatgate.gate.model import Finding, SpecLocation
+from chatgate.gate.reproduce import curls
+from chatgate.gate.result import GateResult
+
+__all__ = ["SARIF_SCHEMA_URI", "render_sarif"]
+
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+
+
+def _physical(where: SpecLocation, line: int) -> dict[str, Any]:
+    artifact: dict[str, Any] = {"uri": where.file}
+    if where.relative:
+        artifact["uriBaseId"] = "%SRCROOT%"
+    else:
+        artifact["uri"] = "file://" + where.file
+    return {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}
+
+
+def _result(result: GateResult, f: Finding, rules: list[str]) -> dict[str, Any]:
+    new = result.is_new(f)
+    commands = curls(f)
+    text = f"{f.title} ({f.api} {f.operation})\n{f.message}"
+    if commands:
+        text += f"\nReproduce: {commands[0]}"
+    out: dict[str, Any] = {
+        "ruleId": f.check,
+        "ruleIndex": rules.index(f.check),
+        "level": "error" if new else "note",
+        "baselineState": "new" if new else "unchanged",
+        "message": {"text": text},
+        "partialFingerprints": {"chatgateFingerprint/v1": f.fingerprint},
+        "properties": {"api": f.api, "operation": f.operation, "occurrences": f.occurrences},
+    }
+    where = result.locations.get(f.fingerprint)
+    if where is not None:
+        out["locations"] = [_physical(where, where.line)]
+        if where.schema_line:
+            related = _physical(where, where.schema_line)
+            related.update({"id": 1, "message": {"text": "the violated schema"}})
+            out["relatedLocations"] = [related]
+    return out
+
+
+def render_sarif(result: GateResult) -> str:
+    rules = sorted({f.check for f in result.findings})
+    doc = {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "chatgate",
+                        "version": __version__,
+                        "informationUri": "https://github.com/chatgate/chatgate",
+                        "rules": [
+                            {"id": r, "name": r, "shortDescription": {"text": describe(r)}} for r in rules
+                        ],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository checked out"}}},
+                "results": [_result(result, f, rules) for f in result.findings],
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
