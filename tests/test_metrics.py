@@ -71,3 +71,14 @@ def test_our_record_is_hdrhistograms_own() -> None:
         theirs.hdr.record_value(max(1, min(600_000_000, round(v * 1_000_000))))
     assert ours.encode() == theirs.encode()
     assert ours.summary() == theirs.summary()
+
+
+def test_a_cleared_histogram_is_as_good_as_new() -> None:
+    used, fresh = Histogram(), Histogram()
+    for v in (0.001, 0.5, 30.0):
+        used.record(v)
+    used.clear()
+    assert used.count == 0 and used.summary() == fresh.summary() and used.encode() == fresh.encode()
+    used.record(0.25)
+    fresh.record(0.25)
+    assert used.summary() == fresh.summary()

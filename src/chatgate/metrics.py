@@ -14,6 +14,8 @@ loss::
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Iterable
 
 from hdrh.histogram import HdrHistogram
@@ -67,6 +69,15 @@ class Histogram:
                 hi = us
         h.total_count += n
         h.min_value, h.max_value = lo, hi
+
+    def clear(self) -> None:
+        """Empty it in place (a memset: ``HdrHistogram.reset`` loops in Python over 21,504 counters).
+
+        Reusing the histogram also keeps its counts array out of the garbage: an HdrHistogram and its
+        encoder refer to each other, so a dropped one waits for a full collection with its 172 KB."""
+        h = self.hdr
+        ctypes.memset(ctypes.addressof(h.counts), 0, ctypes.sizeof(h.counts))
+        h.total_count, h.min_value, h.max_value = 0, sys.maxsize, 0
 
     @property
     def count(self) -> int:

@@ -172,7 +172,9 @@ class Recorder:
         """Close this interval: its batch, and a fresh interval from ``end`` (Unix seconds)."""
         end = time.time() if end is None else end
         hists = {name: (h.encode(), int(h.hdr.get_max_value())) for name, h in self._hists.items() if h.count}
-        self._hists = {}  # fresh histograms: zeroing the old ones costs ~1 ms each, allocating ~0.1 ms
+        for h in self._hists.values():
+            if h.count:
+                h.clear()
         rows = gzip.compress(b"\n".join(self._rows) + b"\n", compresslevel=5) if self._rows else b""
         batch = Batch(self.worker, self.interval_start, end, hists, dict(self.counters), rows)
         self._rows = []
