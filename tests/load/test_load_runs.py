@@ -28,7 +28,10 @@ def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Pa
     )
     assert s["ttft"]["count"] >= 100
     assert s["itl"]["count"] >= 1000
-    assert abs(s["ttft"]["p50"] - 200.0) <= 5.0, s["ttft"]
+    # The server paces its first delta 200 ms after it starts handling the request, which is when it
+    # sends the headers: under load its own queueing (headers p50) comes on top, and is its, not ours.
+    assert abs(s["ttft"]["p50"] - s["headers"]["p50"] - 200.0) <= 5.0, (s["ttft"], s["headers"])
+    assert s["headers"]["p50"] < 25.0, s["headers"]
     assert abs(s["itl"]["p50"] - 20.0) <= 2.0, s["itl"]
     assert s["error_rate"] == 0.0
     assert result.exit_code == 0, s["invalid_reason"]  # a valid measurement, within every SLO
@@ -168,8 +171,11 @@ def test_open_model_holds_100_five_second_streams_and_reports_the_servers_truth(
     )
     assert result.exit_code == 0, (s["invalid_reason"], s["slo"])
     assert s["achieved_rps"] >= 0.98 * s["offered_rps"], (s["achieved_rps"], s["offered_rps"])
-    assert abs(s["ttft"]["p50"] - 200.0) <= 5.0, s["ttft"]
-    assert abs(s["ttft_intended"]["p50"] - 200.0) <= 5.0, s["ttft_intended"]
+    # the server's truth: 200 ms from when it handles the request, that is from its headers (its own
+    # queueing at 20 new streams/s, a few ms, is the server's)
+    assert abs(s["ttft"]["p50"] - s["headers"]["p50"] - 200.0) <= 5.0, (s["ttft"], s["headers"])
+    assert abs(s["ttft_intended"]["p50"] - s["headers"]["p50"] - 200.0) <= 5.0, s["ttft_intended"]
+    assert s["headers"]["p50"] < 25.0, s["headers"]
     assert s["in_flight_peak"] >= 90 and s["unfinished"] == 0 and s["errors"] == {}
     _offered_is_sent_plus_not_sent(s)
 
