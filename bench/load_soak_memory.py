@@ -1,4 +1,5 @@
-"""Generator memory over a soak: RSS of the Locust process every 10 s (histograms, not samples, kept).
+"""Generator memory over a soak: RSS of the Locust process every 10 s. Samples are not kept in memory:
+each interval's histograms and rows are written out (raw/) and the process starts the next one empty.
 
 Usage: python bench/load_soak_memory.py [--base-url URL] [--minutes 10] [--users 20]
 """
@@ -6,7 +7,6 @@ Usage: python bench/load_soak_memory.py [--base-url URL] [--minutes 10] [--users
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -17,12 +17,14 @@ from pathlib import Path
 import psutil
 
 from chatgate.embedded import EmbeddedServer
+from chatgate.load.summary import read_raw
 from chatgate.resources import loadtests_dir
 
 
 def soak(url: str, minutes: float, users: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, CHATGATE_LOAD_OUT=str(Path(tmp) / "m.json"), CHATGATE_WINDOW="10")
+        raw = Path(tmp) / "raw"
+        env = dict(os.environ, CHATGATE_RAW_DIR=str(raw), CHATGATE_INTERVAL="10")
         env.setdefault("NARA_API_KEY", "nara-dev-key-1001")
         proc = subprocess.Popen(
             [sys.executable, "-m", "locust", "-f", str(loadtests_dir() / "nara_stream_sends.py"),
@@ -44,8 +46,7 @@ def soak(url: str, minutes: float, users: int) -> None:
             print(f"| {samples[-1][0]:.0f} | {rss:.1f} |", flush=True)
             time.sleep(10)
         proc.wait()
-        metrics = Path(tmp) / "m.json"
-        streams = json.loads(metrics.read_text())["c"].get("requests", 0) if metrics.exists() else 0
+        streams = read_raw(raw).counters.get("requests", 0) if (raw / "manifest.json").exists() else 0
         warm = [rss for t, rss in samples if t >= 60] or [rss for _, rss in samples]
         print(
             f"\n{streams} streams in {minutes:g} min; RSS after the first minute {warm[0]:.1f} MiB, "

@@ -4,31 +4,43 @@ from __future__ import annotations
 
 import os
 
-from locust import task
-
-from chatgate.load.client import request_json
-from chatgate.load.users import ChatgateUser
+from chatgate.load.generator import Arrival, Generator
+from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
 
 if os.environ.get("CHATGATE_SHAPE"):
     from shapes import ChatgateShape  # noqa: F401
 
 IDENTIFIER = os.environ.get("CHATGATE_NAVIGABLE_IDENTIFIER", "load-user-1")
+SCHEMA = "#/components/schemas/SessionMessagesResponse"
 
 
-class NavigableReader(ChatgateUser):
-    @task
-    def read(self) -> None:
-        intended = self.paced()
-        out = request_json(
-            self.session,
-            "GET",
-            f"{self.navigable_base}/api/v1/chat",
-            headers=self.navigable_headers(),
-            params={"identifier": IDENTIFIER},
-            timeout=self.timeout,
-            validators=self.validators,
-            api="navigable",
-            pointer="#/components/schemas/SessionMessagesResponse",
-            name="navigable.read",
-        )
-        self.record(out, intended)
+def read(gen: Generator, arrival: Arrival, identifier: str = IDENTIFIER) -> list[object] | None:
+    """One session read; the messages it returned (None when it failed)."""
+    out = gen.outcome("navigable.read", arrival)
+    gen.client("navigable").json(
+        out,
+        "GET",
+        "/api/v1/chat",
+        params={"identifier": identifier},
+        check=(gen.validators, "navigable", SCHEMA),
+    )
+    gen.done(out)
+    data = out.payload.get("data") if out.error is None and isinstance(out.payload, dict) else None
+    return data if isinstance(data, list) else None
+
+
+def read_one(gen: Generator, arrival: Arrival) -> None:
+    read(gen, arrival)
+
+
+ACTIONS = ((1.0, read_one),)
+
+if open_model():
+
+    class Arrivals(ArrivalsUser):
+        actions = ACTIONS
+
+else:
+
+    class NavigableReader(ClosedUser):
+        actions = ACTIONS

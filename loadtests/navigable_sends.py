@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 import os
-import uuid
 
-from locust import task
-
-from chatgate.load.client import request_json
-from chatgate.load.users import ChatgateUser
+from chatgate.load.generator import Arrival, Generator
+from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
 
 if os.environ.get("CHATGATE_SHAPE"):
     from shapes import ChatgateShape  # noqa: F401
 
+SCHEMA = "#/components/schemas/SendMessageResponse"
 
-class NavigableSender(ChatgateUser):
-    def on_start(self) -> None:
-        self.identifier = f"load-{uuid.uuid4().hex[:12]}"
 
-    @task
-    def send(self) -> None:
-        intended = self.paced()
-        out = request_json(
-            self.session,
-            "POST",
-            f"{self.navigable_base}/api/v1/chat",
-            headers=self.navigable_headers(),
-            body={"message": "How do I reset my password?", "identifier": self.identifier},
-            timeout=self.timeout,
-            validators=self.validators,
-            api="navigable",
-            pointer="#/components/schemas/SendMessageResponse",
-            name="navigable.send",
-        )
-        self.record(out, intended)
+def send(gen: Generator, arrival: Arrival, message: str | None = None) -> bool:
+    """One send in the arrival's session; True when it succeeded."""
+    out = gen.outcome("navigable.send", arrival)
+    body = {"message": message or gen.message(), "identifier": arrival.identifier}
+    gen.client("navigable").json(
+        out, "POST", "/api/v1/chat", body=body, check=(gen.validators, "navigable", SCHEMA)
+    )
+    gen.done(out)
+    return out.error is None
+
+
+def send_one(gen: Generator, arrival: Arrival) -> None:
+    send(gen, arrival)
+
+
+ACTIONS = ((1.0, send_one),)
+
+if open_model():
+
+    class Arrivals(ArrivalsUser):
+        actions = ACTIONS
+
+else:
+
+    class NavigableSender(ClosedUser):
+        actions = ACTIONS

@@ -19,13 +19,13 @@ class ChatgateShape(LoadTestShape):
     fifth; soak: peak throughout. Each ends after ``CHATGATE_SHAPE_TIME`` seconds."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.kind = os.environ.get("CHATGATE_SHAPE", "smoke")
         self.peak = max(1, int(os.environ.get("CHATGATE_SHAPE_USERS", "10")))
         self.duration = float(os.environ.get("CHATGATE_SHAPE_TIME", "30"))
 
     def tick(self) -> tuple[int, float] | None:
-        t = self.get_run_time()
+        t = self.get_run_time()  # type: ignore[no-untyped-call]
         if t >= self.duration:
             return None
         peak = self.peak

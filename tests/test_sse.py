@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatgate.sse import SSEDecoder, SSEEvent, decode_all
+from chatgate.sse import EventSplitter, SSEDecoder, SSEEvent, decode_all
 
 
 def _feed_split(body: bytes, cuts: list[int]) -> list[SSEEvent]:
@@ -110,3 +110,61 @@ def test_each_event_is_timed_by_the_chunk_that_completes_it(body: bytes, data: s
     for event, end in zip(events, ends, strict=True):
         # the chunk holding byte `end` is the first whose upper bound lies past it
         assert event.at == next(k for k, b in enumerate(bounds) if end < b), (end, bounds)
+
+
+# EventSplitter: the load generator's fast path gives the same events, with the same times.
+
+
+def _split(body: bytes, cuts: list[int]) -> tuple[list[tuple[str, str, float]], EventSplitter]:
+    sp = EventSplitter()
+    out: list[tuple[str, str, float]] = []
+    prev = 0
+    for k, c in enumerate([*sorted(set(cuts)), len(body)]):
+        for name, data, at in sp.feed(body[prev:c], float(k)):
+            out.append((name, data.decode() if isinstance(data, bytes) else data, at))
+        prev = c
+    sp.close()
+    return out, sp
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=_bodies(), data=st.data())
+def test_splitter_matches_the_decoder_for_any_body_and_chunking(body: bytes, data: st.DataObject) -> None:
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=12))
+    got, sp = _split(body, cuts)
+    want = [(e.event, e.data, e.at) for e in _feed_split(body, cuts)]
+    assert got == want
+    assert sp.fallback == (b"\r" in body or body.startswith(b"\xef\xbb\xbf"))
+
+
+_lf_line = st.one_of(
+    st.tuples(st.sampled_from(["data", "event", "id", ""]), _value).map(
+        lambda fv: f"{fv[0]}: {fv[1]}" if fv[0] else f":{fv[1]}"
+    ),
+    st.just(""),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_lf_line, max_size=25), data=st.data())
+def test_lf_only_streams_stay_on_the_fast_path(lines: list[str], data: st.DataObject) -> None:
+    body = "".join(line + "\n" for line in lines).encode()
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=12))
+    got, sp = _split(body, cuts)
+    assert not sp.fallback
+    assert got == [(e.event, e.data, e.at) for e in _feed_split(body, cuts)]
+    assert sp.events == len(got)
+
+
+def test_splitter_counts_comments_and_keeps_data_as_bytes() -> None:
+    sp = EventSplitter()
+    events = sp.feed(b': ping\n\nevent: delta\ndata: {"a": 1}\n\n: ping\n', 2.0)
+    assert events == [("delta", b'{"a": 1}', 2.0)]
+    assert sp.feed(b"\n", 3.0) == [] and sp.comments == 2 and not sp.close()
+
+
+def test_splitter_falls_back_mid_stream_on_a_cr_without_dropping_a_bom_there() -> None:
+    sp = EventSplitter()
+    assert sp.feed(b"data: 1\n\ndata: 2", 1.0) == [("message", b"1", 1.0)]
+    assert sp.feed(b"\r\n\r\n\xef\xbb\xbfdata: 3\n\n", 2.0) == [("message", "2", 2.0)]
+    assert sp.fallback and sp.events == 2

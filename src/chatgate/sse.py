@@ -10,6 +10,10 @@ the arrival time of the chunk that completed it (the one carrying the blank line
         for ev in dec.feed(chunk, t):
             ...
 
+``EventSplitter`` is the load generator's fast path to the same events: it splits bytes on blank lines
+(``\\n\\n``) and hands back ``(event, data, at)`` tuples with ``data`` still bytes (for a JSON parser),
+and switches to ``SSEDecoder`` for the rest of a stream the moment it sees a CR or a leading BOM.
+
 Chunks may split anywhere: mid-line, inside a multi-byte UTF-8 character, between the CR and LF of
 a CRLF. A leading BOM is dropped, comment lines (``: ping``) are reported through ``comments`` but
 never dispatch, multi-line ``data`` is joined with ``\\n``. ``close()`` discards an unterminated
@@ -22,7 +26,7 @@ import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "SSEEvent", "decode_all"]
+__all__ = ["EventSplitter", "RawEvent", "SSEDecoder", "SSEEvent", "decode_all"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +43,19 @@ class SSEEvent:
 class SSEDecoder:
     """Incremental decoder; one instance per stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, at_stream_start: bool = True) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._line = ""
         self._skip_lf = False
-        self._bom_checked = False
+        self._bom_checked = not at_stream_start  # a BOM is only dropped at the very start
         self._data: list[str] = []
         self._event = ""
         self._last_id = ""
         self._retry: int | None = None
         self.comments = 0
-        self.bytes_seen = 0
 
     def feed(self, chunk: bytes, at: float) -> list[SSEEvent]:
         """Decode ``chunk`` (arrived at ``at``); return the events it completed, in order."""
-        self.bytes_seen += len(chunk)
         text = self._utf8.decode(chunk)
         return list(self._lines(text, at))
 
@@ -136,3 +138,120 @@ def decode_all(body: bytes, at: float = 0.0) -> list[SSEEvent]:
     events = dec.feed(body, at)
     dec.close()
     return events
+
+
+RawEvent = tuple[str, "bytes | str", float]
+"""``(event name, data, arrival time)``: data is bytes on the fast path, str after a fallback."""
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class EventSplitter:
+    """The events of one ``text/event-stream`` body, split in C where the input allows.
+
+    Streams with LF line ends (the common case, and what both chat APIs send) are split with
+    ``bytes.split(b"\\n\\n")``; a block such as ``event: delta\\ndata: {...}`` is read with a few slices.
+    Comments, ``id``/``retry`` fields, multi-line ``data`` and stray blank lines go through a per-line
+    reader in bytes that follows the same rules as :class:`SSEDecoder`. A CR anywhere, or a BOM at the
+    start, hands the rest of the stream to :class:`SSEDecoder` (``fallback`` is then True). ``events``
+    and ``comments`` count what was dispatched and skipped.
+    """
+
+    __slots__ = ("_buf", "_names", "_slow", "_started", "comments", "events")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._slow: SSEDecoder | None = None
+        self._started = False
+        self._names: dict[bytes, str] = {}
+        self.comments = 0
+        self.events = 0
+
+    @property
+    def fallback(self) -> bool:
+        return self._slow is not None
+
+    def feed(self, chunk: bytes, at: float) -> list[RawEvent]:
+        """The events completed by ``chunk`` (arrived at ``at``), in order."""
+        if self._slow is not None:
+            return self._slow_feed(chunk, at)
+        if not self._started:
+            head = self._buf + chunk
+            if len(head) < 3 and _BOM.startswith(head):
+                self._buf = head  # too short yet to tell whether the stream starts with a BOM
+                return []
+            self._started, self._buf, chunk = True, b"", head
+            if head.startswith(_BOM):
+                return self._to_slow(chunk, at, stream_start=True)
+        if b"\r" in chunk:
+            return self._to_slow(chunk, at, stream_start=False)
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\n\n" not in buf:
+            self._buf = buf
+            return []
+        blocks = buf.split(b"\n\n")
+        self._buf = blocks.pop()
+        out: list[RawEvent] = []
+        for block in blocks:
+            self._block(block, at, out)
+        self.events += len(out)
+        return out
+
+    def close(self) -> bool:
+        """End of stream; True when an incomplete event or line was discarded."""
+        if self._slow is not None:
+            return self._slow.close()
+        pending = bool(self._buf.strip(b"\n"))
+        self._buf = b""
+        return pending
+
+    def _to_slow(self, chunk: bytes, at: float, *, stream_start: bool) -> list[RawEvent]:
+        self._slow = SSEDecoder(at_stream_start=stream_start)
+        pending, self._buf = self._buf, b""
+        return self._slow_feed(pending + chunk, at)
+
+    def _slow_feed(self, chunk: bytes, at: float) -> list[RawEvent]:
+        assert self._slow is not None
+        before = self._slow.comments
+        out: list[RawEvent] = [(e.event, e.data, e.at) for e in self._slow.feed(chunk, at)]
+        self.comments += self._slow.comments - before
+        self.events += len(out)
+        return out
+
+    def _name(self, raw: bytes) -> str:
+        name = self._names.get(raw)
+        if name is None:
+            name = self._names[raw] = raw.decode("utf-8", "replace") or "message"
+        return name
+
+    def _block(self, block: bytes, at: float, out: list[RawEvent]) -> None:
+        if block[:7] == b"event: ":
+            nl = block.find(b"\n")
+            if nl > 0 and block[nl + 1 : nl + 7] == b"data: " and block.find(b"\n", nl + 1) < 0:
+                out.append((self._name(block[7:nl]), block[nl + 7 :], at))
+                return
+        elif block[:6] == b"data: " and b"\n" not in block:
+            out.append(("message", block[6:], at))
+            return
+        self._lines(block.split(b"\n"), at, out)
+
+    def _lines(self, lines: list[bytes], at: float, out: list[RawEvent]) -> None:
+        """The general case, line by line (WHATWG rules, as SSEDecoder._process)."""
+        event = b""
+        data: list[bytes] = []
+        for line in [*lines, b""]:
+            if not line:
+                if data:
+                    out.append((self._name(event) if event else "message", b"\n".join(data), at))
+                event, data = b"", []
+                continue
+            if line[:1] == b":":
+                self.comments += 1
+                continue
+            name, sep, value = line.partition(b":")
+            if sep and value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                data.append(value)
+            elif name == b"event":
+                event = value

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
+
+from chatgate.artifacts import RunDir
+from chatgate.load.config import load_options
+from chatgate.load.model import LoadResult
+from chatgate.load.report import write_load_reports
+from chatgate.load.runner import run_load
 
 LoadCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -31,8 +38,15 @@ def load_cli() -> LoadCli:
     return _chatgate_load
 
 
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "src/chatgate/schemas/load.summary.schema.json").read_text("utf-8")
+)
+
+
 def read_summary(report_dir: Path, scenario: str) -> dict[str, Any]:
+    """A run's ``summary.json``, checked against the shipped JSON Schema (every run of these tests)."""
     data: dict[str, Any] = json.loads((report_dir / scenario / "summary.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(data)
     return data
 
 
@@ -55,3 +69,34 @@ def served(base_url: str, api: str, operation: str | None = None) -> int:
     """How many requests of ``api`` (one operation, or all) a reference server answered, by its own count."""
     ops = httpx.get(f"{base_url}/_chatgate/stats", timeout=5).json()["requests"][api]
     return sum(sum(by_status.values()) for op, by_status in ops.items() if operation in (None, op))
+
+
+def run_judged(scenario: str, report_dir: Path, **given: Any) -> tuple[LoadResult, dict[str, Any]]:
+    """``chatgate load`` in-process (Locust still in child processes): the result, its reports written,
+    and its ``summary.json`` as read back from disk."""
+    if isinstance(given.get("run_time"), str):
+        from chatgate.options import parse_duration
+
+        given["run_time_s"] = parse_duration(given.pop("run_time"))
+    result = run_load(load_options(scenario, report_dir=report_dir, **given))
+    write_load_reports(result, RunDir(result.report_dir))
+    return result, read_summary(report_dir, scenario)
+
+
+@pytest.fixture
+def lenient_slo(tmp_path: Path) -> Path:
+    """The shipped SLO file with the generator's budgets relaxed, for tests whose subject is something
+    else (raw data, the cap, a stalled target, early stops): on a busy 2-core machine a short run can
+    lose the CPU for 100 ms and rightly be judged invalid, which is not what those tests are about.
+    The budgets themselves are tested with the shipped values (test_judge, the starved generator)."""
+    from chatgate.resources import loadtests_dir
+
+    shipped = (loadtests_dir() / "slo.toml").read_text(encoding="utf-8")
+    scenarios = shipped[shipped.index("[scenario.") :]
+    path = tmp_path / "lenient-slo.toml"
+    path.write_text(
+        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n\n"
+        + scenarios,
+        encoding="utf-8",
+    )
+    return path

@@ -31,3 +31,12 @@ def test_bad_flags_exit_2(tmp_path: Path, load_cli: Any) -> None:
     assert load_cli("--run-time", "soon", "--report-dir", str(tmp_path)).returncode == 2
     assert load_cli("--scenario", "nope").returncode == 2
     assert load_cli("--users", "0").returncode == 2
+    for flags, message in (
+        (("--users", "5", "--arrival-rate", "5"), "belong to the closed model"),
+        (("--max-in-flight", "5"), "belong to the open model"),
+        (("--warmup", "10s", "--run-time", "5s"), "must be shorter than --run-time"),
+        (("--stream-idle-timeout", "never"), "invalid duration"),
+    ):
+        proc = load_cli(*flags, "--report-dir", str(tmp_path))
+        assert proc.returncode == 2 and message in proc.stderr, (flags, proc.stderr)
+        assert "Traceback" not in proc.stderr

@@ -62,14 +62,17 @@ def test_shapes_follow_their_curve_and_stop(shape: str, expected: list[Any]) -> 
 
 
 ARRIVALS = """
-import json, statistics
-import locust  # first, as under `locust -f`: it patches the standard library before requests loads
-from chatgate.load.users import Schedule
+import dataclasses, json, statistics
+import locust  # first, as under `locust -f`: it patches the standard library
+from chatgate.load.arrivals import OpenModel
+from chatgate.load.generator import Generator, Settings
 out = {}
 for poisson in (False, True):
-    s = Schedule(100.0, poisson, seed=7)
-    slots = [s.next_slot() for _ in range(20000)]
-    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    settings = dataclasses.replace(Settings.from_env(None), poisson=poisson)
+    gen = Generator(settings, on_done=lambda o: None)
+    gen.rng.seed(7)
+    model = OpenModel(gen, (), rate=100.0, cap=1)
+    gaps = [model._gap() for _ in range(20000)]
     out[str(poisson)] = [statistics.mean(gaps), statistics.pstdev(gaps)]
 print(json.dumps(out))
 """
@@ -102,10 +105,10 @@ def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any,
 
 
 @pytest.mark.slow
-def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path) -> None:
+def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path, lenient_slo: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "chatgate", "load", "--ui", "--scenario", "navigable-reads",
-         "--arrival-rate", "5", "--run-time", "3s", "--report-dir", str(tmp_path)],
+         "--arrival-rate", "5", "--run-time", "3s", "--report-dir", str(tmp_path), "--slo", str(lenient_slo)],
         capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from chatgate.load.client import Validators, stream_send
-from chatgate.load.runner import run_load
+from chatgate.load.http import HostClient
+from chatgate.load.outcome import Outcome
+from chatgate.load.validators import Validators
+from chatgate.options import Deadlines
+from tests.load.conftest import run_judged
 
 STALL_S = 0.3
 PAGE = {
@@ -69,24 +71,26 @@ def paced() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.timing
 def test_the_gap_before_the_terminal_event_is_measured(paced: str) -> None:
-    with requests.Session() as session:
-        out = stream_send(session, f"{paced}/api/v1.0/chat", {}, {}, timeout=5, validators=Validators())
+    client = HostClient(paced, {}, connections=1, deadlines=Deadlines(5, 5, 10))
+    out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, Validators())
+    client.close()
     assert out.error is None, out.detail
-    assert out.events == 5 and len(out.gaps_s) == 2
+    assert out.events == 5 and len(out.gaps) == 2
     # Bounds loose enough for a busy machine, tight enough to tell the stall from the deltas' pace.
-    assert max(out.gaps_s) < 0.15, out.gaps_s
+    assert max(out.gaps) < 0.15, out.gaps
     assert out.tail_gap_s is not None and STALL_S - 0.08 <= out.tail_gap_s <= STALL_S + 0.25
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 def test_a_stall_before_the_end_breaches_max_gap(paced: str, tmp_path: Path) -> None:
     slo = tmp_path / "slo.toml"
     slo.write_text("[scenario.nara-stream-sends]\nmax_gap_ms = 200\np99_itl_ms = 150\n", encoding="utf-8")
-    result = run_load(
-        "nara-stream-sends", users=2, run_time="3s", base_url=paced, slo_file=slo, report_dir=tmp_path
+    result, s = run_judged(
+        "nara-stream-sends", tmp_path, users=2, run_time="3s", base_url=paced, slo_file=slo
     )
-    s = result.summary
     assert s["error_rate"] == 0.0, s["errors"]
     assert s["itl"]["max"] < 150  # the deltas themselves were on time
     assert s["largest_gap"]["max"] >= STALL_S * 1000 - 80

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chatgate.load.client import Validators
+from chatgate.load.validators import Validators
 
 PAGE: dict[str, Any] = {
     "data": [

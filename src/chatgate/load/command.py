@@ -1,35 +1,58 @@
-"""``chatgate load``: click wiring around ``chatgate.load.runner.run_load``."""
+"""``chatgate load``: flags -> ``run_load`` -> ``write_load_reports`` -> echo -> exit code."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from chatgate.artifacts import RunDir
 from chatgate.errors import MeasurementInvalid
-from chatgate.load.report import check_table
-from chatgate.load.runner import SCENARIOS, SHAPES, run_load
+from chatgate.load.config import SCENARIOS, SHAPES, load_options
+from chatgate.load.model import LoadResult
+from chatgate.load.report import check_table, write_load_reports
+from chatgate.load.runner import run_load
+from chatgate.options import deadline_options, parse_duration
 
 __all__ = ["load"]
+
+
+def _headline(result: LoadResult) -> str:
+    s = result.summary
+    line = (
+        f"{s.scenario}: {s.requests} requests, {s.throughput_rps:.2f} req/s, "
+        f"error rate {s.error_rate:.2%}, p95 {s.latency.p95:.1f} ms"
+    )
+    if s.ttft.count:
+        line += f", TTFT p50 {s.ttft.p50:.1f} ms, ITL p50 {s.itl.p50:.2f} ms"
+    if s.model.kind == "open":
+        line += f"; offered {s.offered_rps or 0:.2f}/s, achieved {s.achieved_rps or 0:.2f}/s"
+    return line
+
+
+def _seconds_or_zero(text: str, option: str) -> float:
+    return 0.0 if text.strip() in ("0", "0s") else parse_duration(text, option)
 
 
 @click.command("load")
 @click.option(
     "--scenario", type=click.Choice(list(SCENARIOS)), default="nara-stream-sends", show_default=True
 )
-@click.option("--users", type=click.IntRange(min=1), help="Closed model: concurrent users (open: pool size).")
-@click.option("--spawn-rate", type=click.FloatRange(min=0, min_open=True), help="Users started per second.")
-@click.option("--arrival-rate", type=click.FloatRange(min=0, min_open=True), help="Open model: requests/s.")
+@click.option("--users", type=int, help="Closed model: concurrent users.")
+@click.option("--spawn-rate", type=float, help="Closed model: users started per second.")
+@click.option("--arrival-rate", type=float, help="Open model: arrivals per second.")
 @click.option("--poisson", is_flag=True, help="Open model: Poisson arrivals instead of constant.")
-@click.option("--shape", type=click.Choice(SHAPES), help="Load shape (peak = --users, length = --run-time).")
+@click.option("--max-in-flight", type=int, help="Open model: arrivals in flight at once, all workers (2000).")
+@click.option("--shape", type=click.Choice(SHAPES), help="Closed model: load shape (peak --users).")
 @click.option("--run-time", default="30s", show_default=True, help="e.g. 30s, 2m, 1h30m")
+@click.option("--warmup", default="0s", show_default=True, help="Measured apart, not judged.")
+@click.option("--stop-timeout", default="30s", show_default=True, help="Drain in-flight requests this long.")
 @click.option("--base-url", help="Target; without it the embedded reference server is started.")
 @click.option(
     "--slo", "slo_file", type=click.Path(path_type=Path), help="SLO file (default loadtests/slo.toml)."
 )
-@click.option(
-    "--workers", type=click.IntRange(min=0, max=64), default=0, help="Local Locust worker processes."
-)
+@click.option("--workers", type=int, default=0, help="Local Locust worker processes (0: one process).")
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -37,78 +60,56 @@ __all__ = ["load"]
     show_default=True,
     help="Reports go to DIR/<scenario>/.",
 )
-@click.option(
-    "--validate-sample",
-    type=click.FloatRange(0, 1),
-    default=1.0,
-    show_default=True,
-    help="Share of responses validated against the spec's schemas.",
-)
+@click.option("--validate-sample", type=float, default=1.0, show_default=True, help="Share validated.")
+@click.option("--max-requests", type=int, help="Stop issuing after this many requests (production runs).")
+@click.option("--abort-on-error-rate", type=float, help="Stop early (exit 1) past this error rate.")
+@deadline_options
 @click.option("--ui", is_flag=True, help="Run with Locust's web UI on 127.0.0.1 (autostart, autoquit).")
-@click.option("--server-arg", "server_args", multiple=True, help="Extra flag for the embedded server.")
+@click.option("--server-arg", "server_args", multiple=True, help="Extra flags for the embedded server.")
 def load(
-    scenario: str,
-    users: int | None,
-    spawn_rate: float | None,
-    arrival_rate: float | None,
-    poisson: bool,
-    shape: str | None,
-    run_time: str,
-    base_url: str | None,
-    slo_file: Path | None,
-    workers: int,
-    report_dir: Path,
-    validate_sample: float,
-    ui: bool,
-    server_args: tuple[str, ...],
-) -> None:
+    run_time: str, warmup: str, stop_timeout: str, request_timeout: float | None,
+    stream_idle_timeout: float | None, stream_timeout: float | None, **given: Any,
+) -> None:  # fmt: skip
     """Run a Locust load scenario and judge it against SLOs.
 
-    Closed model with --users/--spawn-rate, open model with --arrival-rate (latency also measured
-    from each request's intended start). Without --base-url (or NARA_BASE_URL / NAVIGABLE_BASE_URL)
-    the embedded reference server is started; --server-arg passes flags to it. Keys come from
-    NARA_API_KEY / NAVIGABLE_API_KEY (and NARA_USER_ID); they are never printed.
+    Closed model with --users/--spawn-rate; open model with --arrival-rate: each arrival is sent at its
+    intended time however many are in flight (bounded by --max-in-flight), and latency is also measured
+    from that time. Without --base-url (or NARA_BASE_URL / NAVIGABLE_BASE_URL) the embedded reference
+    server is started; --server-arg passes flags to it. Keys come from NARA_API_KEY / NAVIGABLE_API_KEY
+    (and NARA_USER_ID); they are never printed.
 
-    Exit codes: 0 SLOs met, 1 SLO breached, 2 usage or bad SLO file, 3 target unreachable or key
-    rejected, 4 measurement invalid (the generator was the bottleneck).
+    Exit codes: 0 SLOs met, 1 SLO breached (or stopped by --abort-on-error-rate), 2 usage or bad SLO
+    file, 3 target unreachable or key rejected, 4 measurement invalid (the generator, or its in-flight
+    cap, was the bottleneck; the reason names the worker).
 
     \b
     Example:
         chatgate load --scenario nara-stream-sends --arrival-rate 20 --run-time 1m \\
             --server-arg "--ttft-ms 200 --itl-ms 20"
     """
-    if arrival_rate is not None and spawn_rate is not None:
-        raise click.UsageError("--spawn-rate belongs to the closed model; drop it with --arrival-rate")
-    result = run_load(
-        scenario,
-        users=users,
-        spawn_rate=spawn_rate,
-        arrival_rate=arrival_rate,
-        poisson=poisson,
-        run_time=run_time,
-        base_url=base_url,
-        slo_file=slo_file,
-        workers=workers,
-        report_dir=report_dir,
-        ui=ui,
-        shape=shape,
-        validate_sample=validate_sample,
-        server_args=[a for arg in server_args for a in arg.split()],
+    server_args: tuple[str, ...] = given.pop("server_args")
+    options = load_options(
+        run_time_s=parse_duration(run_time, "--run-time"),
+        warmup_s=_seconds_or_zero(warmup, "--warmup"),
+        stop_timeout_s=_seconds_or_zero(stop_timeout, "--stop-timeout"),
+        request_timeout_s=request_timeout,
+        stream_idle_timeout_s=stream_idle_timeout,
+        stream_timeout_s=stream_timeout,
+        server_args=tuple(server_args),
+        **given,
     )
-    s = result.summary
-    click.echo(
-        f"{scenario}: {s['requests']} requests, {s['throughput_rps']:.2f} req/s, "
-        f"error rate {s['error_rate']:.2%}, p95 {s['latency']['p95']:.1f} ms"
-        + (
-            f", TTFT p50 {s['ttft']['p50']:.1f} ms, ITL p50 {s['itl']['p50']:.2f} ms"
-            if s["ttft"]["count"]
-            else ""
-        )
-    )
+    result = run_load(options)
+    write_load_reports(result, RunDir(result.report_dir))
+    click.echo(_headline(result))
     click.echo(check_table(result))
+    for note in result.verdict.notes:
+        click.echo(f"note: {note}")
     click.echo(f"reports: {result.report_dir}")
     if result.exit_code == 4:
-        raise MeasurementInvalid(f"measurement invalid: {result.invalid_reason}")
+        raise MeasurementInvalid(f"measurement invalid: {result.verdict.invalid_reason}")
     if result.exit_code:
-        click.echo(f"SLO breached: {', '.join(c.key for c in result.breaches)}", err=True)
+        breached = (
+            ", ".join(dict.fromkeys(c.key for c in result.verdict.breaches)) or result.summary.stopped_early
+        )
+        click.echo(f"SLO breached: {breached}", err=True)
     raise SystemExit(result.exit_code)

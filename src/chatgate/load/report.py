@@ -1,42 +1,116 @@
-"""Load reports beside Locust's own (``locust.html``, ``locust_*.csv``): ``summary.json``,
-``summary.md`` and PNG plots (matplotlib, Agg backend). API keys never reach these files: only the
-target URL and figures are written."""
+"""Load reports: ``summary.json``, ``summary.md``, ``report.html`` and PNG plots beside Locust's own
+(``locust.html``, ``locust_*.csv``). Pure renderers of a :class:`LoadResult` (the distributions come
+from the run's ``raw/``); ``write_load_reports`` hands the texts to the run's ``RunDir``, which writes
+each atomically with the keys scrubbed.
+"""
 
 from __future__ import annotations
 
+import html
+import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chatgate.metrics import Histogram, Metrics
+from chatgate.artifacts import RunDir
+from chatgate.load.model import Check, LoadResult, Stats
+from chatgate.load.summary import read_raw
+from chatgate.metrics import Histogram
 
-if TYPE_CHECKING:
-    from chatgate.load.runner import LoadResult
-
-__all__ = ["check_table", "write_reports"]
+__all__ = ["check_table", "render_markdown", "write_load_reports"]
 
 
 def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.4g}"
 
 
+def _where(c: Check) -> str:
+    if c.worker is not None:
+        return f" (worker {c.worker})"
+    if c.window is not None:
+        return f" ({c.window[0]:g}-{c.window[1]:g} s)"
+    return ""
+
+
 def check_table(result: LoadResult) -> str:
-    """The threshold-vs-observed table, as Markdown (also printed by the CLI)."""
+    """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only."""
+    v = result.verdict
     lines = ["| check | threshold | observed | result |", "| --- | ---: | ---: | --- |"]
-    for c in [*result.checks, *result.monitor_checks]:
-        lines.append(f"| {c.key} | {c.threshold:g} | {_fmt(c.observed)} | {'ok' if c.ok else 'BREACH'} |")
+    rows = [*v.checks, *(c for c in v.window_checks if not c.ok), *v.monitor_checks]
+    for c in rows:
+        lines.append(
+            f"| {c.key}{_where(c)} | {c.threshold:g} | {_fmt(c.observed)} | {'ok' if c.ok else 'BREACH'} |"
+        )
     return "\n".join(lines)
 
 
-def _markdown(result: LoadResult) -> str:
+def _latency_rows(result: LoadResult) -> list[str]:
     s = result.summary
+    rows: list[tuple[str, Stats]] = [
+        ("successful requests", s.latency),
+        ("failed requests", s.latency_failed),
+    ]
+    rows += [(f"latency {k}", v) for k, v in s.latency_by_name.items()]
+    rows += [(f"from intended start {k}", v) for k, v in s.intended_by_name.items()]
+    rows += [("every arrival, from intended start", s.intended_all)]
+    rows += [
+        (k, getattr(s, k)) for k in ("headers", "ttft", "ttft_intended", "itl", "largest_gap", "terminal")
+    ]
+    rows += [("walk", s.walk), ("visibility", s.visibility)]
     out = [
-        f"# Load run: {s['scenario']}",
+        "| metric | count | p50 | p90 | p95 | p99 | max |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, h in rows:
+        if h.count:
+            figures = " | ".join(f"{x:.3f}" for x in (h.p50, h.p90, h.p95, h.p99, h.max))
+            out.append(f"| {name} | {h.count} | {figures} |")
+    return out
+
+
+def _arrivals(result: LoadResult) -> list[str]:
+    s = result.summary
+    if s.model.kind != "open":
+        return [f"Closed model: {s.model.users} users; {s.unfinished} request(s) unfinished at the stop."]
+    not_sent = ", ".join(f"{k} {v}" for k, v in s.not_sent.items()) or "none"
+    return [
+        f"Open model: offered {s.offered} ({s.offered_rps or 0:.2f}/s), sent {s.sent}, on time {s.on_time} "
+        f"(achieved {s.achieved_rps or 0:.2f}/s), late {s.late_arrivals} (of which held back by the "
+        f"in-flight cap {s.held_back}), not sent: {not_sent}, unfinished at the stop {s.unfinished}; "
+        f"in flight at peak {s.in_flight_peak} (cap {s.model.max_in_flight}).",
+    ]
+
+
+def _workers(result: LoadResult) -> list[str]:
+    out = [
+        "| worker | requests | timer lag p99 / max (ms) | schedule slip p99 (ms) | CPU mean | late |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for w in result.summary.workers:
+        out.append(
+            f"| {w.index} {w.id} | {w.requests} | {w.loop_lag.p99:.2f} / {w.loop_lag.max:.2f} "
+            f"| {w.schedule_slip.p99:.2f} | {w.cpu_mean_percent:.0f}% | {w.late} |"
+        )
+    return out
+
+
+def render_markdown(result: LoadResult) -> str:
+    s, v = result.summary, result.verdict
+    streams = s.streams
+    out = [
+        f"# Load run: {s.scenario}",
         "",
-        f"Verdict: **{s['verdict']}**" + (f" ({s['invalid_reason']})" if s["invalid_reason"] else ""),
+        f"Verdict: **{v.verdict}**" + (f" ({v.invalid_reason})" if v.invalid_reason else ""),
         "",
-        f"Target {s['target']}, {s['duration_s']:.1f} s, model {s['model']['kind']}, "
-        f"{s['requests']} requests, {s['throughput_rps']:.2f} req/s, error rate {s['error_rate']:.2%}.",
+        f"Target {s.target}, {s.duration_s:.1f} s judged (warm-up {s.warmup['seconds']:g} s apart: "
+        f"{s.warmup['requests']} requests, {s.warmup['errors']} errors), {s.requests} requests, "
+        f"{s.throughput_rps:.2f} req/s, error rate {s.error_rate:.2%}."
+        + (f" Stopped early: {s.stopped_early}." if s.stopped_early else ""),
+        "",
+        *_arrivals(result),
+        "",
+        *(f"- **Note:** {n}" for n in v.notes),
         "",
         "## SLOs and generator budgets",
         "",
@@ -44,36 +118,46 @@ def _markdown(result: LoadResult) -> str:
         "",
         "## Latency (ms)",
         "",
-        "| metric | count | p50 | p90 | p95 | p99 | max |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    rows: list[tuple[str, dict[str, float]]] = [("all requests", s["latency"])]
-    rows += [(f"latency {k}", v) for k, v in s["latency_by_name"].items()]
-    rows += [(f"from intended start {k}", v) for k, v in s["intended_by_name"].items()]
-    rows += [(k, s[k]) for k in ("headers", "ttft", "itl", "largest_gap", "terminal", "walk", "visibility")]
-    for name, h in rows:
-        if h.get("count"):
-            out.append(
-                f"| {name} | {int(h['count'])} | {h['p50']:.3f} | {h['p90']:.3f} | {h['p95']:.3f} "
-                f"| {h['p99']:.3f} | {h['max']:.3f} |"
-            )
-    out += ["", "## Errors by class", "", "| class | count | rate |", "| --- | ---: | ---: |"]
-    for k, n in s["errors"].items():
-        out.append(f"| {k} | {n} | {s['error_rates'][k]:.2%} |")
-    m = s["monitor"]
-    out += [
+        *_latency_rows(result),
+        "",
+        "## Errors by class",
+        "",
+        "| class | count | rate |",
+        "| --- | ---: | ---: |",
+        *(f"| {k} | {n} | {s.error_rates.get(k, 0.0):.2%} |" for k, n in s.errors.items()),
+        "",
+        f"Streams: {streams.events} events ({streams.events_validated} validated, "
+        f"{streams.comments} comments), "
+        f"{streams.deltas} deltas ({streams.deltas_timed} timed), {streams.buffered} buffered.",
         "",
         "## Generator",
         "",
-        f"Event-loop lag p99 {m['loop_lag_p99_ms']:.1f} ms, CPU mean {m['cpu_mean_percent']:.0f}%, "
-        f"schedule slip p99 {m['schedule_slip_p99_ms']:.1f} ms.",
+        *_workers(result),
         "",
-        "Plots: `latency_throughput.png`, `latency.png`, `errors.png`"
-        + (", `ttft.png`, `itl.png`" if s["ttft"]["count"] else "")
-        + ". Locust: `locust.html`.",
+        "Plots: `latency_throughput.png`, `errors.png` and the distributions. Raw data: `raw/` "
+        "(per-request rows and HDR interval logs, README). Locust: `locust.html`.",
         "",
     ]
     return "\n".join(out)
+
+
+def _html(result: LoadResult, plots: Iterable[str]) -> str:
+    md = html.escape(render_markdown(result))
+    imgs = "\n".join(f'<p><img src="{html.escape(p)}" alt="{html.escape(p)}"></p>' for p in plots)
+    return (
+        "<!doctype html>\n<html><head><meta charset='utf-8'>"
+        f"<title>chatgate load: {html.escape(result.scenario)}</title>"
+        "<style>body{font-family:sans-serif;max-width:70rem;margin:2rem auto}"
+        "pre{white-space:pre-wrap}</style>"
+        f"</head><body><pre>{md}</pre>\n{imgs}\n</body></html>\n"
+    )
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
 
 
 def _dist(ax: Any, h: Histogram, title: str) -> None:
@@ -81,92 +165,75 @@ def _dist(ax: Any, h: Histogram, title: str) -> None:
     for it in h.hdr.get_recorded_iterator():
         xs.append(it.value_iterated_to / 1000.0)
         ws.append(it.count_at_value_iterated_to)
-    if xs:
-        ax.hist(xs, bins=60, weights=ws, color="#3b6ea5")
-        for p, style in ((50, "-"), (99, "--")):
-            ax.axvline(
-                h.percentile_ms(p),
-                color="#c0392b",
-                linestyle=style,
-                label=f"p{p} {h.percentile_ms(p):.2f} ms",
-            )
-        ax.legend()
-    else:
-        ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
+    ax.hist(xs, bins=60, weights=ws, color="#3b6ea5")
+    for p, style in ((50, "-"), (99, "--")):
+        ax.axvline(
+            h.percentile_ms(p), color="#c0392b", linestyle=style, label=f"p{p} {h.percentile_ms(p):.2f} ms"
+        )
+    ax.legend()
     ax.set_title(title)
     ax.set_xlabel("ms")
     ax.set_ylabel("count")
 
 
-def _plots(result: LoadResult, metrics: Metrics, out: Path) -> dict[str, Path]:
+def render_plots(result: LoadResult, raw_dir: Path) -> dict[str, bytes]:
+    """PNG plots: latency and throughput over time, errors over time, and the distributions."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tl = result.summary["timeline"]
-    t = [row["t"] for row in tl]
-    paths: dict[str, Path] = {}
-
+    s = result.summary
+    t = [row.t for row in s.timeline]
+    files: dict[str, bytes] = {}
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for key, color in (("p50", "#2e86c1"), ("p95", "#f39c12"), ("p99", "#c0392b")):
-        ax.plot(t, [row[key] for row in tl], label=key, color=color)
+        ax.plot(t, [getattr(row, key) for row in s.timeline], label=key, color=color)
     ax.set_xlabel("seconds into run")
     ax.set_ylabel("latency (ms)")
     ax2 = ax.twinx()
-    ax2.plot(t, [row["rps"] for row in tl], color="#27ae60", linestyle=":", label="req/s")
+    ax2.plot(t, [row.rps for row in s.timeline], color="#27ae60", linestyle=":", label="req/s")
     ax2.set_ylabel("requests/s")
     ax.legend(loc="upper left")
     ax2.legend(loc="upper right")
-    ax.set_title(f"{result.scenario}: latency percentiles and throughput")
-    paths["latency_throughput"] = out / "latency_throughput.png"
-    fig.tight_layout()
-    fig.savefig(paths["latency_throughput"], dpi=90)
+    ax.set_title(f"{s.scenario}: latency percentiles and throughput")
+    files["latency_throughput.png"] = _png(fig)
     plt.close(fig)
-
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.bar(t, [row.errors for row in s.timeline], width=s.window_s * 0.8, color="#c0392b")
+    ax.set_title(f"{s.scenario}: errors over time ({', '.join(s.errors) or 'none'})")
+    ax.set_xlabel("seconds into run")
+    ax.set_ylabel("errors per interval")
+    files["errors.png"] = _png(fig)
+    plt.close(fig)
+    hists = read_raw(raw_dir).hists if (raw_dir / "manifest.json").exists() else {}
     latency = Histogram()
-    for name, h in metrics.hists.items():
+    for name, h in hists.items():
         if name.startswith("latency:"):
             latency.merge(h)
-    dists = (
-        ("latency", latency, "response time, every request"),
-        ("ttft", metrics.hists.get("ttft"), "time to first delta (TTFT)"),
-        ("itl", metrics.hists.get("itl"), "inter-event gaps (ITL)"),
-    )
-    for name, hist, title in dists:
-        if hist is None or hist.count == 0:  # e.g. TTFT of a read scenario: no plot, not an empty one
-            (out / f"{name}.png").unlink(missing_ok=True)
-            continue
-        fig, ax = plt.subplots(figsize=(7, 4))
-        _dist(ax, hist, f"{result.scenario}: {title}")
-        paths[name] = out / f"{name}.png"
-        fig.tight_layout()
-        fig.savefig(paths[name], dpi=90)
-        plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.bar(t, [row["errors"] for row in tl], width=result.summary["window_s"] * 0.8, color="#c0392b")
-    ax.set_title(f"{result.scenario}: errors over time ({', '.join(result.summary['errors']) or 'none'})")
-    ax.set_xlabel("seconds into run")
-    ax.set_ylabel("errors per window")
-    paths["errors"] = out / "errors.png"
-    fig.tight_layout()
-    fig.savefig(paths["errors"], dpi=90)
-    plt.close(fig)
-    return paths
+    for name, hist, title in (
+        ("latency", latency, "response time, successful requests"),
+        ("ttft", hists.get("ttft"), "time to first delta (TTFT)"),
+        ("itl", hists.get("itl"), "inter-event gaps (ITL)"),
+    ):
+        if hist is not None and hist.count:  # e.g. no TTFT plot for a read scenario, not an empty one
+            fig, ax = plt.subplots(figsize=(7, 4))
+            _dist(ax, hist, f"{s.scenario}: {title}")
+            files[f"{name}.png"] = _png(fig)
+            plt.close(fig)
+    return files
 
 
-def write_reports(result: LoadResult, metrics: Metrics) -> dict[str, Path]:
-    out = result.report_dir
-    assert out is not None
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"summary_json": out / "summary.json", "summary_md": out / "summary.md"}
-    paths["summary_json"].write_text(
-        json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8"
-    )
-    paths["summary_md"].write_text(_markdown(result), encoding="utf-8")
-    paths.update(_plots(result, metrics, out))
-    for name in ("locust.html", "locust_stats.csv"):
-        if (out / name).exists():
-            paths[name] = out / name
-    return paths
+def write_load_reports(result: LoadResult, run_dir: RunDir) -> dict[str, Path]:
+    """Publish the reports of ``result`` into its run directory; returns their paths by file name."""
+    plots = render_plots(result, run_dir.path(result.summary.raw.get("dir", "raw")))
+    for stale in ("latency.png", "ttft.png", "itl.png"):
+        if stale not in plots:
+            run_dir.path(stale).unlink(missing_ok=True)
+    files: dict[str, str | bytes] = {
+        "summary.json": json.dumps(result.to_json(), indent=2) + "\n",
+        "summary.md": render_markdown(result),
+        "report.html": _html(result, sorted(plots)),
+        **plots,
+    }
+    return run_dir.publish(files, secrets=result.secrets)

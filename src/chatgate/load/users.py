@@ -1,132 +1,214 @@
-"""The Locust side of chatgate's scenarios: a base user, per-process metrics, distributed merging.
+"""The Locust side of chatgate's scenarios: user classes, the generator's self-monitoring, raw data.
 
-Imported by the locustfiles in ``loadtests/`` (which speak HTTP only). Configuration comes from the
-environment, so each locustfile also runs with plain ``locust -f``:
+Imported by the locustfiles in ``loadtests/`` (which speak HTTP only). Each locustfile lists its
+actions (``(weight, function)``) and picks its classes with :func:`open_model`:
 
-``NARA_BASE_URL``/``NAVIGABLE_BASE_URL`` (each API's host; default: Locust's ``--host``, so one
-``-H`` serves both APIs of the reference server and ``mixed`` can reach two real hosts),
-``NARA_API_KEY``/``NAVIGABLE_API_KEY`` (default: the reference server's dev keys), ``NARA_USER_ID``,
-``CHATGATE_ARRIVAL_RATE`` (open model, requests/s for the whole run; unset = closed model),
-``CHATGATE_POISSON=1`` (exponential inter-arrival times), ``CHATGATE_WORKERS`` (how many processes
-share the arrival rate), ``CHATGATE_VALIDATE_SAMPLE`` (fraction of responses checked against the spec,
-default 1), ``CHATGATE_TIMEOUT`` (seconds, default 30), ``CHATGATE_WINDOW`` (timeline window seconds),
-``CHATGATE_LOAD_OUT`` (where the master or local runner writes the merged metrics as JSON).
+- closed model (plain ``locust -f``, or ``--users``): :class:`ClosedUser` subclasses, each Locust user
+  running one action after another with no wait;
+- open model (``CHATGATE_ARRIVAL_RATE`` set): one :class:`ArrivalsUser` per process (``chatgate load``
+  starts one per worker) whose task is the arrival scheduler of :mod:`chatgate.load.arrivals`.
 
-Metric names: ``latency:<request>`` (response or whole-stream time), ``headers``, ``ttft``, ``itl``,
-``stream_mean_gap``, ``largest_gap`` (last delta to terminal event included), ``terminal``, ``walk`` (a
-full paginated walk), ``visibility`` (read-after-write), ``intended:<request>`` and ``ttft_intended``
-(open model: from the intended start), ``schedule_slip`` (open model: how late the generator woke for
-a due arrival), ``loop_lag``; counters ``late_arrivals`` (open model: arrivals no user was free for),
-counters ``requests``, ``requests:<name>``, ``errors:<class>``, ``cpu_samples``, ``cpu_pct_sum``,
-``cpu_over``; timeline ``tl:<window>:req|err`` counters and ``tl:<window>:lat`` histograms.
+Each process rolls its measurements every interval into a batch (:mod:`chatgate.load.raw`); a worker
+ships its batches to the master inside Locust's ``report_to_master`` messages, and the master (or the
+single local process) appends them to the raw files in ``CHATGATE_RAW_DIR``. A probe greenlet sleeps
+``PROBE_S`` again and again and records how late it wakes (``loop_lag``): a known delay, so its p99 and
+max are the timing error the generator adds to what it measures at those percentiles.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import threading
+import gc
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gevent
 import psutil
-import requests
-from locust import User, events
+from locust import User, events, task
 from locust.env import Environment
 from locust.exception import StopUser
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
-from chatgate.apis import DEV_KEYS, DEV_NARA_USER, auth_headers
-from chatgate.load.client import Outcome, Validators
-from chatgate.load.fast import FastJson
-from chatgate.metrics import Metrics
+from chatgate.load.arrivals import Action, OpenModel, pick
+from chatgate.load.generator import Arrival, Generator, Settings
+from chatgate.load.outcome import Outcome
+from chatgate.load.raw import Batch, RawWriter
 
-__all__ = ["METRICS", "ChatgateUser", "Schedule", "env_float"]
+__all__ = ["ArrivalsUser", "ClosedUser", "current", "open_model"]
 
-METRICS = Metrics()
-_LOCK = threading.Lock()
-_MONITOR: list[gevent.Greenlet] = []
-_STOPPING = False
+PROBE_S = 0.01  # the monitor's known delay
+ABORT_MIN_REQUESTS = 20
 
 
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
+class _State:
+    """Everything of this process that lives for one test."""
+
+    gen: Generator | None = None
+    model: OpenModel | None = None
+    writer: RawWriter | None = None
+    greenlets: ClassVar[list[gevent.Greenlet]] = []
+    pending: ClassVar[list[dict[str, Any]]] = []
+    totals: ClassVar[dict[str, int]] = {"requests": 0, "errors": 0}
+    stopping = False
+    stopped_at = 0.0
+    stopped_early = ""
+    abort_on_error_rate: float | None = None
+    environment: Environment | None = None
 
 
-class Schedule:
-    """Open-model arrivals for this process: constant or Poisson, shared by all its users."""
+def open_model() -> bool:
+    """True when the environment asks for the open model (the locustfile then defines ArrivalsUser)."""
+    return Settings.from_env(None).arrival_rate is not None
 
-    def __init__(self, rate: float, poisson: bool, seed: int | None = None) -> None:
-        self.rate = rate
-        self.poisson = poisson
-        self._rng = random.Random(seed)
-        self._next: float | None = None
 
-    def next_slot(self) -> float:
+def current() -> Generator:
+    """This process's generator (the scenario actions' shared context)."""
+    if _State.gen is None:
+        raise RuntimeError("no chatgate test is running in this process")
+    return _State.gen
+
+
+class ClosedUser(User):
+    """Closed model: a Locust user running its actions back to back (Locust's ``-u``/``-r``)."""
+
+    abstract = True
+    actions: ClassVar[Sequence[tuple[float, Action]]] = ()
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.arrival = Arrival(None, f"load-{id(self) % 1_000_000}")
+
+    def wait_time(self) -> float:
+        return 0.0
+
+    @task
+    def act(self) -> None:
+        gen = current()
+        if not gen.take():
+            if isinstance(self.environment.runner, LocalRunner):
+                gevent.spawn(self.environment.runner.quit)
+            raise StopUser
+        pick(gen, self.actions)(gen, self.arrival)
+
+
+class ArrivalsUser(User):
+    """Open model: the one user of a process whose task issues that process's share of the arrivals."""
+
+    abstract = True
+    actions: ClassVar[Sequence[tuple[float, Action]]] = ()
+
+    def wait_time(self) -> float:
+        return 0.0
+
+    @task
+    def schedule(self) -> None:
+        gen = current()
+        if _State.model is not None:  # one scheduler per process, however many users Locust starts
+            while not _State.stopping:
+                gevent.sleep(0.2)
+            raise StopUser
+        s = gen.settings
+        assert s.arrival_rate is not None
+        _State.model = model = OpenModel(
+            gen, self.actions, rate=s.arrival_rate / s.workers, cap=s.share(s.max_in_flight)
+        )
+        model.run()
+        if gen.stopped_early and isinstance(self.environment.runner, LocalRunner):
+            gevent.spawn(self.environment.runner.quit)
+        stop_timeout = float(self.environment.stop_timeout or 0.0)
+        model.drain(time.perf_counter() + max(0.0, stop_timeout - 0.5))
+        raise StopUser
+
+
+def _monitor(gen: Generator, cpu_budget: float = 90.0) -> None:
+    """Timer lag of a known delay (``loop_lag``) and this process's CPU, once a second."""
+    proc = psutil.Process()
+    proc.cpu_percent(None)
+    next_cpu = time.perf_counter() + 1.0
+    while True:
+        t = time.perf_counter()
+        gevent.sleep(PROBE_S)
         now = time.perf_counter()
-        if self._next is None:
-            self._next = now
-        slot = self._next
-        gap = self._rng.expovariate(self.rate) if self.poisson else 1.0 / self.rate
-        self._next = slot + gap
-        return slot
+        gen.recorder.hist("loop_lag").record(max(0.0, now - t - PROBE_S))
+        if now >= next_cpu:
+            pct = proc.cpu_percent(None)
+            c = gen.recorder.counters
+            c["cpu_samples"] += 1
+            c["cpu_pct_sum"] += round(pct)
+            c["cpu_over"] += pct > cpu_budget
+            next_cpu = now + 1.0
 
 
-def _schedule() -> Schedule | None:
-    rate = env_float("CHATGATE_ARRIVAL_RATE", 0.0)
-    if rate <= 0:
-        return None
-    workers = max(1, int(env_float("CHATGATE_WORKERS", 1)))
-    return Schedule(rate / workers, os.environ.get("CHATGATE_POISSON") == "1")
+def _flusher(gen: Generator, environment: Environment) -> None:
+    """Roll the interval at each boundary (Unix time multiples of the interval, so workers align)."""
+    interval = gen.settings.interval_s
+    while True:
+        now = time.time()
+        boundary = (now // interval + 1) * interval
+        gevent.sleep(boundary - now)
+        _deliver(gen.recorder.roll(boundary), environment)
 
 
-SCHEDULE = _schedule()
-WINDOW = max(1.0, env_float("CHATGATE_WINDOW", 2.0))
-VALIDATORS = Validators(env_float("CHATGATE_VALIDATE_SAMPLE", 1.0))
-TIMEOUT = env_float("CHATGATE_TIMEOUT", 30.0)
+def _deliver(batch: Batch, environment: Environment) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        _State.pending.append(batch.wire())
+    elif _State.writer is not None:
+        _State.writer.add(batch, "local")
+        _watch_errors(batch, environment)
 
 
-def record(environment: Environment, out: Outcome, intended: float | None = None) -> None:
-    """Record one outcome in chatgate's histograms and in Locust's own stats."""
-    w = int(time.time() // WINDOW)
-    METRICS.count("requests")
-    METRICS.count(f"requests:{out.name}")
-    METRICS.count(f"tl:{w}:req")
-    METRICS.record(f"latency:{out.name}", out.total_s)
-    METRICS.record(f"tl:{w}:lat", out.total_s)
-    if SCHEDULE is not None:
-        # Open model: also from the intended start, so a stalled server cannot hide behind requests it
-        # delayed (coordinated omission). A request that follows another within one task (the next
-        # page of a walk) was due when the previous one ended: its intended start is its start.
-        late = out.start - intended if intended is not None else 0.0
-        METRICS.record(f"intended:{out.name}", out.total_s + late)
-        if out.ttft_s is not None:
-            METRICS.record("ttft_intended", out.ttft_s + late)
-    if out.headers_s is not None and out.ttft_s is not None:
-        METRICS.record("headers", out.headers_s)
-    if out.ttft_s is not None:
-        METRICS.record("ttft", out.ttft_s)
-    for g in out.gaps_s:
-        METRICS.record("itl", g)
-    if out.gaps_s:
-        METRICS.record("stream_mean_gap", sum(out.gaps_s) / len(out.gaps_s))
-    every_gap = out.gaps_s + ([out.tail_gap_s] if out.tail_gap_s is not None else [])
-    if every_gap:
-        METRICS.record("largest_gap", max(every_gap))
-    if out.events and out.error is None and out.ttft_s is not None:
-        METRICS.record("terminal", out.total_s)
-        if out.total_s > 0:
-            METRICS.count("stream_events", out.events)
-    if out.error:
-        METRICS.count(f"errors:{out.error}")
-        METRICS.count(f"tl:{w}:err")
+def _watch_errors(batch: Batch, environment: Environment) -> None:
+    """``--abort-on-error-rate``: stop the whole run once the error rate passes the threshold."""
+    limit = _State.abort_on_error_rate
+    if limit is None or _State.stopped_early:
+        return
+    c = batch.counters
+    _State.totals["requests"] += c.get("requests", 0)
+    _State.totals["errors"] += sum(v for k, v in c.items() if k.startswith("errors:"))
+    n, bad = _State.totals["requests"], _State.totals["errors"]
+    if n >= ABORT_MIN_REQUESTS and bad / n > limit:
+        _State.stopped_early = f"error rate {bad / n:.1%} > {limit:.1%} after {n} requests"
+        if environment.runner is not None:
+            gevent.spawn(environment.runner.quit)
+
+
+def _on_start(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    settings = Settings.from_env(environment.host)
+    _State.stopping, _State.stopped_early, _State.model, _State.stopped_at = False, "", None, 0.0
+    _State.abort_on_error_rate = settings.abort_on_error_rate
+    _State.environment = environment
+    _State.pending.clear()
+    _State.totals.update(requests=0, errors=0)
+    if not isinstance(runner, MasterRunner):
+        _start_generator(environment, settings)
+    if not isinstance(runner, WorkerRunner) and settings.raw_dir and _State.writer is None:
+        # started now, after the generator's own start-up: the run's clock (and its warm-up) begins here
+        _State.writer = RawWriter(
+            Path(settings.raw_dir),
+            started=time.time(),
+            interval_s=settings.interval_s,
+            warmup_s=settings.warmup_s,
+        )
+
+
+def _start_generator(environment: Environment, settings: Settings) -> None:
+    runner = environment.runner
+    worker = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+    gen = _State.gen = Generator(settings, worker=worker, on_done=lambda out: _fire(environment, out))
+    gen.validators.warm()  # build the validators now, not inside the first requests' timing
+    # What is alive now (Locust, gevent, the specs behind the validators) lives for the whole run: keep
+    # it out of the collector's passes, so a full collection walks only what the run itself made and
+    # does not stall the event loop for tens of milliseconds. (The thresholds stay Python's: rarer
+    # full passes let each response's reference cycles pile up, 8 MiB a minute in a soak.)
+    gc.collect()
+    gc.freeze()
+    gen.recorder.warmup_until = time.perf_counter() + settings.warmup_s
+    _State.greenlets[:] = [gevent.spawn(_monitor, gen), gevent.spawn(_flusher, gen, environment)]
+
+
+def _fire(environment: Environment, out: Outcome) -> None:
     environment.events.request.fire(  # type: ignore[no-untyped-call]
         request_type="SSE" if out.events else "HTTP",
         name=out.name,
@@ -137,145 +219,57 @@ def record(environment: Environment, out: Outcome, intended: float | None = None
     )
 
 
-class ChatgateUser(User):
-    """Base user: a requests session, the open/closed model loop, and the dev-key defaults."""
-
-    abstract = True
-    nara_key = os.environ.get("NARA_API_KEY") or DEV_KEYS["nara"]
-    navigable_key = os.environ.get("NAVIGABLE_API_KEY") or DEV_KEYS["navigable"]
-    nara_user_id = int(env_float("NARA_USER_ID", DEV_NARA_USER))
-    timeout = TIMEOUT
-    validators = VALIDATORS
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=4)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.nara_base = (os.environ.get("NARA_BASE_URL") or self.host or "").rstrip("/")
-        self.navigable_base = (os.environ.get("NAVIGABLE_BASE_URL") or self.host or "").rstrip("/")
-        self.rng = random.Random()
-        self._fast: FastJson | None = None
-
-    @property
-    def fast(self) -> FastJson:
-        """A geventhttpclient connection to the Nara host for cheap reads (created on first use)."""
-        if self._fast is None:
-            self._fast = FastJson(self.nara_base, self.timeout)
-        return self._fast
-
-    def wait_time(self) -> float:
-        return 0.0
-
-    def paced(self) -> float | None:
-        """Open model: sleep until this user's next arrival slot and return it; closed: None."""
-        if SCHEDULE is None:
-            return None
-        slot = SCHEDULE.next_slot()
-        delay = slot - time.perf_counter()
-        if delay > 0:
-            gevent.sleep(delay)
-            if _STOPPING:
-                raise StopUser  # the run ended while this arrival was waiting: it was never due
-            # How late the generator woke for a slot it was waiting for: its own lateness.
-            METRICS.record("schedule_slip", max(0.0, time.perf_counter() - slot))
-        else:
-            # No user was free when the arrival was due (every one still waiting on the server): the
-            # server's slowness, counted here and charged to the request's intended latency.
-            if _STOPPING:
-                raise StopUser
-            METRICS.count("late_arrivals")
-        return slot
-
-    def nara_headers(self) -> dict[str, str]:
-        return auth_headers("nara", self.nara_key)
-
-    def navigable_headers(self) -> dict[str, str]:
-        return auth_headers("navigable", self.navigable_key)
-
-    def record(self, out: Outcome, intended: float | None = None) -> None:
-        record(self.environment, out, intended)
-
-    def on_stop(self) -> None:
-        self.session.close()
-        if self._fast is not None:
-            self._fast.close()
-
-
-def _monitor(interval: float = 0.05) -> None:
-    """Event-loop lag (how late a short sleep wakes up) and this process's CPU use."""
-    proc = psutil.Process()
-    proc.cpu_percent(None)
-    budget = env_float("CHATGATE_CPU_BUDGET", 90.0)
-    next_cpu = time.perf_counter() + 1.0
-    while True:
-        t = time.perf_counter()
-        gevent.sleep(interval)
-        now = time.perf_counter()
-        METRICS.record("loop_lag", max(0.0, now - t - interval))
-        if now >= next_cpu:
-            pct = proc.cpu_percent(None)
-            METRICS.count("cpu_samples")
-            METRICS.count("cpu_pct_sum", round(pct))
-            if pct > budget:
-                METRICS.count("cpu_over")
-            next_cpu = now + 1.0
-
-
-def _write_out() -> None:
-    path = os.environ.get("CHATGATE_LOAD_OUT")
-    if not path:
-        return
-    tmp = Path(path + ".tmp")
-    tmp.write_text(json.dumps(METRICS.encode()), encoding="utf-8")
-    tmp.replace(path)
-
-
-def _on_start(environment: Environment, **_: Any) -> None:
-    global _STOPPING
-    _STOPPING = False
-    if isinstance(environment.runner, MasterRunner):
-        return
-    if not _MONITOR:
-        _MONITOR.append(gevent.spawn(_monitor))
-
-
 def _on_stopping(**_: Any) -> None:
-    global _STOPPING
-    _STOPPING = True
-
-
-def _on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    data["chatgate"] = METRICS.encode()
-    METRICS.reset()
-
-
-def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    wire = data.get("chatgate")
-    if isinstance(wire, dict):
-        METRICS.merge(Metrics.decode(wire))
+    _State.stopping = True
+    _State.stopped_at = time.time()
+    if _State.model is not None:
+        _State.model.stopping = True
+        _State.model.stop_at = time.perf_counter()
 
 
 def _on_stop(environment: Environment, **_: Any) -> None:
-    for g in _MONITOR:
-        g.kill(block=False)
-    _MONITOR.clear()
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        runner._send_stats()  # the last samples, before the master's test_stop
+    gen = _State.gen
+    if gen is None:
         return
-    _write_out()
+    if _State.model is not None:
+        _State.model.drain(time.perf_counter())  # no-op when the scheduler already drained
+    gen.cut_in_flight()
+    for g in _State.greenlets:
+        g.kill(block=False)
+    _State.greenlets.clear()
+    _deliver(gen.recorder.roll(), environment)
+    _State.stopped_early = _State.stopped_early or gen.stopped_early
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner._send_stats()  # the last batch, before the master's test_stop
+
+
+def _on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    data["chatgate"] = list(_State.pending)
+    _State.pending.clear()
+
+
+def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    batches = data.get("chatgate")
+    if _State.writer is None or not isinstance(batches, list):
+        return
+    for wire in batches:
+        batch = Batch.from_wire(wire)
+        _State.writer.add(batch, client_id)
+        if _State.environment is not None:
+            _watch_errors(batch, _State.environment)
 
 
 def _on_quit(environment: Environment, **_: Any) -> None:
-    if not isinstance(environment.runner, WorkerRunner):
-        _write_out()
+    if _State.writer is not None:
+        _State.writer.close(
+            {"stopped_early": _State.stopped_early, "stopped": _State.stopped_at or time.time()}
+        )
+        _State.writer = None
 
 
 events.test_start.add_listener(_on_start)  # type: ignore[no-untyped-call]
 events.test_stopping.add_listener(_on_stopping)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_on_stop)  # type: ignore[no-untyped-call]
 events.report_to_master.add_listener(_on_report)  # type: ignore[no-untyped-call]
 events.worker_report.add_listener(_on_worker_report)  # type: ignore[no-untyped-call]
-events.test_stop.add_listener(_on_stop)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_on_quit)  # type: ignore[no-untyped-call]

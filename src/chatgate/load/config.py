@@ -1,0 +1,151 @@
+"""What a load run was asked to do (``LoadOptions``, checked once) and how it will run (``RunPlan``).
+
+Deadlines come, in this order, from the flags (``--request-timeout``...), the scenario's table in the
+SLO file (``request_timeout``...), then :class:`chatgate.options.Deadlines`' defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatgate.apis import ApiName
+from chatgate.errors import UsageError
+from chatgate.load.slo import SloFile
+from chatgate.options import Deadlines
+
+__all__ = ["SCENARIOS", "SCENARIO_APIS", "SHAPES", "LoadOptions", "RunPlan", "load_options", "plan_run"]
+
+SCENARIOS = {
+    "nara-stream-sends": "nara_stream_sends.py",
+    "nara-paginated-reads": "nara_paginated_reads.py",
+    "navigable-reads": "navigable_reads.py",
+    "navigable-sends": "navigable_sends.py",
+    "mixed": "mixed.py",
+}
+SCENARIO_APIS: dict[str, tuple[ApiName, ...]] = {
+    "nara-stream-sends": ("nara",),
+    "nara-paginated-reads": ("nara",),
+    "navigable-reads": ("navigable",),
+    "navigable-sends": ("navigable",),
+    "mixed": ("nara", "navigable"),
+}
+SHAPES = ("smoke", "ramp", "spike", "soak")
+DEFAULT_USERS = 10
+DEFAULT_MAX_IN_FLIGHT = 2000  # enough for 1,000 open streams with room to spare
+DEFAULT_STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """A load run's options, as given (flags or API); ``load_options`` builds and checks them."""
+
+    scenario: str = "nara-stream-sends"
+    users: int | None = None
+    spawn_rate: float | None = None
+    arrival_rate: float | None = None
+    poisson: bool = False
+    max_in_flight: int | None = None
+    shape: str | None = None
+    run_time_s: float = 30.0
+    warmup_s: float = 0.0
+    stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S
+    base_url: str | None = None
+    slo_file: Path | None = None
+    workers: int = 0
+    report_dir: Path = Path("reports/load")
+    validate_sample: float = 1.0
+    ui: bool = False
+    server_args: tuple[str, ...] = ()
+    request_timeout_s: float | None = None
+    stream_idle_timeout_s: float | None = None
+    stream_timeout_s: float | None = None
+    max_requests: int | None = None
+    abort_on_error_rate: float | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    generator_prefix: tuple[str, ...] = ()
+
+    @property
+    def open_model(self) -> bool:
+        return self.arrival_rate is not None
+
+
+def _check(o: LoadOptions) -> None:
+    if o.scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {o.scenario!r} (known: {', '.join(SCENARIOS)})")
+    positive = {"--users": o.users, "--spawn-rate": o.spawn_rate, "--arrival-rate": o.arrival_rate,
+                "--max-in-flight": o.max_in_flight, "--max-requests": o.max_requests}  # fmt: skip
+    for flag, value in positive.items():
+        if value is not None and value <= 0:
+            raise UsageError(f"{flag} must be positive")
+    if o.open_model and (o.users is not None or o.spawn_rate is not None or o.shape is not None):
+        raise UsageError(
+            "--users, --spawn-rate and --shape belong to the closed model; with --arrival-rate, "
+            "bound what is in flight with --max-in-flight"
+        )
+    if not o.open_model and (o.max_in_flight is not None or o.poisson):
+        raise UsageError("--max-in-flight and --poisson belong to the open model (--arrival-rate)")
+    if not 0 <= o.workers <= 64:
+        raise UsageError("--workers must be between 0 and 64")
+    if o.shape is not None and o.shape not in SHAPES:
+        raise UsageError(f"unknown shape {o.shape!r} (known: {', '.join(SHAPES)})")
+    if not 0.0 <= o.validate_sample <= 1.0:
+        raise UsageError("--validate-sample must be between 0 and 1")
+    if o.abort_on_error_rate is not None and not 0.0 <= o.abort_on_error_rate < 1.0:
+        raise UsageError("--abort-on-error-rate must be at least 0 and below 1")
+    if o.run_time_s <= 0 or o.warmup_s < 0 or o.stop_timeout_s < 0:
+        raise UsageError("--run-time must be positive, --warmup and --stop-timeout not negative")
+    if o.warmup_s >= o.run_time_s:
+        raise UsageError(f"--warmup ({o.warmup_s:g}s) must be shorter than --run-time ({o.run_time_s:g}s)")
+
+
+def load_options(scenario: str = "nara-stream-sends", **given: Any) -> LoadOptions:
+    """``LoadOptions(scenario, **given)``, checked (UsageError, exit 2, on a bad value)."""
+    try:
+        options = LoadOptions(scenario=scenario, **given)
+    except TypeError as exc:
+        raise UsageError(str(exc)) from None
+    _check(options)
+    return options
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How the run goes: Locust's users, the deadlines, the intervals, the SLO window."""
+
+    users: int
+    spawn_rate: float
+    deadlines: Deadlines
+    interval_s: float
+    slo_window_s: float
+    message_lengths: tuple[tuple[int, float], ...]
+    max_in_flight: int | None
+
+
+def _deadline(flag: float | None, table: Mapping[str, float], key: str, default: float) -> float:
+    return flag if flag is not None else table.get(key, default)
+
+
+def plan_run(o: LoadOptions, slo: SloFile) -> RunPlan:
+    table = slo.scenario(o.scenario)
+    d = Deadlines()
+    deadlines = Deadlines(
+        request_s=_deadline(o.request_timeout_s, table.deadlines, "request_timeout", d.request_s),
+        stream_idle_s=_deadline(
+            o.stream_idle_timeout_s, table.deadlines, "stream_idle_timeout", d.stream_idle_s
+        ),
+        stream_s=_deadline(o.stream_timeout_s, table.deadlines, "stream_timeout", d.stream_s),
+    )
+    processes = max(1, o.workers)
+    users = processes if o.open_model else (o.users or DEFAULT_USERS)
+    return RunPlan(
+        users=users,
+        spawn_rate=float(processes) if o.open_model else (o.spawn_rate or float(users)),
+        deadlines=deadlines,
+        interval_s=float(max(1, round(o.run_time_s / 600.0))),
+        slo_window_s=table.slo_window_s,
+        message_lengths=tuple(table.message_lengths),
+        max_in_flight=(o.max_in_flight or DEFAULT_MAX_IN_FLIGHT) if o.open_model else None,
+    )

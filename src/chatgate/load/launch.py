@@ -1,0 +1,158 @@
+"""Start Locust in child processes (one local process, or a master and N workers) and wait for them.
+
+Locust never runs in the CLI's own process, so gevent's monkey-patching stays out of it. What the
+children write while they run goes to the run directory: ``locust.log`` (a live file of the run's
+``RunDir``), Locust's CSVs and HTML, and the raw data (``RAW_PARTIAL``, moved to ``raw/`` only once
+the run has been read, so a failed run never leaves a half-written ``raw/`` over a good one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatgate.apis import ApiName
+from chatgate.artifacts import RunDir
+from chatgate.embedded import EmbeddedServer, free_port
+from chatgate.errors import TargetError
+from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan
+from chatgate.targets import Target, credentials, probe, resolve_targets
+
+__all__ = ["RAW_PARTIAL", "Launched", "locust_env", "run_locust", "targets"]
+
+RAW_PARTIAL = ".raw-partial"
+DEFAULT_SEED_MESSAGES = 300
+START_MARGIN_S = 60.0  # Locust's own start-up and shutdown, on top of run time and drain
+
+
+@contextlib.contextmanager
+def targets(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
+    """The target of each API the scenario calls: real ones probed, the embedded server where none is set.
+
+    Keys are checked before anything starts (a missing key for a real target is a UsageError naming its
+    variable); the embedded server, when needed, is started once and gets the dev keys.
+    """
+    apis = SCENARIO_APIS[options.scenario]
+    urls, _origins = resolve_targets(list(apis), options.base_url)
+    for api in apis:
+        if urls[api] is not None:
+            credentials(api, str(urls[api]), embedded=False)
+    with contextlib.ExitStack() as stack:
+        embedded_url = ""
+        if any(u is None for u in urls.values()):
+            args = [a for arg in options.server_args for a in arg.split()]
+            if "--seed-messages" not in args:
+                args += ["--seed-messages", str(DEFAULT_SEED_MESSAGES)]
+            embedded_url = stack.enter_context(EmbeddedServer(args)).base_url
+        found = {api: credentials(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
+        for target in found.values():
+            probe(target)
+        yield found
+
+
+def locust_env(
+    options: LoadOptions, plan: RunPlan, found: Mapping[ApiName, Target], raw_dir: Path
+) -> dict[str, str]:
+    """The environment of the Locust processes (what ``chatgate.load.generator.Settings`` reads)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
+    env.update(
+        {
+            "CHATGATE_RAW_DIR": str(raw_dir),
+            "CHATGATE_WORKERS": str(max(1, options.workers)),
+            "CHATGATE_VALIDATE_SAMPLE": str(options.validate_sample),
+            "CHATGATE_INTERVAL": str(plan.interval_s),
+            "CHATGATE_WARMUP": str(options.warmup_s),
+            "CHATGATE_REQUEST_TIMEOUT": str(plan.deadlines.request_s),
+            "CHATGATE_STREAM_IDLE_TIMEOUT": str(plan.deadlines.stream_idle_s),
+            "CHATGATE_STREAM_TIMEOUT": str(plan.deadlines.stream_s),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for name in ("CHATGATE_LOADTESTS", "CHATGATE_SPECS_DIR", "CHATGATE_CPU_BUDGET"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    if options.arrival_rate is not None:
+        env["CHATGATE_ARRIVAL_RATE"] = str(options.arrival_rate)
+        env["CHATGATE_POISSON"] = "1" if options.poisson else "0"
+        env["CHATGATE_MAX_IN_FLIGHT"] = str(plan.max_in_flight)
+    if options.shape is not None:
+        env.update(CHATGATE_SHAPE=options.shape, CHATGATE_SHAPE_USERS=str(plan.users))
+        env["CHATGATE_SHAPE_TIME"] = str(options.run_time_s)
+    if options.max_requests is not None:
+        env["CHATGATE_MAX_REQUESTS"] = str(options.max_requests)
+    if options.abort_on_error_rate is not None:
+        env["CHATGATE_ABORT_ON_ERROR_RATE"] = str(options.abort_on_error_rate)
+    if plan.message_lengths:
+        env["CHATGATE_MESSAGE_LENGTHS"] = ",".join(f"{c}:{w:g}" for c, w in plan.message_lengths)
+    for api, t in found.items():  # what the locustfiles read
+        env[f"{api.upper()}_BASE_URL"] = t.base_url
+        env[f"{api.upper()}_API_KEY"] = t.key
+        if t.user_id is not None:
+            env["NARA_USER_ID"] = str(t.user_id)
+    env.update(options.extra_env)
+    return env
+
+
+def _commands(options: LoadOptions, plan: RunPlan, locustfile: Path, host: str, out: Path) -> list[list[str]]:
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
+    run = ["-H", host, "--stop-timeout", f"{options.stop_timeout_s:g}", "-t", f"{options.run_time_s:g}s"]
+    if options.shape is None:
+        run += ["-u", str(plan.users), "-r", f"{plan.spawn_rate:g}"]
+    run += ["--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "locust.html")]
+    if options.ui:
+        run += ["--web-host", "127.0.0.1", "--web-port", str(free_port()), "--autostart", "--autoquit", "5"]
+    else:
+        run += ["--headless", "--only-summary"]
+    if not options.workers:
+        return [[*options.generator_prefix, *base, *run]]
+    port = free_port()
+    master = [*run, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    master += ["--expect-workers", str(options.workers)]
+    worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    cmds = [[*options.generator_prefix, *base, *master]]
+    cmds += [[*options.generator_prefix, *base, *worker] for _ in range(options.workers)]
+    return cmds
+
+
+@dataclass(frozen=True)
+class Launched:
+    """When the Locust run started (Unix seconds) and how long it took (wall seconds)."""
+
+    started: float
+    elapsed_s: float
+
+
+def run_locust(
+    options: LoadOptions, plan: RunPlan, env: Mapping[str, str], host: str, run_dir: RunDir, loadtests: Path
+) -> Launched:
+    """Run Locust to its end (bounded: run time + drain + a start-up margin, else TargetError)."""
+    cmds = _commands(options, plan, loadtests / SCENARIOS[options.scenario], host, run_dir.root)
+    limit = options.run_time_s + options.stop_timeout_s + START_MARGIN_S
+    started, wall = time.time(), time.perf_counter()
+    procs: list[subprocess.Popen[bytes]] = []
+    with run_dir.log("locust.log") as log:
+        try:
+            for i, cmd in enumerate(cmds):
+                out = log if i == 0 else subprocess.DEVNULL
+                procs.append(
+                    subprocess.Popen(cmd, env=dict(env), stdout=out, stderr=log, stdin=subprocess.DEVNULL)
+                )
+            deadline = time.monotonic() + limit
+            for p in procs:
+                p.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise TargetError(
+                f"Locust did not finish within {limit:.0f}s; see {run_dir.path('locust.log')}"
+            ) from None
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+    return Launched(started, time.perf_counter() - wall)
