@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chatgate.load.runner import SCENARIOS
+from chatgate.load.config import SCENARIOS
 from chatgate.resources import loadtests_dir
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from chatgate.artifacts import RunDir
 from chatgate.errors import UsageError
-from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan, plan_run
+from chatgate.load.config import SCENARIO_APIS, LoadOptions, RunPlan, plan_run
 from chatgate.load.judge import judge
 from chatgate.load.launch import RAW_PARTIAL, locust_env, run_locust, targets
 from chatgate.load.model import LoadResult, ModelInfo
@@ -24,7 +24,7 @@ from chatgate.load.slo import load_slo
 from chatgate.load.summary import RawTotals, read_raw, summarize
 from chatgate.resources import loadtests_dir
 
-__all__ = ["SCENARIOS", "run_load"]  # SCENARIOS: still read from here by chatgate.runall
+__all__ = ["run_load"]
 
 
 def _model(o: LoadOptions, plan: RunPlan) -> ModelInfo:

@@ -169,7 +169,7 @@ def load_slo(path: Path) -> SloFile:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot read SLO file {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"invalid SLO file {path}: {exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"invalid SLO file {path}: not UTF-8 text") from None
