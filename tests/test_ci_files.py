@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from chatgate.cli import cli
-from chatgate.run.runner import SCENARIOS
+from chatgate.load.config import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github/workflows/chatgate.yml"

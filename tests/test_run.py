@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chatgate.run.runner import SCENARIOS
+from chatgate.load.config import SCENARIOS
 from tests.summary_schemas import assert_valid_summary
 
 pytestmark = pytest.mark.slow

@@ -16,12 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from chatgate.load.config import SCENARIOS
 from chatgate.run.model import PartResult, RunResult
 
-__all__ = ["SCENARIOS", "SERVER_PACING", "run_all"]
+__all__ = ["SERVER_PACING", "run_all"]
 
-# Scenario names of loadtests/ and the short run each gets in the main job.
-SCENARIOS = ("nara-stream-sends", "nara-paginated-reads", "navigable-reads", "navigable-sends", "mixed")
+# Every scenario of loadtests/ (chatgate.load.config.SCENARIOS) gets a short run in the main job.
 # The main job's load runs use the open model at a fixed arrival rate against an embedded server that
 # paces its replies like a chat model (first delta after 100 ms, then one every 20 ms): a defined load
 # that leaves the generator idle most of the time, so its figures are valid on a 2-core machine and the
