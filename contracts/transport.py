@@ -169,7 +169,7 @@ class _Spacing:
     """Requests spaced evenly at a rate, across every thread."""
 
     def __init__(self, rate: Rate | None) -> None:
-        self.interval = rate.per_s / rate.count if rate is not None else 0.0
+        self.interval = 1.0 / rate.per_second if rate is not None else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -261,7 +261,6 @@ class Transport:
             self.notice("flaky", api, operation, f"{earlier[-1]} once, then {status}")
         wire = wire_of(request)
         if wire is not None:
-            wire.retried = earlier
             self._judge_end(wire, request, api, operation)
         return response
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import LIST, NARA_1001, NAV, NAVIGABLE, SEND, assert_conforms
+
+from tests.server.server_helpers import LIST, NARA_1001, NAV, NAVIGABLE, SEND, assert_conforms
 
 OK = {"message": "hello", "conversation_id": "bad-input"}
 

@@ -7,7 +7,9 @@ import time
 
 import httpx
 import pytest
-from server_helpers import (
+
+from chatgate.server.faults import hits
+from tests.server.server_helpers import (
     LIST,
     NARA_1001,
     NAV,
@@ -18,8 +20,6 @@ from server_helpers import (
     event_data_valid,
     read_stream,
 )
-
-from chatgate.server.faults import hits
 
 MSG = {"message": "fault?", "conversation_id": "faults"}
 

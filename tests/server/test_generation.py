@@ -15,9 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import LIST, NARA_1001, NAV, NAVIGABLE, SEND, InProcess, assert_conforms, event_data_valid
 
 from chatgate.sse import SSEDecoder, SSEEvent
+from tests.server.server_helpers import (
+    LIST,
+    NARA_1001,
+    NAV,
+    NAVIGABLE,
+    SEND,
+    InProcess,
+    assert_conforms,
+    event_data_valid,
+)
 
 MSG = {"message": "How do I reset my password?", "conversation_id": "gen", "temperature": 0.3}
 

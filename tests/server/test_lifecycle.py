@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import LIST, NARA_1001, NAV, SEND, StreamRead, event_data_valid, read_stream
 
 from chatgate.embedded import EmbeddedServer
+from tests.server.server_helpers import LIST, NARA_1001, NAV, SEND, StreamRead, event_data_valid, read_stream
 
 
 def _serve_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_helpers import (
+
+from tests.server.server_helpers import (
     LIST,
     NARA_1001,
     NAV,

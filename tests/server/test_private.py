@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from server_helpers import InProcess
+
+from tests.server.server_helpers import InProcess
 
 
 def test_healthz_and_docs(seeded_server: Any) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_helpers import InProcess, event_data_valid, response_validator
 
 from chatgate.sse import decode_all
+from tests.server.server_helpers import InProcess, event_data_valid, response_validator
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BASE = "http://127.0.0.1:8080"

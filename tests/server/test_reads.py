@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import LIST, NARA_1002, NAV, NAVIGABLE, InProcess, assert_conforms
+
+from tests.server.server_helpers import LIST, NARA_1002, NAV, NAVIGABLE, InProcess, assert_conforms
 
 
 @pytest.fixture(scope="module")
