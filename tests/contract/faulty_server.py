@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from chatgate.apis import DEV_NARA_KEYS
+
 Scope = dict[str, Any]
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -381,10 +383,25 @@ async def nara_other_user_message_visible(req: Req, call: Call) -> Resp:
 
 
 async def nara_other_user_readable(req: Req, call: Call) -> Resp:
+    """A refused read of another user's listing is answered 200 with user 1001's own rows instead of 403
+    (user_id ignored for that key). Key 1002 stays refused, so no user gets another user's messages:
+    the one-key ``ownership`` check sees the 200; a cross-user leak is ``nara-cross-user-readable``."""
     resp = await call(req)
     if _paged(req) and resp.status == 403:
         fixed = await call(req.with_query(user_id=1001))
         return fixed
+    return resp
+
+
+async def nara_cross_user_readable(req: Req, call: Call) -> Resp:
+    """Any Nara key reads the listing of any user who has a key: a refused read is answered as the asked
+    user's own key is (the server checks the key, not whose messages it asks for). With two identities,
+    each user reads the other's messages."""
+    resp = await call(req)
+    asked = req.query.get("user_id", [""])[0]
+    own_key = {str(user): key for key, user in DEV_NARA_KEYS.items()}.get(asked)
+    if _paged(req) and resp.status == 403 and own_key is not None:
+        return await call(req.with_header("authorization", f"Bearer {own_key}"))
     return resp
 
 
@@ -566,6 +583,7 @@ class Expect:
 
 
 SCHEMA = frozenset({"response_schema_conformance", "schema_validation"})
+TWO_KEYS = (("NARA_API_KEY_2", "nara-dev-key-1002"), ("NARA_USER_ID_2", "1002"))  # the second dev identity
 EXPECTED: dict[str, Expect] = {
     "nara-wrong-type": Expect(NARA_GET, "schema_validation", SCHEMA | {"pagination"}),  # ids compare as text
     "nara-missing-field": Expect(NARA_POST, "schema_validation", SCHEMA),
@@ -585,6 +603,9 @@ EXPECTED: dict[str, Expect] = {
     # a missing Authorization header is a coverage case of its own (schemathesis' missing_required_header)
     "nara-auth-ignored": Expect(NARA_GET, "auth", frozenset({"ignored_auth", "missing_required_header"})),
     "nara-other-user-readable": Expect(NARA_GET, "ownership"),
+    "nara-cross-user-readable": Expect(
+        NARA_GET, "ownership_cross_user", frozenset({"ownership"}), env=TWO_KEYS
+    ),
     "nara-invalid-input-accepted": Expect(NARA_POST, "negative_data_rejection"),
     # the crash's body is not the documented envelope, and the walk cannot read the page
     "nara-500-on-input": Expect(NARA_GET, "not_a_server_error", SCHEMA | {"pagination"}),
@@ -613,7 +634,7 @@ EXPECTED: dict[str, Expect] = {
     "nara-other-user-message-visible": Expect(
         NARA_GET,
         "ownership_cross_user",
-        env=(("NARA_API_KEY_2", "nara-dev-key-1002"), ("NARA_USER_ID_2", "1002")),
+        env=TWO_KEYS,
     ),
 }
 
@@ -708,7 +729,7 @@ def reference_app(db: Path, seed_messages: int, **options: Any) -> ASGIApp:
     """The reference server's app (keys from CHATGATE_NARA_KEYS / CHATGATE_NAVIGABLE_KEYS, else dev keys)."""
     import os
 
-    from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS
+    from chatgate.apis import DEV_NAVIGABLE_KEYS
     from chatgate.server.app import create_app
     from chatgate.server.config import ServerConfig, parse_nara_keys, parse_navigable_keys
 

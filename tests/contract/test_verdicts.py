@@ -77,6 +77,28 @@ def test_one_key_cannot_run_object_level_authorization(faulty: Faulty, tmp_path:
     assert ownership["status"] == "passed" and ownership["cases"] >= 3
 
 
+def test_two_keys_run_cross_user_checks_and_say_why_schemathesis_cannot(
+    faulty: Faulty, tmp_path: Path
+) -> None:
+    """With the second identity, chatgate's cross-user check runs beside ``ownership``; schemathesis'
+    ``object_level_authorization`` has no value to replay on this API (tests/contract/
+    test_object_authorization.py pins why) and says so, not "needs a second key"."""
+    server = faulty("none")
+    names = "ownership,ownership_cross_user,object_level_authorization"
+    checks = ("--checks", names, "--include-name", NARA_LIST)
+    env = {"NARA_API_KEY_2": "nara-dev-key-1002", "NARA_USER_ID_2": "1002"}
+    run = gate("--api", "nara", "--base-url", server.base_url, *QUICK, *checks, report_dir=tmp_path, env=env)
+    assert run.exit_code == 0, run.output
+    verdicts = run.summary["checks"]
+    assert verdicts["ownership"]["status"] == "passed" and verdicts["ownership"]["cases"] >= 3
+    cross = verdicts["ownership_cross_user"]
+    assert cross["status"] == "passed" and cross["cases"] >= 4  # both ways: a read and a listing each
+    ola = verdicts["object_level_authorization"]
+    assert ola["status"] == "not_run" and ola["cases"] == 0
+    assert "listChatMessages names its user in the query" in ola["not_run_reason"]
+    assert "second key" not in ola["not_run_reason"]
+
+
 def test_read_only_profile_creates_no_messages(faulty: Faulty, tmp_path: Path) -> None:
     server = faulty("none")
     run = gate("--base-url", server.base_url, *QUICK, "--read-only", report_dir=tmp_path)
