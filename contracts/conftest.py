@@ -238,12 +238,15 @@ OLA_HAS_NO_VALUE = (
     "linked step's path parameter or a pool value from the owner's own request, and listChatMessages "
     "names its user in the query, which it neither links nor pools (ownership_cross_user judges this)"
 )
+OLA_ONE_ACCOUNT = "Navigable has one account key and no per-user identity: there is no second identity to try"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if "nara" in selected_apis():
         reason = OLA_NEEDS_A_SECOND_KEY if second_target() is None else OLA_HAS_NO_VALUE
         LEDGER.not_run("object_level_authorization", reason)
+    else:
+        LEDGER.not_run("object_level_authorization", OLA_ONE_ACCOUNT)
     path = os.environ.get("CHATGATE_RESULTS_FILE")
     if path:
         LEDGER.seconds = time.monotonic() - _STARTED

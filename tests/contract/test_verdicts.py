@@ -304,3 +304,14 @@ def test_github_annotations_under_github_actions(faulty: Faulty, tmp_path: Path)
     assert all(ln.startswith("::error file=specs/nara.openapi.yaml,line=") for ln in lines)
     quiet = gate("--base-url", server.base_url, *scope, report_dir=tmp_path / "b")
     assert not [ln for ln in quiet.output.splitlines() if ln.startswith("::")]
+
+
+def test_navigable_alone_says_it_has_no_second_identity(faulty: Faulty, tmp_path: Path) -> None:
+    """Navigable keys belong to an account, not a user: asking for a second Nara key would mislead."""
+    server = faulty("none")
+    checks = ("--checks", "object_level_authorization,navigable_read", "--include-name", NAV_GET)
+    run = gate("--api", "navigable", "--base-url", server.base_url, *QUICK, *checks, report_dir=tmp_path)
+    assert run.exit_code == 0, run.output
+    ola = run.summary["checks"]["object_level_authorization"]
+    assert ola["status"] == "not_run" and "one account key" in ola["not_run_reason"]
+    assert "NARA_API_KEY_2" not in ola["not_run_reason"]
