@@ -261,6 +261,7 @@ class Transport:
             self.notice("flaky", api, operation, f"{earlier[-1]} once, then {status}")
         wire = wire_of(request)
         if wire is not None:
+            wire.retried = earlier
             self._judge_end(wire, request, api, operation)
         return response
 

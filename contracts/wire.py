@@ -64,6 +64,7 @@ class Wire:
     out_of_time: bool = False
     decode_error: str | None = None
     seconds: float = 0.0
+    retried: list[int] = field(default_factory=list)  # statuses of earlier attempts (429, 502-504)
 
     @property
     def complete(self) -> bool:

@@ -37,3 +37,5 @@ completed, malformed, missing_terminal, disconnected
 retry
 # SplitParser.fallback: whether the fast event splitter handed over to chatgate.sse (tests/test_sse.py)
 fallback
+# Wire.retried: the statuses a request was retried after (tests/contract/test_transport.py reads it)
+retried
