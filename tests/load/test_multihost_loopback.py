@@ -5,6 +5,8 @@ mid-run) are in test_multihost_netns.py."""
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from chatgate.embedded import free_port
 from chatgate.resources import loadtests_dir
 from tests.load.conftest import served
-from tests.load.multihost import Node, chatgate, finish, processes, summary_of
+from tests.load.multihost import Node, chatgate, finish, processes, summary_of, wait_running
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +24,9 @@ FLAGS = ("--scenario", "nara-stream-sends", "--arrival-rate", "10", "--run-time"
 FLAGS += ("--stop-timeout", "5s")
 
 
-def _master(tmp: Path, port: int, slo: Path, *extra: str) -> list[str]:
+def _master(tmp: Path, port: int, slo: Path, *extra: str, workers: int = 2) -> list[str]:
     return chatgate(
-        "--master", "--expect-workers", "2", "--master-bind-host", "127.0.0.1", "--master-bind-port",
+        "--master", "--expect-workers", str(workers), "--master-bind-host", "127.0.0.1", "--master-bind-port",
         str(port), "--slo", str(slo), "--report-dir", str(tmp / "master"), *FLAGS, *extra,
     )  # fmt: skip
 
@@ -36,34 +38,68 @@ def _worker(tmp: Path, name: str, port: int, base_url: str, *flags: str) -> list
     )  # fmt: skip
 
 
-def test_a_master_and_two_workers_give_one_verdict(serve: Any, tmp_path: Path, lenient_slo: Path) -> None:
+def test_a_master_and_two_worker_machines_give_one_verdict(
+    serve: Any, tmp_path: Path, lenient_slo: Path
+) -> None:
+    """Machine w1 runs two worker processes (--workers 2), w2 one: the master expects three."""
     server = serve("--ttft-ms", "50", "--itl-ms", "10", "--reply-tokens", "10")
     before = served(server.base_url, "nara", "sendChatMessage")
     port = free_port()
     with processes() as procs:
-        master = procs.start(HOST, _master(tmp_path, port, lenient_slo), tmp_path / "master.out")
+        master = procs.start(HOST, _master(tmp_path, port, lenient_slo, workers=3), tmp_path / "master.out")
         workers = [
-            procs.start(HOST, _worker(tmp_path, f"w{i}", port, server.base_url), tmp_path / f"w{i}.out")
-            for i in (1, 2)
-        ]
+            procs.start(HOST, _worker(tmp_path, "w1", port, server.base_url, *FLAGS, "--workers", "2"),
+                        tmp_path / "w1.out"),
+            procs.start(HOST, _worker(tmp_path, "w2", port, server.base_url), tmp_path / "w2.out"),
+        ]  # fmt: skip
         code, out = finish(master, tmp_path / "master.out", 150)
         ends = [finish(w, tmp_path / f"w{i}.out", 60) for i, w in zip((1, 2), workers, strict=True)]
     assert code == 0, out
-    for worker_code, worker_out in ends:
-        assert worker_code == 0 and "ran their part of nara-stream-sends" in worker_out, worker_out
+    for (worker_code, worker_out), n in zip(ends, (2, 1), strict=True):
+        assert worker_code == 0 and f"{n} process(es)" in worker_out, worker_out
+        assert "ran their part of nara-stream-sends" in worker_out
     s: Any = summary_of(tmp_path / "master")
-    assert s["model"]["remote_workers"] is True and s["model"]["workers"] == 2
-    assert [w["index"] for w in s["workers"]] == [0, 1]
+    assert s["model"]["remote_workers"] is True and s["model"]["workers"] == 3
+    assert [w["index"] for w in s["workers"]] == [0, 1, 2]
     assert all(w["target"] == server.base_url and w["lost"] is None for w in s["workers"])
     assert s["target"] == server.base_url
     answered = served(server.base_url, "nara", "sendChatMessage") - before
     assert s["requests"] + s["unfinished"] == answered  # every request the target saw, merged
     assert s["offered"] == s["sent"] + sum(s["not_sent"].values())
-    halves = [w["offered"] for w in s["workers"]]
-    assert abs(halves[0] - halves[1]) <= 2 and sum(halves) >= 50, halves  # 5/s each for ~6 s
+    thirds = [w["offered"] for w in s["workers"]]
+    assert max(thirds) - min(thirds) <= 2 and sum(thirds) >= 50, thirds  # 10/3 per second each for ~6 s
     run = tmp_path / "master" / "nara-stream-sends"
     for name in ("summary.md", "report.html", "locust.html", "latency_throughput.png", "raw/manifest.json"):
         assert (run / name).stat().st_size > 0, name
+
+
+def test_a_worker_stopped_mid_run_hands_its_data_over_and_is_reported(
+    serve: Any, tmp_path: Path, lenient_slo: Path
+) -> None:
+    """SIGTERM (a pod being deleted): the worker stops its Locust processes gracefully, so the master gets
+    its last data and sees it quit; what it would have sent after that is not delivered."""
+    server = serve("--ttft-ms", "50", "--itl-ms", "10", "--reply-tokens", "10")
+    port = free_port()
+    with processes() as procs:
+        master = procs.start(HOST, _master(tmp_path, port, lenient_slo), tmp_path / "master.out")
+        stay = procs.start(HOST, _worker(tmp_path, "w1", port, server.base_url), tmp_path / "w1.out")
+        leave = procs.start(HOST, _worker(tmp_path, "w2", port, server.base_url), tmp_path / "w2.out")
+        wait_running(tmp_path / "w2" / "nara-stream-sends")
+        time.sleep(2.0)
+        stopped = time.time()
+        leave.send_signal(signal.SIGTERM)
+        leave_code, leave_out = finish(leave, tmp_path / "w2.out", 30)
+        code, out = finish(master, tmp_path / "master.out", 150)
+        finish(stay, tmp_path / "w1.out", 60)
+    assert leave_code == 3 and "stopped before the master ended the run" in leave_out, leave_out
+    assert code == 4, out
+    s: Any = summary_of(tmp_path / "master")
+    (gone,) = [w for w in s["workers"] if w["lost"]]
+    info, stop_s = gone["lost"], stopped - s["started"]
+    assert info["cause"] == "quit" and abs(info["lost_at_s"] - stop_s) <= 2.0, (info, stop_s)
+    assert abs(info["last_data_s"] - stop_s) <= 1.0, (info, stop_s)  # its last interval arrived too
+    assert gone["requests"] > 0 and "it quit" in s["invalid_reason"]
+    assert s["offered"] == s["sent"] + sum(s["not_sent"].values())
 
 
 def test_a_worker_that_cannot_run_the_plan_refuses_and_the_master_reports_it(

@@ -93,7 +93,7 @@ def _one(
         lost_at_s=round(lost_at - plan.started, 3),
         last_data_s=rel(last),
         rejoined_at_s=rel(record.get("rejoined_at")),
-        restored_at_s=rel(restored),
+        restored_at_s=None if plan.open_model else rel(restored),  # nobody takes over arrivals
         share=min(1.0, share),
         not_delivered=not_delivered,
     )
