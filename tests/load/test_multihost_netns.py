@@ -183,6 +183,7 @@ def _launch(procs: Procs, net: Net, tmp: Path, slo: Path, run_time: str) -> dict
     return run
 
 
+@pytest.mark.timing  # judges TTFT against the target's pacing
 def test_master_two_workers_and_target_in_namespaces_give_one_verdict(
     net: Net, tmp_path: Path, lenient_slo: Path
 ) -> None:

@@ -92,7 +92,6 @@ class _Watch:
     refused: dict[str, str] = field(default_factory=dict)
     targets: dict[int, str] = field(default_factory=dict)
     connected: list[dict[str, Any]] = field(default_factory=list)
-    greenlet: gevent.Greenlet | None = None
 
 
 _watch = _Watch()
@@ -160,7 +159,7 @@ def _master_start(runner: MasterRunner) -> None:
     _watch.lost.clear()
     _watch.seen.clear()
     _look(runner, time.time())
-    _watch.greenlet = gevent.spawn(_watcher, runner)
+    gevent.spawn(_watcher, runner)
 
 
 def _master_stopping(runner: MasterRunner) -> None:

@@ -65,7 +65,6 @@ class _Proc:
     popen: subprocess.Popen[bytes]
     status: Path
     started: float = field(default_factory=time.monotonic)
-    deadline: float = 0.0
     killed: str = ""
 
     def state(self) -> dict[str, Any]:
@@ -102,10 +101,10 @@ class _Signals:
             self._old[sig] = signal.signal(sig, self._on)
         return self
 
-    def _on(self, signum: int, frame: FrameType | None) -> None:
+    def _on(self, signum: int, _frame: FrameType | None) -> None:
         self.received = signum
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *_exc: object) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
 
