@@ -106,7 +106,7 @@ def _look(runner: MasterRunner, now: float) -> None:
             _watch.seen.add(cid)
             _watch.users[cid] = node.user_count
             if record is not None and record["rejoined_at"] is None:
-                record["rejoined_at"] = now
+                record["rejoined_at"] = round(now, 3)
             continue
         if cid not in _watch.seen or record is not None:
             continue

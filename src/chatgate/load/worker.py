@@ -16,9 +16,9 @@ The worker's exit code says how its part went; the master's is the verdict CI re
 - ``0`` every process ran until the master ended the run;
 - ``2`` bad flags, or the master's scenario or load model is not this worker's;
 - ``3`` the worker could not do its part: target unreachable or key rejected, master unreachable within
-  ``CONNECT_WAIT_S``, the master ended before the run started, lost the master mid-run, or the worker
-  was stopped (SIGTERM/SIGINT: its processes are stopped gracefully first, so the master gets its data
-  and reports it as a worker that quit).
+  ``CONNECT_WAIT_S`` (or it never started the run, ``START_WAIT_S``), the master ended before the run
+  started, lost the master mid-run, or the worker was stopped (SIGTERM/SIGINT: its processes are
+  stopped gracefully first, so the master gets their data and reports a worker that quit).
 
 Files (``<report-dir>/<scenario>/``): ``worker.log`` (the Locust workers' output) and ``worker.json``
 (each process's final state).
@@ -46,6 +46,7 @@ from chatgate.resources import loadtests_dir
 __all__ = ["CONNECT_WAIT_S", "WorkerResult", "run_worker"]
 
 CONNECT_WAIT_S = 300.0  # Locust's own: a worker tries to connect 60 times, 5 s each
+START_WAIT_S = 3600.0  # connected, a worker waits this long at most for the master to start the run
 GRACE_S = 15.0  # a stopped worker process gets this long to send its last data and quit
 POLL_S = 0.25
 
@@ -80,12 +81,14 @@ class _Proc:
         return data
 
 
-def _deadline(p: _Proc) -> float:
-    """Bounded whatever the master does: connecting, then the master's run time and stop timeout."""
-    s = p.state()
+def _deadline(p: _Proc, s: Mapping[str, Any]) -> float:
+    """Bounded whatever the master does: connecting, waiting for the start (a master gives up after its
+    --expect-workers-max-wait and tells its workers), then the master's run time and stop timeout."""
+    at = time.monotonic() - max(0.0, time.time() - float(s.get("at", time.time())))
     if s["state"] == "running":
-        at = time.monotonic() - max(0.0, time.time() - float(s.get("at", time.time())))
         return at + float(s.get("run_time_s", 0)) + float(s.get("stop_timeout_s", 0)) + START_MARGIN_S
+    if s["state"] == "connected":
+        return at + START_WAIT_S
     return p.started + CONNECT_WAIT_S + START_MARGIN_S
 
 
@@ -123,9 +126,13 @@ def _wait(procs: list[_Proc], signals: _Signals) -> None:
         for p in procs:
             if p.popen.poll() is not None:
                 continue
-            late = now > _deadline(p) or (stopping_since is not None and now > stopping_since + GRACE_S)
+            state = p.state()
+            late = now > _deadline(p, state) or (
+                stopping_since is not None and now > stopping_since + GRACE_S
+            )
             if late:
-                p.killed = p.killed or ("no_master" if p.state()["state"] == "starting" else "overran")
+                killed = {"starting": "no_master", "connected": "not_started"}.get(state["state"], "overran")
+                p.killed = p.killed or killed
                 p.popen.kill()
                 p.popen.wait()
 
