@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def _distributed(f: Any) -> Any:
 def _work(options: LoadOptions) -> None:
     """``--worker``: this machine's part; its exit code says how it went (the master's is the verdict)."""
     result = run_worker(options)
+    report = json.dumps(result.to_json(), indent=2) + "\n"
+    RunDir(result.report_dir).publish({"worker.json": report}, secrets=result.secrets)
     if result.exit_code == EXIT_USAGE:
         raise UsageError(result.message)
     if result.exit_code:

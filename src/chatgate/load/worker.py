@@ -20,8 +20,8 @@ The worker's exit code says how its part went; the master's is the verdict CI re
   started, lost the master mid-run, or the worker was stopped (SIGTERM/SIGINT: its processes are
   stopped gracefully first, so the master gets their data and reports a worker that quit).
 
-Files (``<report-dir>/<scenario>/``): ``worker.log`` (the Locust workers' output) and ``worker.json``
-(each process's final state).
+Files (``<report-dir>/<scenario>/``): ``worker.log`` (the Locust workers' output, live) and, written by
+the command from the result, ``worker.json`` (each process's final state).
 """
 
 from __future__ import annotations
@@ -53,12 +53,20 @@ POLL_S = 0.25
 
 @dataclass(frozen=True)
 class WorkerResult:
-    """How this machine's part went: the exit code, one line saying why, each process's last state."""
+    """How this machine's part went: the exit code, one line saying why, each process's last state
+    (``chatgate load --worker`` writes it as ``worker.json``)."""
 
+    master: str
+    scenario: str
     exit_code: int
     message: str
     processes: tuple[Mapping[str, Any], ...]
     report_dir: Path
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"master": self.master, "scenario": self.scenario, "exit_code": self.exit_code,
+                "message": self.message, "processes": [dict(p) for p in self.processes]}  # fmt: skip
 
 
 @dataclass
@@ -203,7 +211,5 @@ def run_worker(options: LoadOptions) -> WorkerResult:
         p.status.unlink(missing_ok=True)
     code, message = _verdict(options, states)
     run_dir.scrub_logs(["worker.log"], secrets)
-    record = {"master": f"{options.master_host}:{options.master_port}", "scenario": options.scenario,
-              "exit_code": code, "message": message, "processes": states}  # fmt: skip
-    run_dir.publish({"worker.json": json.dumps(record, indent=2) + "\n"}, secrets=secrets)
-    return WorkerResult(code, message, tuple(states), Path(run_dir.root))
+    master = f"{options.master_host}:{options.master_port}"
+    return WorkerResult(master, options.scenario, code, message, tuple(states), Path(run_dir.root), secrets)
