@@ -5,6 +5,7 @@ mid-run) are in test_multihost_netns.py."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -55,9 +56,11 @@ def test_a_master_and_two_worker_machines_give_one_verdict(
         code, out = finish(master, tmp_path / "master.out", 150)
         ends = [finish(w, tmp_path / f"w{i}.out", 60) for i, w in zip((1, 2), workers, strict=True)]
     assert code == 0, out
-    for (worker_code, worker_out), n in zip(ends, (2, 1), strict=True):
+    for (worker_code, worker_out), n, name in zip(ends, (2, 1), ("w1", "w2"), strict=True):
         assert worker_code == 0 and f"{n} process(es)" in worker_out, worker_out
         assert "ran their part of nara-stream-sends" in worker_out
+        record = json.loads((tmp_path / name / "nara-stream-sends" / "worker.json").read_text("utf-8"))
+        assert record["exit_code"] == 0 and [p["state"] for p in record["processes"]] == ["done"] * n
     s: Any = summary_of(tmp_path / "master")
     assert s["model"]["remote_workers"] is True and s["model"]["workers"] == 3
     assert [w["index"] for w in s["workers"]] == [0, 1, 2]
