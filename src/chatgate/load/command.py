@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from chatgate.artifacts import RunDir
-from chatgate.errors import MeasurementInvalid
-from chatgate.load.config import SCENARIOS, SHAPES, load_options
+from chatgate.errors import EXIT_USAGE, MeasurementInvalid, TargetError, UsageError
+from chatgate.load.config import LOCUST_MASTER_PORT, SCENARIOS, SHAPES, LoadOptions, load_options
 from chatgate.load.model import LoadResult
 from chatgate.load.report import check_table, write_load_reports
 from chatgate.load.runner import run_load
+from chatgate.load.worker import run_worker
 from chatgate.options import deadline_options, parse_duration
 
 __all__ = ["load"]
@@ -29,6 +31,37 @@ def _headline(result: LoadResult) -> str:
     if s.model.kind == "open":
         line += f"; offered {s.offered_rps or 0:.2f}/s, achieved {s.achieved_rps or 0:.2f}/s"
     return line
+
+
+def _distributed(f: Any) -> Any:
+    """The flags of a distributed run (Locust's own names and defaults, except a bounded wait)."""
+    options = [
+        click.option("--master", is_flag=True, help="Run the Locust master here; workers run elsewhere."),
+        click.option("--expect-workers", type=int, help="Master: worker processes to wait for (1)."),
+        click.option("--expect-workers-max-wait", default="120s", show_default=True,
+                     help="Master: give up (exit 3) when they have not all connected by then."),
+        click.option("--master-bind-host", default="*", show_default=True, help="Master: interface."),
+        click.option("--master-bind-port", type=int, default=LOCUST_MASTER_PORT, show_default=True),
+        click.option("--worker", is_flag=True, help="Run worker processes (--workers N) for a master."),
+        click.option("--master-host", help="Worker: the machine running `chatgate load --master`."),
+        click.option("--master-port", type=int, default=LOCUST_MASTER_PORT, show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _work(options: LoadOptions) -> None:
+    """``--worker``: this machine's part; its exit code says how it went (the master's is the verdict)."""
+    result = run_worker(options)
+    report = json.dumps(result.to_json(), indent=2) + "\n"
+    RunDir(result.report_dir).publish({"worker.json": report}, secrets=result.secrets)
+    if result.exit_code == EXIT_USAGE:
+        raise UsageError(result.message)
+    if result.exit_code:
+        raise TargetError(result.message)
+    click.echo(result.message)
+    raise SystemExit(0)
 
 
 def _seconds_or_zero(text: str, option: str) -> float:
@@ -64,11 +97,13 @@ def _seconds_or_zero(text: str, option: str) -> float:
 @click.option("--max-requests", type=int, help="Stop issuing after this many requests (production runs).")
 @click.option("--abort-on-error-rate", type=float, help="Stop early (exit 1) past this error rate.")
 @deadline_options
+@_distributed
 @click.option("--ui", is_flag=True, help="Run with Locust's web UI on 127.0.0.1 (autostart, autoquit).")
 @click.option("--server-arg", "server_args", multiple=True, help="Extra flags for the embedded server.")
 def load(
     run_time: str, warmup: str, stop_timeout: str, request_timeout: float | None,
-    stream_idle_timeout: float | None, stream_timeout: float | None, **given: Any,
+    stream_idle_timeout: float | None, stream_timeout: float | None, expect_workers_max_wait: str,
+    **given: Any,
 ) -> None:  # fmt: skip
     """Run a Locust load scenario and judge it against SLOs.
 
@@ -78,9 +113,15 @@ def load(
     server is started; --server-arg passes flags to it. Keys come from NARA_API_KEY / NAVIGABLE_API_KEY
     (and NARA_USER_ID); they are never printed.
 
+    Many machines: `--master --expect-workers N` here, `--worker --master-host H` with the same
+    scenario flags on each load machine. The master writes the report and gives the verdict (a worker
+    lost mid-run is reported; exit 4 when the load it took with it passes the budget); each worker
+    loads the target of its own --base-url/environment, with its own keys.
+
     Exit codes: 0 SLOs met, 1 SLO breached (or stopped by --abort-on-error-rate), 2 usage or bad SLO
-    file, 3 target unreachable or key rejected, 4 measurement invalid (the generator, or its in-flight
-    cap, was the bottleneck; the reason names the worker).
+    file, 3 target unreachable or key rejected (or workers missing), 4 measurement invalid (the
+    generator, or its in-flight cap, was the bottleneck, or workers were lost; the reason names the
+    worker). A --worker exits 0 when its part ran to the master's end, 2 or 3 otherwise.
 
     \b
     Example:
@@ -96,8 +137,11 @@ def load(
         stream_idle_timeout_s=stream_idle_timeout,
         stream_timeout_s=stream_timeout,
         server_args=tuple(server_args),
+        expect_workers_max_wait_s=parse_duration(expect_workers_max_wait, "--expect-workers-max-wait"),
         **given,
     )
+    if options.worker:
+        _work(options)
     result = run_load(options)
     write_load_reports(result, RunDir(result.report_dir))
     click.echo(_headline(result))

@@ -36,6 +36,8 @@ SHAPES = ("smoke", "ramp", "spike", "soak")
 DEFAULT_USERS = 10
 DEFAULT_MAX_IN_FLIGHT = 2000  # enough for 1,000 open streams with room to spare
 DEFAULT_STOP_TIMEOUT_S = 30.0
+LOCUST_MASTER_PORT = 5557  # Locust's default --master-port / --master-bind-port
+DEFAULT_EXPECT_WORKERS_MAX_WAIT_S = 120.0  # Locust waits forever by default; chatgate never does
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,27 @@ class LoadOptions:
     abort_on_error_rate: float | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
     generator_prefix: tuple[str, ...] = ()
+    # Many machines (Locust's names): this process is the master, or runs --workers worker processes
+    master: bool = False
+    expect_workers: int | None = None
+    expect_workers_max_wait_s: float = DEFAULT_EXPECT_WORKERS_MAX_WAIT_S
+    master_bind_host: str = "*"
+    master_bind_port: int = LOCUST_MASTER_PORT
+    worker: bool = False
+    master_host: str | None = None
+    master_port: int = LOCUST_MASTER_PORT
 
     @property
     def open_model(self) -> bool:
         return self.arrival_rate is not None
+
+    @property
+    def processes(self) -> int:
+        """The generator processes the load is split across: the master's expected workers, the local
+        worker processes, or the one local process."""
+        if self.master:
+            return self.expect_workers or 1
+        return max(1, self.workers)
 
 
 def _check(o: LoadOptions) -> None:
@@ -99,6 +118,42 @@ def _check(o: LoadOptions) -> None:
         raise UsageError("--run-time must be positive, --warmup and --stop-timeout not negative")
     if o.warmup_s >= o.run_time_s:
         raise UsageError(f"--warmup ({o.warmup_s:g}s) must be shorter than --run-time ({o.run_time_s:g}s)")
+    _check_distributed(o)
+
+
+def _check_distributed(o: LoadOptions) -> None:
+    """``--master`` / ``--worker`` and the Locust flags that belong to each side."""
+    if o.master and o.worker:
+        raise UsageError("--master and --worker exclude each other (one side per process)")
+    master_only = {"--expect-workers": o.expect_workers is not None,
+                   "--master-bind-host": o.master_bind_host != "*",
+                   "--master-bind-port": o.master_bind_port != LOCUST_MASTER_PORT}  # fmt: skip
+    worker_only = {
+        "--master-host": o.master_host is not None,
+        "--master-port": o.master_port != LOCUST_MASTER_PORT,
+    }
+    for flag, given in master_only.items():
+        if given and not o.master:
+            raise UsageError(f"{flag} belongs to --master")
+    for flag, given in worker_only.items():
+        if given and not o.worker:
+            raise UsageError(f"{flag} belongs to --worker")
+    if o.expect_workers is not None and not 1 <= o.expect_workers <= 1024:
+        raise UsageError("--expect-workers must be between 1 and 1024")
+    if o.expect_workers_max_wait_s <= 0:
+        raise UsageError("--expect-workers-max-wait must be positive")
+    for flag, port in (("--master-bind-port", o.master_bind_port), ("--master-port", o.master_port)):
+        if not 1 <= port <= 65535:
+            raise UsageError(f"{flag} must be a TCP port (1-65535)")
+    if o.master and o.workers:
+        raise UsageError(
+            "--workers starts local worker processes; with --master the workers are `chatgate load "
+            "--worker` processes, counted by --expect-workers"
+        )
+    if o.worker and not (o.master_host or "").strip():
+        raise UsageError("--worker needs --master-host (the machine running `chatgate load --master`)")
+    if o.worker and o.ui:
+        raise UsageError("--ui belongs to the master (a worker has no web UI)")
 
 
 def load_options(scenario: str = "nara-stream-sends", **given: Any) -> LoadOptions:
@@ -138,7 +193,7 @@ def plan_run(o: LoadOptions, slo: SloFile) -> RunPlan:
         ),
         stream_s=_deadline(o.stream_timeout_s, table.deadlines, "stream_timeout", d.stream_s),
     )
-    processes = max(1, o.workers)
+    processes = o.processes
     users = processes if o.open_model else (o.users or DEFAULT_USERS)
     return RunPlan(
         users=users,

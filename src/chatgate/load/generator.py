@@ -23,17 +23,24 @@ The Locust side reads everything from the environment, so each locustfile also r
 ``CHATGATE_ABORT_ON_ERROR_RATE``  stop the run when the error rate passes this (after 20 requests)
 ``CHATGATE_RAW_DIR``            where the master (or the single process) writes the raw data
 ``CHATGATE_MESSAGE_LENGTHS``    sends: ``chars:weight,...`` (e.g. ``40:6,400:3,4000:1``)
+``CHATGATE_SCENARIO``,          the scenario and its run time (a worker checks the master's scenario
+``CHATGATE_RUN_TIME``           against its own; its status file names the run time)
+``CHATGATE_WORKER_STATUS``      a Locust worker writes its state there (``chatgate load --worker``)
 ==============================  =====================================================================
+
+In a distributed run a worker takes every variable of :data:`PLAN_VARIABLES` from the master (the
+plan, :mod:`chatgate.load.distributed`), its targets and keys from its own environment.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chatgate.apis import DEV_KEYS, DEV_NARA_USER, ApiName, auth_headers
@@ -43,7 +50,7 @@ from chatgate.load.recorder import Recorder
 from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 
-__all__ = ["Arrival", "Generator", "Settings"]
+__all__ = ["PLAN_VARIABLES", "Arrival", "Generator", "Settings", "own_plan", "plan_from_json", "with_plan"]
 
 DEFAULT_MAX_IN_FLIGHT = 2000
 CLOSED_MODEL_CONNECTIONS = 4096
@@ -53,8 +60,50 @@ _TEXT = (
 )
 
 
-def _num(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
+# The settings a worker takes from the master: everything that shapes the load.
+PLAN_VARIABLES = (
+    "CHATGATE_SCENARIO",
+    "CHATGATE_ARRIVAL_RATE",
+    "CHATGATE_POISSON",
+    "CHATGATE_MAX_IN_FLIGHT",
+    "CHATGATE_WORKERS",
+    "CHATGATE_REQUEST_TIMEOUT",
+    "CHATGATE_STREAM_IDLE_TIMEOUT",
+    "CHATGATE_STREAM_TIMEOUT",
+    "CHATGATE_VALIDATE_SAMPLE",
+    "CHATGATE_INTERVAL",
+    "CHATGATE_WARMUP",
+    "CHATGATE_LATE_AFTER_MS",
+    "CHATGATE_MAX_REQUESTS",
+    "CHATGATE_ABORT_ON_ERROR_RATE",
+    "CHATGATE_MESSAGE_LENGTHS",
+    "CHATGATE_RUN_TIME",
+)
+
+
+def own_plan(env: Mapping[str, str]) -> dict[str, str]:
+    """The plan of ``env`` (an unset variable travels as "", so a worker drops its own value)."""
+    return {name: env.get(name, "") for name in PLAN_VARIABLES}
+
+
+def plan_from_json(text: str) -> dict[str, str]:
+    data = json.loads(text)
+    return {str(k): str(v) for k, v in data.items() if k in PLAN_VARIABLES}
+
+
+def with_plan(env: Mapping[str, str], plan: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with the plan's variables over it (an empty one removed)."""
+    out = dict(env)
+    for name, value in plan.items():
+        if value:
+            out[name] = value
+        else:
+            out.pop(name, None)
+    return out
+
+
+def _num(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
+    raw = (os.environ if env is None else env).get(name, "").strip()
     if not raw:
         return default
     try:
@@ -100,31 +149,35 @@ class Settings:
     message_lengths: tuple[tuple[int, float], ...] = field(default=((40, 1.0),))
 
     @classmethod
-    def from_env(cls, host: str | None) -> Settings:
-        env = os.environ
-        rate = _num("CHATGATE_ARRIVAL_RATE", 0.0)
-        max_requests = int(_num("CHATGATE_MAX_REQUESTS", 0))
-        abort = _num("CHATGATE_ABORT_ON_ERROR_RATE", -0.0)
+    def from_env(cls, host: str | None, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of ``env`` (default ``os.environ``; a Locust worker passes the master's plan
+        over its own environment, ``chatgate.load.distributed.plan_env``)."""
+        env = os.environ if env is None else env
+
+        rate = _num("CHATGATE_ARRIVAL_RATE", 0.0, env)
+        max_requests = int(_num("CHATGATE_MAX_REQUESTS", 0, env))
+        abort = _num("CHATGATE_ABORT_ON_ERROR_RATE", -0.0, env)
         return cls(
             nara_base=(env.get("NARA_BASE_URL") or host or "").rstrip("/"),
             navigable_base=(env.get("NAVIGABLE_BASE_URL") or host or "").rstrip("/"),
             nara_key=env.get("NARA_API_KEY") or DEV_KEYS["nara"],
             navigable_key=env.get("NAVIGABLE_API_KEY") or DEV_KEYS["navigable"],
-            nara_user_id=int(_num("NARA_USER_ID", DEV_NARA_USER)),
+            nara_user_id=int(_num("NARA_USER_ID", DEV_NARA_USER, env)),
             arrival_rate=rate or None,
             poisson=env.get("CHATGATE_POISSON") == "1",
-            max_in_flight=int(_num("CHATGATE_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)) or DEFAULT_MAX_IN_FLIGHT,
-            workers=max(1, int(_num("CHATGATE_WORKERS", 1))),
+            max_in_flight=int(_num("CHATGATE_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, env))
+            or DEFAULT_MAX_IN_FLIGHT,
+            workers=max(1, int(_num("CHATGATE_WORKERS", 1, env))),
             deadlines=Deadlines(
-                request_s=_num("CHATGATE_REQUEST_TIMEOUT", Deadlines.request_s) or Deadlines.request_s,
-                stream_idle_s=_num("CHATGATE_STREAM_IDLE_TIMEOUT", Deadlines.stream_idle_s)
+                request_s=_num("CHATGATE_REQUEST_TIMEOUT", Deadlines.request_s, env) or Deadlines.request_s,
+                stream_idle_s=_num("CHATGATE_STREAM_IDLE_TIMEOUT", Deadlines.stream_idle_s, env)
                 or Deadlines.stream_idle_s,
-                stream_s=_num("CHATGATE_STREAM_TIMEOUT", Deadlines.stream_s) or Deadlines.stream_s,
+                stream_s=_num("CHATGATE_STREAM_TIMEOUT", Deadlines.stream_s, env) or Deadlines.stream_s,
             ),
-            validate_sample=min(1.0, _num("CHATGATE_VALIDATE_SAMPLE", 1.0)),
-            interval_s=max(0.2, _num("CHATGATE_INTERVAL", 1.0)),
-            warmup_s=_num("CHATGATE_WARMUP", 0.0),
-            late_after_s=_num("CHATGATE_LATE_AFTER_MS", 25.0) / 1000.0,
+            validate_sample=min(1.0, _num("CHATGATE_VALIDATE_SAMPLE", 1.0, env)),
+            interval_s=max(0.2, _num("CHATGATE_INTERVAL", 1.0, env)),
+            warmup_s=_num("CHATGATE_WARMUP", 0.0, env),
+            late_after_s=_num("CHATGATE_LATE_AFTER_MS", 25.0, env) / 1000.0,
             max_requests=max_requests or None,
             abort_on_error_rate=abort if "CHATGATE_ABORT_ON_ERROR_RATE" in env else None,
             raw_dir=env.get("CHATGATE_RAW_DIR") or None,

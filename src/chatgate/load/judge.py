@@ -5,7 +5,10 @@ Order of the verdict, first match wins:
 1. **Measurement invalid (exit 4)** when a generator process broke one of its budgets (``[monitor]``),
    each worker judged on its own: timer lag p99 and max, mean CPU, schedule slip p99, and in the open
    model the share of its arrivals it sent late (or never issued) while the in-flight cap had room.
-   The reason names the worker and the budget.
+   The reason names the worker and the budget. In a distributed run, also when workers left before
+   the stop and took more of the offered load with them than ``max_lost_share`` allows (all lost
+   workers together; ``chatgate.load.lost`` says how the share is computed): the reason names each
+   lost worker, when and why it was lost. Lost within the budget: a note.
 2. **The cap, not the server (exit 4)**: open model, more arrivals than the late budget were held back
    by a full ``--max-in-flight``, yet the requests filling the cap met every SLO measured from when they
    were sent. The server answered in time; the cap was too small for the offered load.
@@ -23,7 +26,7 @@ from dataclasses import asdict
 from typing import Any
 
 from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK
-from chatgate.load.model import Check, LoadSummary, Verdict, WorkerInfo
+from chatgate.load.model import Check, LoadSummary, LostWorker, Verdict, WorkerInfo
 from chatgate.load.slo import MONITOR_KEYS, SLO_KEYS, SloFile, slo_keys
 
 __all__ = ["MIN_WINDOW_REQUESTS", "evaluate", "judge"]
@@ -68,19 +71,41 @@ def _worker_data(w: WorkerInfo, is_open: bool) -> dict[str, Any]:
 
 def _monitor_checks(s: LoadSummary, monitor: Mapping[str, float]) -> list[Check]:
     is_open = s.model.kind == "open"
-    keys = {k: v for k, v in MONITOR_KEYS.items() if is_open or k != "max_late_arrival_rate"}
+    keys = {k: v for k, v in MONITOR_KEYS.items() if (is_open or k != "max_late_arrival_rate")}
+    keys.pop("max_lost_share", None)  # the run's, below
     budgets = {k: v for k, v in monitor.items() if k in keys}
     if not is_open:
         budgets.pop("max_schedule_slip_p99_ms", None)
     out: list[Check] = []
     for w in s.workers:
         out += evaluate(_worker_data(w, is_open), budgets, keys, worker=w.index)
+    lost = [w for w in s.workers if w.lost is not None]
+    if lost:
+        share = sum(w.lost.share for w in lost if w.lost is not None)
+        budget = monitor.get("max_lost_share", 0.02)
+        out.append(Check("max_lost_share", budget, round(share, 6), share <= budget))
     return out
+
+
+def _lost_text(w: WorkerInfo, lost: LostWorker) -> str:
+    why = {"no_heartbeat": "no heartbeat", "quit": "it quit", "refused": "it refused the plan"}
+    cause = why.get(lost.cause, lost.cause) + (f": {lost.reason}" if lost.reason else "")
+    last = "no data" if lost.last_data_s is None else f"its last data at {lost.last_data_s:.1f} s"
+    undelivered = f", {lost.not_delivered} arrival(s)" if lost.not_delivered else ""
+    return (
+        f"worker {w.index}" + (f" ({w.id})" if w.id else "")
+        + f" lost {lost.lost_at_s:.1f} s into the run ({cause}; {last}): {lost.share:.1%} of the offered "
+        f"load not delivered{undelivered}"
+    )  # fmt: skip
 
 
 def _invalid_reason(bad: list[Check], s: LoadSummary) -> str:
     parts = []
     for c in bad:
+        if c.key == "max_lost_share":
+            lost = "; ".join(_lost_text(w, w.lost) for w in s.workers if w.lost is not None)
+            parts.append(f"{lost} (together {c.observed or 0:.1%} > the {c.threshold:.0%} budget)")
+            continue
         w = next((w for w in s.workers if w.index == c.worker), None)
         who = f"worker {c.worker}" + (f" ({w.id})" if w and w.id and w.id != "local" else "")
         observed = "-" if c.observed is None else f"{c.observed:.3g}"
@@ -120,6 +145,8 @@ def judge(s: LoadSummary, slo: SloFile) -> Verdict:
             window_checks += evaluate(w, scenario.thresholds, keys, window=(w["start_s"], w["end_s"]))
     monitor = _monitor_checks(s, slo.monitor)
     notes = [*s.warnings]
+    notes += [f"{_lost_text(w, w.lost)}: within the budget" for w in s.workers
+              if w.lost is not None and all(c.ok for c in monitor if c.key == "max_lost_share")]  # fmt: skip
     bad = [c for c in monitor if not c.ok]
     if bad:
         reason = _invalid_reason(bad, s)

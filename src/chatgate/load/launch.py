@@ -1,4 +1,6 @@
-"""Start Locust in child processes (one local process, or a master and N workers) and wait for them.
+"""Start Locust in child processes (one local process; a master and N local workers; a master alone for
+remote workers, ``--master``) and wait for them. ``chatgate load --worker`` starts its worker processes
+with :func:`worker_command` (``chatgate.load.worker``).
 
 Locust never runs in the CLI's own process, so gevent's monkey-patching stays out of it. What the
 children write while they run goes to the run directory: ``locust.log`` (a live file of the run's
@@ -24,7 +26,7 @@ from chatgate.errors import TargetError
 from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["RAW_PARTIAL", "Launched", "locust_env", "run_locust", "targets"]
+__all__ = ["RAW_PARTIAL", "Launched", "locust_env", "run_locust", "targets", "worker_command"]
 
 RAW_PARTIAL = ".raw-partial"
 DEFAULT_SEED_MESSAGES = 300
@@ -57,14 +59,18 @@ def targets(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
 
 
 def locust_env(
-    options: LoadOptions, plan: RunPlan, found: Mapping[ApiName, Target], raw_dir: Path
+    options: LoadOptions, plan: RunPlan, found: Mapping[ApiName, Target], raw_dir: Path | None
 ) -> dict[str, str]:
-    """The environment of the Locust processes (what ``chatgate.load.generator.Settings`` reads)."""
+    """The environment of the Locust processes (what ``chatgate.load.generator.Settings`` reads; the
+    raw data's directory only where the master or the single process writes it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
+    if raw_dir is not None:
+        env["CHATGATE_RAW_DIR"] = str(raw_dir)
     env.update(
         {
-            "CHATGATE_RAW_DIR": str(raw_dir),
-            "CHATGATE_WORKERS": str(max(1, options.workers)),
+            "CHATGATE_SCENARIO": options.scenario,
+            "CHATGATE_RUN_TIME": f"{options.run_time_s:g}",
+            "CHATGATE_WORKERS": str(options.processes),
             "CHATGATE_VALIDATE_SAMPLE": str(options.validate_sample),
             "CHATGATE_INTERVAL": str(plan.interval_s),
             "CHATGATE_WARMUP": str(options.warmup_s),
@@ -99,9 +105,35 @@ def locust_env(
     return env
 
 
+def _base(options: LoadOptions, locustfile: Path) -> list[str]:
+    return [
+        *options.generator_prefix,
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--loglevel",
+        "WARNING",
+    ]
+
+
+def worker_command(options: LoadOptions, locustfile: Path, master_host: str, master_port: int) -> list[str]:
+    """One Locust worker process connecting to the master at ``master_host:master_port``."""
+    return [
+        *_base(options, locustfile),
+        "--worker",
+        "--master-host",
+        master_host,
+        "--master-port",
+        str(master_port),
+    ]
+
+
 def _commands(options: LoadOptions, plan: RunPlan, locustfile: Path, host: str, out: Path) -> list[list[str]]:
-    base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
-    run = ["-H", host, "--stop-timeout", f"{options.stop_timeout_s:g}", "-t", f"{options.run_time_s:g}s"]
+    """The master first (or the single process), then any local workers."""
+    run = ["--stop-timeout", f"{options.stop_timeout_s:g}", "-t", f"{options.run_time_s:g}s"]
+    run += ["-H", host] if host else []
     if options.shape is None:
         run += ["-u", str(plan.users), "-r", f"{plan.spawn_rate:g}"]
     run += ["--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "locust.html")]
@@ -109,15 +141,17 @@ def _commands(options: LoadOptions, plan: RunPlan, locustfile: Path, host: str, 
         run += ["--web-host", "127.0.0.1", "--web-port", str(free_port()), "--autostart", "--autoquit", "5"]
     else:
         run += ["--headless", "--only-summary"]
-    if not options.workers:
-        return [[*options.generator_prefix, *base, *run]]
-    port = free_port()
-    master = [*run, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
-    master += ["--expect-workers", str(options.workers)]
-    worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    cmds = [[*options.generator_prefix, *base, *master]]
-    cmds += [[*options.generator_prefix, *base, *worker] for _ in range(options.workers)]
-    return cmds
+    base = _base(options, locustfile)
+    if not options.workers and not options.master:
+        return [[*base, *run]]
+    bind, port = (
+        (options.master_bind_host, options.master_bind_port) if options.master else ("127.0.0.1", free_port())
+    )
+    master = [*run, "--master", "--master-bind-host", bind, "--master-bind-port", str(port)]
+    master += ["--expect-workers", str(options.processes)]
+    master += ["--expect-workers-max-wait", f"{max(1, round(options.expect_workers_max_wait_s))}"]
+    local = [worker_command(options, locustfile, "127.0.0.1", port) for _ in range(options.workers)]
+    return [[*base, *master], *local]
 
 
 @dataclass(frozen=True)
@@ -134,6 +168,8 @@ def run_locust(
     """Run Locust to its end (bounded: run time + drain + a start-up margin, else TargetError)."""
     cmds = _commands(options, plan, loadtests / SCENARIOS[options.scenario], host, run_dir.root)
     limit = options.run_time_s + options.stop_timeout_s + START_MARGIN_S
+    if options.master or options.workers:
+        limit += options.expect_workers_max_wait_s
     started, wall = time.time(), time.perf_counter()
     procs: list[subprocess.Popen[bytes]] = []
     with run_dir.log("locust.log") as log:

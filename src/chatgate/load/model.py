@@ -17,6 +17,7 @@ __all__ = [
     "Check",
     "LoadResult",
     "LoadSummary",
+    "LostWorker",
     "ModelInfo",
     "Stats",
     "StreamCounts",
@@ -65,6 +66,7 @@ class ModelInfo:
     stop_timeout_s: float
     max_requests: int | None
     abort_on_error_rate: float | None
+    remote_workers: bool = False  # the workers were `chatgate load --worker` processes (--master)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,30 @@ class StreamCounts:
 
 
 @dataclass(frozen=True)
+class LostWorker:
+    """A worker that left a distributed run before its stop (``chatgate.load.lost`` computes it).
+
+    Times are seconds into the run (from its start). ``cause``: ``no_heartbeat`` (Locust heard nothing
+    for about 3 s: the machine, process or network died), ``quit`` (the worker quit early), ``refused``
+    (it could not run the master's plan; ``reason`` says why). ``share``: the part of the run's offered
+    load not delivered because of it (0 to 1), ``not_delivered``: in the open model, its arrivals that
+    were never issued after its last data, plus those in flight then whose outcome never arrived.
+    """
+
+    cause: str
+    reason: str
+    lost_at_s: float
+    last_data_s: float | None
+    rejoined_at_s: float | None
+    restored_at_s: float | None
+    share: float
+    not_delivered: int
+
+
+@dataclass(frozen=True)
 class WorkerInfo:
-    """One generator process: its own timer lag (p99, max), schedule slip and CPU."""
+    """One generator process: its own timer lag (p99, max), schedule slip and CPU; in a distributed
+    run the target it loaded and, when it left before the stop, how (``lost``)."""
 
     index: int
     id: str
@@ -93,6 +117,8 @@ class WorkerInfo:
     cpu_over_budget_samples: int
     offered: int
     late: int
+    target: str = ""
+    lost: LostWorker | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,15 @@ Layout (``<report-dir>/<scenario>/raw/``, format version ``RAW_VERSION``)::
     intervals.jsonl.gz    one object per worker and interval: {"worker", "start", "end", "counters"}
     hdr/w<N>/<metric>.hlog  HdrHistogram interval logs (format 1.2, values in microseconds), one file
                           per metric and worker; ':' in a metric name is written as '@'
+    workers-connected.json  a master's run only: the workers that connected, in order ([{"id", "at"}])
+
+A master's manifest (``chatgate load --master``, or ``--workers N``) also holds what it saw of its
+workers (``chatgate.load.distributed``): ``expected_workers`` (N), ``worker_targets`` ({index: the base
+URLs that worker loaded}) and ``lost_workers``: one object per worker that left before the stop,
+``{"index", "id", "cause": "no_heartbeat" | "quit" | "refused", "reason", "lost_at" (when the master
+noticed, Unix s), "users" (its users then), "rejoined_at", "restored_at" (closed model: Locust gave its
+users to the others)}``. Its data up to then stays in every file above; ``chatgate.load.lost`` derives
+what was not delivered.
 
 Rows (``ROW_FIELDS``): ``worker``, ``request_id`` (the ``X-Request-Id`` sent), ``name``, ``state``
 (``ok``, ``error``, ``unfinished`` in flight when the run stopped, ``not_sent``), ``error`` (the error

@@ -92,6 +92,27 @@ def _workers(result: LoadResult) -> list[str]:
             f"| {w.index} {w.id} | {w.requests} | {w.loop_lag.p99:.2f} / {w.loop_lag.max:.2f} "
             f"| {w.schedule_slip.p99:.2f} | {w.cpu_mean_percent:.0f}% | {w.late} |"
         )
+    return out + _distributed(result)
+
+
+def _distributed(result: LoadResult) -> list[str]:
+    """A distributed run: the workers' targets, and the workers lost before the stop."""
+    s = result.summary
+    out = []
+    if s.model.remote_workers:
+        out += ["", f"Remote workers: {len(s.workers)} reported of {s.model.workers} expected."]
+        out += [f"- worker {w.index} ({w.id}) loaded {w.target or '?'}" for w in s.workers]
+    for w in s.workers:
+        if w.lost is not None:
+            lost = w.lost
+            last = "-" if lost.last_data_s is None else f"{lost.last_data_s:.1f} s"
+            out.append(
+                f"- **Lost:** worker {w.index} ({w.id}), cause {lost.cause}"
+                + (f" ({lost.reason})" if lost.reason else "")
+                + f", noticed {lost.lost_at_s:.1f} s into the run, its last data {last}, "
+                f"{lost.share:.1%} of the offered load not delivered ({lost.not_delivered} arrivals); "
+                "its data up to then is kept in the figures and raw/"
+            )
     return out
 
 

@@ -6,16 +6,25 @@ Locust run in child processes, live files through the run's ``RunDir`` (``launch
 data read (``summary.read_raw``) -> summarized into a ``LoadSummary`` -> judged (``judge``, pure) ->
 ``LoadResult``. ``chatgate load`` then hands the result to ``chatgate.load.report``.
 
+``--master`` runs the same steps with the Locust master alone: it sends no requests, so it resolves
+and probes no target (each ``chatgate load --worker`` does, with its own flags and environment, and
+reports the target it loaded); the master's raw data holds every worker's intervals, so the summary,
+verdict and reports are those of a local run, plus the workers lost mid-run (``chatgate.load.lost``).
+
 Raises ``UsageError`` (exit 2) or ``TargetError`` (exit 3) when the run cannot happen.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
-from chatgate.errors import UsageError
+from chatgate.errors import TargetError, UsageError
 from chatgate.load.config import SCENARIO_APIS, LoadOptions, RunPlan, plan_run
 from chatgate.load.judge import judge
 from chatgate.load.launch import RAW_PARTIAL, locust_env, run_locust, targets
@@ -23,6 +32,7 @@ from chatgate.load.model import LoadResult, ModelInfo
 from chatgate.load.slo import load_slo
 from chatgate.load.summary import RawTotals, read_raw, summarize
 from chatgate.resources import loadtests_dir
+from chatgate.targets import Target
 
 __all__ = ["run_load"]
 
@@ -35,20 +45,38 @@ def _model(o: LoadOptions, plan: RunPlan) -> ModelInfo:
         arrival_rate=o.arrival_rate,
         poisson=o.poisson,
         shape=o.shape,
-        workers=o.workers,
+        workers=o.processes if (o.master or o.workers) else 0,
         validate_sample=o.validate_sample,
         max_in_flight=plan.max_in_flight,
         warmup_s=o.warmup_s,
         stop_timeout_s=o.stop_timeout_s,
         max_requests=o.max_requests,
         abort_on_error_rate=o.abort_on_error_rate,
+        remote_workers=o.master,
     )
 
 
-def _collect(run_dir: RunDir) -> RawTotals:
+def _no_start(options: LoadOptions, run_dir: RunDir) -> None:
+    """The master ended without a run: name the workers that never connected, when that is why."""
+    connected_file = run_dir.path(RAW_PARTIAL) / "workers-connected.json"
+    if not options.master and not options.workers:
+        return
+    connected = json.loads(connected_file.read_text("utf-8")) if connected_file.exists() else []
+    if len(connected) < options.processes:
+        ids = ", ".join(str(c.get("id", "?")) for c in connected) or "none"
+        where = f"{options.master_bind_host}:{options.master_bind_port}" if options.master else "127.0.0.1"
+        raise TargetError(
+            f"{len(connected)} of {options.processes} Locust workers connected to the master ({where}) "
+            f"within --expect-workers-max-wait {options.expect_workers_max_wait_s:g}s (connected: {ids}); "
+            "start every `chatgate load --worker --master-host ...` and check they reach the master"
+        )
+
+
+def _collect(options: LoadOptions, run_dir: RunDir) -> RawTotals:
     """Read what the run wrote, then keep it as ``raw/`` (replacing an earlier run's)."""
     partial = run_dir.path(RAW_PARTIAL)
     if not (partial / "manifest.json").exists():
+        _no_start(options, run_dir)
         log = run_dir.path("locust.log")
         tail = (
             log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
@@ -63,6 +91,16 @@ def _collect(run_dir: RunDir) -> RawTotals:
     return raw
 
 
+@contextlib.contextmanager
+def _targets_of(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
+    """The targets of a local run; none for ``--master`` (its workers have theirs)."""
+    if options.master:
+        yield {}
+        return
+    with targets(options) as found:
+        yield found
+
+
 def run_load(options: LoadOptions) -> LoadResult:
     """Run the scenario of ``options`` and judge it."""
     loadtests = loadtests_dir()
@@ -70,14 +108,17 @@ def run_load(options: LoadOptions) -> LoadResult:
     plan = plan_run(options, slo)
     run_dir = RunDir(options.report_dir / options.scenario).ensure()
     shutil.rmtree(run_dir.path(RAW_PARTIAL), ignore_errors=True)
-    with targets(options) as found:
+    with _targets_of(options) as found:
         env = locust_env(options, plan, found, run_dir.path(RAW_PARTIAL))
-        host = found[SCENARIO_APIS[options.scenario][0]].base_url
+        api = SCENARIO_APIS[options.scenario][0]
+        host = found[api].base_url if api in found else ""
         launched = run_locust(options, plan, env, host, run_dir, loadtests)
         secrets = tuple(t.key for t in found.values())
         target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
     run_dir.scrub_logs(["locust.log"], secrets)
-    raw = _collect(run_dir)
+    raw = _collect(options, run_dir)
+    if options.master:  # the targets the workers loaded (each its own; the master loads nothing)
+        target = " ".join(dict.fromkeys(raw.manifest.get("worker_targets", {}).values())) or "?"
     # the run's own clock (the raw data's start, after the generator's start-up, to the stop) when kept
     manifest = raw.manifest
     run_s = float(manifest.get("stopped", 0.0)) - float(manifest["started"])

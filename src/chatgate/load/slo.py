@@ -9,6 +9,8 @@ own budgets.
     max_cpu_mean_percent = 90        # mean CPU of a generator process
     max_schedule_slip_p99_ms = 250   # open model: p99 of how late the scheduler woke for an arrival
     max_late_arrival_rate = 0.02     # open model: share of arrivals not sent on time (blame: see judge)
+    max_lost_share = 0.02            # distributed: share of the offered load lost with workers that
+                                     # left mid-run (chatgate.load.lost), all workers together
 
     [scenario.nara-stream-sends]     # exit 1 when any is breached (whole run, and per window)
     p95_ttft_ms = 2000
@@ -80,6 +82,7 @@ MONITOR_KEYS: dict[str, tuple[str, str]] = {
     "max_cpu_mean_percent": ("cpu_mean_percent", "max"),
     "max_schedule_slip_p99_ms": ("schedule_slip.p99", "max"),
     "max_late_arrival_rate": ("late_rate", "max"),
+    "max_lost_share": ("lost_share", "max"),  # judged over the run, not per worker (chatgate.load.judge)
 }
 DEFAULT_MONITOR = {
     "max_loop_lag_p99_ms": 20.0,
@@ -87,6 +90,7 @@ DEFAULT_MONITOR = {
     "max_cpu_mean_percent": 90.0,
     "max_schedule_slip_p99_ms": 250.0,
     "max_late_arrival_rate": 0.02,
+    "max_lost_share": 0.02,
 }
 
 

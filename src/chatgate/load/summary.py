@@ -12,7 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatgate.load.model import LoadSummary, ModelInfo, Stats, StreamCounts, WindowRow, WorkerInfo
+from chatgate.load.lost import LoadPlan, lost_workers, not_issued
+from chatgate.load.model import (
+    LoadSummary,
+    LostWorker,
+    ModelInfo,
+    Stats,
+    StreamCounts,
+    WindowRow,
+    WorkerInfo,
+)
 from chatgate.load.raw import RAW_VERSION, read_counters, read_hlogs, read_manifest
 from chatgate.metrics import Histogram
 
@@ -33,6 +42,7 @@ class RawTotals:
     interval_hists: dict[tuple[float, str], Histogram] = field(default_factory=dict)
     interval_counters: dict[float, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     peaks: dict[float, int] = field(default_factory=lambda: defaultdict(int))
+    worker_spans: dict[int, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _add(table: dict[Any, Histogram], key: Any, h: Histogram) -> None:
@@ -57,6 +67,7 @@ def read_raw(root: Path) -> RawTotals:
         raw.peaks[start] += peak
         raw.counters.update(counters)
         raw.worker_counters[int(rec["worker"])].update(counters)
+        raw.worker_spans[int(rec["worker"])].append((float(rec["start"]), float(rec["end"])))
         raw.interval_counters[start].update(counters)
     return raw
 
@@ -99,10 +110,12 @@ def _timeline(raw: RawTotals, started: float) -> tuple[WindowRow, ...]:
     return tuple(rows)
 
 
-def _workers(raw: RawTotals) -> tuple[WorkerInfo, ...]:
-    ids = {int(w["index"]): str(w["id"]) for w in raw.manifest.get("workers", [])}
+def _workers(raw: RawTotals, lost: Mapping[int, LostWorker]) -> tuple[WorkerInfo, ...]:
+    listed = [*raw.manifest.get("lost_workers", []), *raw.manifest.get("workers", [])]
+    ids = {int(w["index"]): str(w["id"]) for w in listed}
+    targets = {int(k): str(v) for k, v in dict(raw.manifest.get("worker_targets", {})).items()}
     out = []
-    for index in sorted(set(raw.worker_counters) | set(ids)):
+    for index in sorted(set(raw.worker_counters) | set(ids) | set(lost)):
         c = raw.worker_counters.get(index, Counter())
         samples = c.get("cpu_samples", 0)
         out.append(
@@ -116,9 +129,32 @@ def _workers(raw: RawTotals) -> tuple[WorkerInfo, ...]:
                 cpu_over_budget_samples=c.get("cpu_over", 0),
                 offered=c.get("offered", 0),
                 late=c.get("late", 0) + c.get("not_sent:generator", 0),
+                target=targets.get(index, ""),
+                lost=lost.get(index),
             )
         )
     return tuple(out)
+
+
+def _lost(raw: RawTotals, model: ModelInfo) -> tuple[dict[int, LostWorker], Counter[str]]:
+    """The lost workers, and the run's counters with their undelivered arrivals (open model) added:
+    offered (never issued) and ``not_sent:lost_worker`` (never issued, or in flight when lost)."""
+    started = float(raw.manifest["started"])
+    plan = LoadPlan(
+        started=started,
+        judged_from=started + model.warmup_s,
+        stopped=float(raw.manifest.get("stopped") or started),
+        open_model=model.kind == "open",
+        arrival_rate=model.arrival_rate or 0.0,
+        processes=max(1, model.workers),
+        users=model.users or 0,
+    )
+    lost = lost_workers(raw.manifest, raw.worker_spans, raw.worker_counters, plan)
+    counters = Counter(raw.counters)
+    if lost and plan.open_model:
+        counters["offered"] += not_issued(lost, raw.worker_counters)
+        counters["not_sent:lost_worker"] += sum(w.not_delivered for w in lost.values())
+    return lost, counters
 
 
 def _monitor(workers: Iterable[WorkerInfo]) -> dict[str, float]:
@@ -168,10 +204,10 @@ def summarize(
     slo_window_s: float = 60.0,
 ) -> LoadSummary:
     """The run's summary from its folded raw data; ``duration_s`` is the judged part (after warm-up)."""
-    h, c = raw.hists, raw.counters
+    (lost, c), h = _lost(raw, model), raw.hists
     requests = c.get("requests", 0)
     errors = {k.removeprefix("errors:"): v for k, v in sorted(c.items()) if k.startswith("errors:")}
-    judged, workers, started = max(duration_s, 1e-9), _workers(raw), float(raw.manifest["started"])
+    judged, workers, started = max(duration_s, 1e-9), _workers(raw, lost), float(raw.manifest["started"])
     return LoadSummary(
         scenario=scenario,
         target=target,

@@ -9,7 +9,8 @@ actions (``(weight, function)``) and picks its classes with :func:`open_model`:
   starts one per worker) whose task is the arrival scheduler of :mod:`chatgate.load.arrivals`.
 
 Each process rolls its measurements every interval into a batch (:mod:`chatgate.load.raw`); a worker
-ships its batches to the master inside Locust's ``report_to_master`` messages, and the master (or the
+sends each batch to the master as a ``chatgate_batch`` message (:mod:`chatgate.load.distributed`, which
+also carries the master's plan to the workers and watches for lost workers), and the master (or the
 single local process) appends them to the raw files in ``CHATGATE_RAW_DIR``. A probe greenlet sleeps
 ``PROBE_S`` again and again and records how late it wakes (``loop_lag``): a known delay, so its p99 and
 max are the timing error the generator adds to what it measures at those percentiles.
@@ -30,6 +31,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
+from chatgate.load import distributed
 from chatgate.load.arrivals import Action, OpenModel, pick
 from chatgate.load.generator import Arrival, Generator, Settings
 from chatgate.load.outcome import Outcome
@@ -48,7 +50,6 @@ class _State:
     model: OpenModel | None = None
     writer: RawWriter | None = None
     greenlets: ClassVar[list[gevent.Greenlet]] = []
-    pending: ClassVar[list[dict[str, Any]]] = []
     totals: ClassVar[dict[str, int]] = {"requests": 0, "errors": 0}
     stopping = False
     stopped_at = 0.0
@@ -152,7 +153,7 @@ def _flusher(gen: Generator, environment: Environment) -> None:
 
 def _deliver(batch: Batch, environment: Environment) -> None:
     if isinstance(environment.runner, WorkerRunner):
-        _State.pending.append(batch.wire())
+        distributed.ship(environment, batch.wire())
     elif _State.writer is not None:
         _State.writer.add(batch, "local")
         _watch_errors(batch, environment)
@@ -175,13 +176,12 @@ def _watch_errors(batch: Batch, environment: Environment) -> None:
 
 def _on_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    settings = Settings.from_env(environment.host)
+    settings = Settings.from_env(environment.host, distributed.plan_env(environment))
     _State.stopping, _State.stopped_early, _State.model, _State.stopped_at = False, "", None, 0.0
     _State.abort_on_error_rate = settings.abort_on_error_rate
     _State.environment = environment
-    _State.pending.clear()
     _State.totals.update(requests=0, errors=0)
-    if not isinstance(runner, MasterRunner):
+    if not isinstance(runner, MasterRunner) and distributed.accept_plan(environment):
         _start_generator(environment, settings)
     if not isinstance(runner, WorkerRunner) and settings.raw_dir and _State.writer is None:
         # started now, after the generator's own start-up: the run's clock (and its warm-up) begins here
@@ -239,30 +239,30 @@ def _on_stop(environment: Environment, **_: Any) -> None:
     _State.greenlets.clear()
     _deliver(gen.recorder.roll(), environment)
     _State.stopped_early = _State.stopped_early or gen.stopped_early
-    if isinstance(environment.runner, WorkerRunner):
-        environment.runner._send_stats()  # the last batch, before the master's test_stop
 
 
-def _on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    data["chatgate"] = list(_State.pending)
-    _State.pending.clear()
-
-
-def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    batches = data.get("chatgate")
-    if _State.writer is None or not isinstance(batches, list):
+def _on_batch(environment: Environment, msg: Any, **_: Any) -> None:
+    """The master: a worker's interval (kept even when the worker is gone by now)."""
+    if _State.writer is None or not isinstance(msg.data, dict):
         return
-    for wire in batches:
-        batch = Batch.from_wire(wire)
-        _State.writer.add(batch, client_id)
-        if _State.environment is not None:
-            _watch_errors(batch, _State.environment)
+    batch = Batch.from_wire(msg.data)
+    _State.writer.add(batch, msg.node_id)
+    _watch_errors(batch, environment)
+
+
+def _on_init(environment: Environment, runner: Any = None, **_: Any) -> None:
+    if isinstance(runner, MasterRunner):
+        runner.register_message("chatgate_batch", _on_batch)
 
 
 def _on_quit(environment: Environment, **_: Any) -> None:
     if _State.writer is not None:
         _State.writer.close(
-            {"stopped_early": _State.stopped_early, "stopped": _State.stopped_at or time.time()}
+            {
+                "stopped_early": _State.stopped_early,
+                "stopped": _State.stopped_at or time.time(),
+                **distributed.manifest_extra(environment),
+            }
         )
         _State.writer = None
 
@@ -270,6 +270,5 @@ def _on_quit(environment: Environment, **_: Any) -> None:
 events.test_start.add_listener(_on_start)  # type: ignore[no-untyped-call]
 events.test_stopping.add_listener(_on_stopping)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_on_stop)  # type: ignore[no-untyped-call]
-events.report_to_master.add_listener(_on_report)  # type: ignore[no-untyped-call]
-events.worker_report.add_listener(_on_worker_report)  # type: ignore[no-untyped-call]
+events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_on_quit)  # type: ignore[no-untyped-call]
