@@ -101,7 +101,7 @@ def finish(proc: subprocess.Popen[str], log: Path, timeout: float) -> tuple[int,
     except subprocess.TimeoutExpired:
         kill_node(proc)
         tail = log.read_text(encoding="utf-8")[-3000:]
-        raise AssertionError(f"{proc.args} did not end within {timeout:g}s:\n{tail}") from None
+        raise AssertionError(f"{proc.args!r} did not end within {timeout:g}s:\n{tail}") from None
     return code, log.read_text(encoding="utf-8")
 
 
