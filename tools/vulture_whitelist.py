@@ -30,7 +30,7 @@ total_count
 
 # dataclass fields read through dataclasses.asdict() / JSON summaries / Jinja templates
 stream_events, python, assumed, mean, events_per_second, requests_by_name, ttft_intended, largest_gap
-stream_mean_gap, walks_not_judged
+stream_mean_gap, walks_not_judged, rejoined_at_s, restored_at_s
 # StreamCounters fields, incremented through setattr(name) and read by /_chatgate/stats
 completed, malformed, missing_terminal, disconnected
 # the SSE "retry" field (WHATWG): parsed and kept on the event
