@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import requests
-import requests.adapters
 
-from contracts.client import Client
+from contracts.client import Client, environment_proxies, http_session
 from contracts.gate import Gate
 from contracts.pool import Jobs, Pool
 from contracts.target import RunSettings, Target
@@ -56,6 +55,7 @@ class Suite:
         self._once: dict[str, _Once] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._proxies = environment_proxies(*(t.base_url for t in targets.values()))
 
     def client(self, api: str) -> Client:
         return self._clients[api]
@@ -68,10 +68,7 @@ class Suite:
         """A ``requests`` session of this thread (schemathesis' cases are sent with it)."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, self.settings.concurrency))
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            session = http_session(max(10, self.settings.concurrency), self._proxies)
             self._local.session = session
         return session
 
