@@ -15,6 +15,7 @@ from chatgate.capacity.runner import run_capacity
 from chatgate.embedded import free_port
 from chatgate.errors import TargetError, UsageError
 from chatgate.load.raw import read_rows
+from chatgate.resources import loadtests_dir
 from tests.summary_schemas import assert_valid_summary
 
 pytestmark = pytest.mark.slow
@@ -26,10 +27,25 @@ def no_target_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def lenient_slo(tmp_path: Path) -> Path:
+    """The shipped scenarios with the generator's budgets relaxed: on a busy shared machine a short step
+    can rightly be judged invalid and measured again, which is not what this test is about (the rule
+    itself: test_runner.py)."""
+    shipped = (loadtests_dir() / "slo.toml").read_text(encoding="utf-8")
+    path = tmp_path / "lenient.toml"
+    path.write_text(
+        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n\n"
+        + shipped[shipped.index("\n[scenario.") :],
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_a_search_capped_by_max_rps_is_at_least_that_and_keeps_its_step(tmp_path: Path) -> None:
     options = CapacityOptions(
-        scenario="nara-stream-sends", start_rps=8, max_rps=8, step_time_s=3, warmup_s=1, report_dir=tmp_path
-    )
+        scenario="nara-stream-sends", start_rps=8, max_rps=8, step_time_s=3, warmup_s=1, report_dir=tmp_path,
+        slo_file=lenient_slo(tmp_path),
+    )  # fmt: skip
     result = run_capacity(options)  # the embedded server, started once for the search
     assert (result.verdict, result.exit_code, result.capacity_rps, result.failing_rps) == ("pass", 0, 8, None)
     assert result.reason == "at least --max-rps" and result.complete

@@ -11,7 +11,7 @@ from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityOptions
 from chatgate.capacity.report import headline, step_table, write_capacity_reports
 from chatgate.capacity.runner import run_capacity
-from chatgate.errors import MeasurementInvalid, TargetError
+from chatgate.errors import MeasurementInvalid, TargetError, UsageError
 from chatgate.load.config import SCENARIOS
 from chatgate.options import deadline_options, parse_duration, parse_share
 
@@ -102,4 +102,6 @@ def capacity(
         raise MeasurementInvalid(f"measurement invalid: {result.reason}")
     if result.exit_code == 3:
         raise TargetError(f"incomplete: {result.reason}; see {result.report_dir}")
+    if result.exit_code == 2:
+        raise UsageError(f"incomplete: {result.reason}; see {result.report_dir}")
     raise SystemExit(result.exit_code)

@@ -84,7 +84,9 @@ class Step:
 @dataclass(frozen=True)
 class CapacityResult:
     """The answer: ``capacity_rps`` (the highest rate that passed; None when none did) and
-    ``failing_rps`` (the lowest that failed above it), with the steps that found them."""
+    ``failing_rps`` (the lowest that failed above it), with the steps that found them.
+    ``concurrent_streams`` (streaming scenarios): the capacity times the mean time a stream took at the
+    lowest rate that passed (Little's law for a target that is not queueing)."""
 
     scenario: str
     target: str

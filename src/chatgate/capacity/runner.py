@@ -23,7 +23,7 @@ from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityOptions, CapacityResult, Step, StepPlan
 from chatgate.capacity.search import conclude, judge_step, next_rate, plan_steps, settle_plan
-from chatgate.errors import UsageError
+from chatgate.errors import EXIT_TARGET, ChatgateError, UsageError
 from chatgate.load.config import DEFAULT_MAX_IN_FLIGHT, SCENARIOS, load_options
 from chatgate.load.launch import targets
 from chatgate.load.model import LoadResult
@@ -76,7 +76,8 @@ def _stream_deadline(o: CapacityOptions, table: ScenarioSlo) -> float:
 def _run_step(
     o: CapacityOptions, plan: StepPlan, rate: float, index: int, found: Mapping[ApiName, Target], slo: SloFile
 ) -> tuple[LoadResult, float, str]:
-    """One step's load run; its result, wall time and report directory."""
+    """One step's load run; its result, wall time and report directory. ``plan.drain_s`` is what is
+    left of the budget at most (the search ends on time, whatever the target does)."""
     where = o.report_dir / o.scenario / "steps" / f"{index:02d}-{rate:g}rps"
     cap = max(DEFAULT_MAX_IN_FLIGHT, math.ceil(rate * (plan.warmup_s + plan.step_s + plan.drain_s) * 1.1))
     options = load_options(
@@ -119,8 +120,9 @@ def _step(
 
 def _search(
     o: CapacityOptions, found: Mapping[ApiName, Target], slo: SloFile, plan: StepPlan, t0: float
-) -> tuple[list[Step], StepPlan, bool]:
-    """The steps until the search is done or out of time (True: it stopped for time)."""
+) -> tuple[list[Step], StepPlan, str, ChatgateError | None]:
+    """The steps until the search is done, out of time ("stopped at --max-time") or a step could not
+    run (the error: the steps so far are still reported)."""
     table = slo.scenario(o.scenario)
     max_err = table.thresholds.get("max_error_rate", 0.01)
     steps: list[Step] = []
@@ -129,16 +131,31 @@ def _search(
         retry = bool(steps) and steps[-1].verdict == "invalid" and steps[-1].attempt == 1
         rate = steps[-1].rate if retry else next_rate(steps, o)
         if rate is None or (len(steps) >= 2 and steps[-1].verdict == steps[-2].verdict == "invalid"):
-            return steps, plan, False
-        if time.monotonic() - t0 + plan.warmup_s + plan.step_s + overhead > o.max_time_s:
-            return steps, plan, True
-        result, seconds, where = _run_step(o, plan, rate, len(steps) + 1, found, slo)
+            return steps, plan, "", None
+        left = o.max_time_s - (time.monotonic() - t0) - plan.warmup_s - plan.step_s
+        if left < overhead:
+            return steps, plan, "the search stopped at --max-time", None
+        step_plan = dataclasses.replace(plan, drain_s=min(plan.drain_s, max(1.0, left - FIRST_OVERHEAD_S)))
+        try:
+            result, seconds, where = _run_step(o, step_plan, rate, len(steps) + 1, found, slo)
+        except ChatgateError as exc:
+            return steps, plan, f"the step at {rate:g}/s could not run: {exc}", exc
         step = _step(len(steps) + 1, rate, 2 if retry else 1, result, seconds, where, max_err)
         steps.append(step)
         measured = seconds - plan.warmup_s - plan.step_s  # start-up, drain, summary
         overhead = measured if len(steps) == 1 else max(overhead, measured)
         if step.verdict == "pass" and not settled:
             plan, settled = settle_plan(plan, o, table.thresholds, result.summary.latency.p99 / 1000.0), True
+
+
+def _implied_streams(steps: list[Step], capacity: float | None) -> float | None:
+    """Streaming scenarios: the capacity times how long a stream takes unloaded (the mean time in flight
+    at the lowest rate that passed): the streams the target serves at once at its capacity."""
+    passed = [s for s in steps if s.verdict == "pass" and s.throughput_rps > 0]
+    if capacity is None or not passed or passed[0].latency_metric != "ttft":
+        return None
+    lowest = min(passed, key=lambda s: s.rate)
+    return round(capacity * lowest.mean_in_flight / lowest.throughput_rps, 2)
 
 
 def run_capacity(o: CapacityOptions) -> CapacityResult:
@@ -150,17 +167,17 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
     t0 = time.monotonic()
     probe_options = load_options(o.scenario, base_url=o.base_url, server_args=o.server_args)
     with targets(probe_options) as found:
-        steps, plan, out_of_time = _search(o, found, _step_slo(slo, o.scenario), plan, t0)
+        steps, plan, stopped, failure = _search(o, found, _step_slo(slo, o.scenario), plan, t0)
         secrets = tuple(t.key for t in found.values())
         target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
     lo, hi, verdict, code, reason = conclude(steps, o)
-    if out_of_time and not reason:
-        reason = "the search stopped at --max-time"
-    at = next((s for s in steps if s.rate == lo and s.verdict == "pass"), None)
-    streams = at.mean_in_flight if at is not None and at.latency_metric == "ttft" else None
+    if failure is not None and verdict == "incomplete":  # a step could not run: its error decides
+        code, reason = failure.exit_code or EXIT_TARGET, f"{stopped} (complete: false)"
+    else:
+        reason = "; ".join(r for r in (reason, stopped) if r)
     return CapacityResult(
         scenario=o.scenario, target=target, options=o, plan=plan, capacity_rps=lo, failing_rps=hi,
-        concurrent_streams=round(streams, 2) if streams is not None else None,
+        concurrent_streams=_implied_streams(steps, lo),
         complete=verdict != "incomplete", resolution_reached=(hi / lo - 1) if lo and hi else None,
         verdict=verdict, exit_code=code, reason=reason, steps=tuple(steps),
         seconds=round(time.monotonic() - t0, 1), report_dir=o.report_dir / o.scenario, secrets=secrets,
