@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["serve", "lint", "contract", "load", "docs", "run"]
+COMMANDS = ["serve", "lint", "contract", "load", "capacity", "compare", "docs", "run"]
 
 
 def chatgate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,6 +47,9 @@ def test_version() -> None:
         ["contract", "--max-examples", "many"],
         ["load", "--users", "-3"],
         ["load", "--scenario", "no-such-scenario"],
+        ["capacity", "--resolution", "fine"],
+        ["capacity", "--min-rps", "-1"],
+        ["compare", "only-one-dir"],
         ["serve", "--port", "http"],
         ["docs", "--out"],
     ],

@@ -46,6 +46,18 @@ def _load() -> click.Command:
     return load
 
 
+def _capacity() -> click.Command:
+    from chatgate.capacity.command import capacity
+
+    return capacity
+
+
+def _compare() -> click.Command:
+    from chatgate.compare.command import compare
+
+    return compare
+
+
 def _docs() -> click.Command:
     from chatgate.docs.command import docs
 
@@ -65,6 +77,8 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "lint": _lint,
     "contract": _contract,
     "load": _load,
+    "capacity": _capacity,
+    "compare": _compare,
     "docs": _docs,
     "run": _run,
 }
@@ -74,6 +88,8 @@ _HELP = {
     "lint": "Validate OpenAPI specs (file and line for every problem).",
     "contract": "Run the conformance gate against a base URL (or the embedded server).",
     "load": "Run a Locust load scenario and judge it against SLOs.",
+    "capacity": "Search the highest arrival rate the target sustains within its SLOs.",
+    "compare": "Compare two kept load runs: is the new one significantly worse?",
     "docs": "Build the offline spec docs for integrators.",
     "run": "The main job: lint, contract, a short load of every scenario, docs, one summary.",
 }

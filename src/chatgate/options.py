@@ -7,6 +7,8 @@ mean the same thing in ``chatgate contract`` and ``chatgate load`` (DESIGN.md).
     Rate(count=100, per_s=60.0)
     >>> parse_size("10MiB"), parse_size("512k"), parse_size("4096")
     (10485760, 524288, 4096)
+    >>> parse_share("10%"), parse_share("0.25")
+    (0.1, 0.25)
 
 Bad values raise :class:`~chatgate.errors.UsageError` (exit 2) naming the option and the expected form.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "deadline_options",
     "parse_duration",
     "parse_rate",
+    "parse_share",
     "parse_size",
 ]
 
@@ -68,6 +71,18 @@ def parse_rate(text: str, option: str = "--rate-limit") -> Rate:
     if not m or int(m.group(1)) <= 0:
         raise UsageError(f"{option}: invalid rate {text!r} (use e.g. 5/s, 100/m, 1000/h)")
     return Rate(int(m.group(1)), _RATE_UNITS[m.group(2)])
+
+
+def parse_share(text: str, option: str = "share") -> float:
+    """``10%`` or ``0.1`` -> 0.1 (``capacity --resolution``, ``compare --max-regression``)."""
+    raw = str(text).strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 100.0:  # NaN fails too
+        raise UsageError(f"{option}: invalid share {text!r} (use e.g. 10% or 0.1)")
+    return value
 
 
 _SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", re.I)

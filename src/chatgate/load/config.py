@@ -16,7 +16,16 @@ from chatgate.errors import UsageError
 from chatgate.load.slo import SloFile
 from chatgate.options import Deadlines
 
-__all__ = ["SCENARIOS", "SCENARIO_APIS", "SHAPES", "LoadOptions", "RunPlan", "load_options", "plan_run"]
+__all__ = [
+    "SCENARIOS",
+    "SCENARIO_APIS",
+    "SCENARIO_REQUESTS",
+    "SHAPES",
+    "LoadOptions",
+    "RunPlan",
+    "load_options",
+    "plan_run",
+]
 
 SCENARIOS = {
     "nara-stream-sends": "nara_stream_sends.py",
@@ -31,6 +40,23 @@ SCENARIO_APIS: dict[str, tuple[ApiName, ...]] = {
     "navigable-reads": ("navigable",),
     "navigable-sends": ("navigable",),
     "mixed": ("nara", "navigable"),
+}
+# The request names each scenario records (its locustfile's ``gen.outcome(name)``): what a
+# ``[scenario.<s>.request."<name>"]`` table of the SLO file may name. ``nara.walk`` is a walk that broke
+# (pages that overlap or skip), ``navigable.visibility`` a sent message never read back.
+SCENARIO_REQUESTS: dict[str, tuple[str, ...]] = {
+    "nara-stream-sends": ("nara.stream",),
+    "nara-paginated-reads": ("nara.page", "nara.walk"),
+    "navigable-reads": ("navigable.read",),
+    "navigable-sends": ("navigable.send",),
+    "mixed": (
+        "nara.stream",
+        "nara.page",
+        "nara.walk",
+        "navigable.read",
+        "navigable.send",
+        "navigable.visibility",
+    ),
 }
 SHAPES = ("smoke", "ramp", "spike", "soak")
 DEFAULT_USERS = 10

@@ -14,8 +14,9 @@ Order of the verdict, first match wins:
    were sent. The server answered in time; the cap was too small for the offered load.
 3. **SLO breached (exit 1)**: a threshold of the scenario missed over the whole judged run or in one of
    its windows (open model: latency and TTFT from the intended start, so arrivals held back by a cap
-   full of slow or stalled requests are charged to the server), or the run was stopped by
-   ``--abort-on-error-rate``.
+   full of slow or stalled requests are charged to the server), a threshold of a request name's own
+   table (``[scenario.<s>.request."<name>"]``, judged over the whole run from that name's rows), or
+   the run was stopped by ``--abort-on-error-rate``.
 4. Otherwise **pass (exit 0)**.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from chatgate.errors import EXIT_FINDINGS, EXIT_MEASUREMENT_INVALID, EXIT_OK
 from chatgate.load.model import Check, LoadSummary, LostWorker, Verdict, WorkerInfo
-from chatgate.load.slo import MONITOR_KEYS, SLO_KEYS, SloFile, slo_keys
+from chatgate.load.slo import MONITOR_KEYS, SLO_KEYS, ScenarioSlo, SloFile, slo_keys
 
 __all__ = ["MIN_WINDOW_REQUESTS", "evaluate", "judge"]
 
@@ -133,12 +134,23 @@ def _cap_limited(s: LoadSummary, slo: SloFile, thresholds: Mapping[str, float]) 
     )
 
 
+def _request_checks(
+    s: LoadSummary, scenario: ScenarioSlo, keys: Mapping[str, tuple[str, str]]
+) -> list[Check]:
+    """Each request name's own thresholds against its figures (a name with no requests: no samples)."""
+    out: list[Check] = []
+    for name, table in scenario.requests.items():
+        figures = (s.by_name or {}).get(name)
+        out += evaluate(asdict(figures) if figures else {}, table.thresholds, keys, request=name)
+    return out
+
+
 def judge(s: LoadSummary, slo: SloFile) -> Verdict:
     """The verdict of a run (see the module docstring for the order of the rules)."""
     scenario = slo.scenario(s.scenario)
     data = s.to_json()
     keys = slo_keys(s.model.kind)
-    checks = evaluate(data, scenario.thresholds, keys)
+    checks = evaluate(data, scenario.thresholds, keys) + _request_checks(s, scenario, keys)
     window_checks: list[Check] = []
     for w in s.slo_windows:
         if int(w.get("requests", 0)) >= MIN_WINDOW_REQUESTS:

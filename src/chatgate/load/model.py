@@ -15,12 +15,15 @@ from chatgate.metrics import Histogram
 __all__ = [
     "SCHEMA_VERSION",
     "Check",
+    "Goodput",
     "LoadResult",
     "LoadSummary",
     "LostWorker",
     "ModelInfo",
+    "RequestFigures",
     "Stats",
     "StreamCounts",
+    "Tokens",
     "Verdict",
     "WindowRow",
     "WorkerInfo",
@@ -135,6 +138,50 @@ class WindowRow:
 
 
 @dataclass(frozen=True)
+class Goodput:
+    """Requests that succeeded and met every per-request bound that applies to them (``bounds``: the
+    scenario's ``goodput_*`` keys; none set: every successful request is good), per second of the judged
+    run, and their share of the judged arrivals (``judged``: finished, unfinished and never sent)."""
+
+    rps: float = 0.0
+    share: float = 0.0
+    good: int = 0
+    judged: int = 0
+    bounds: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Output deltas (a chat model's tokens) of the successful streams: in all (``output``), per second of
+    the judged run, and each stream's own rate after its first delta (``per_stream``: 1000 / its mean
+    gap, in deltas per second; streams of one delta have none)."""
+
+    output: int = 0
+    per_second: float = 0.0
+    per_stream: Stats = field(default_factory=Stats)
+
+
+@dataclass(frozen=True)
+class RequestFigures:
+    """One request name, computed from the kept rows (exact percentiles): what its SLO table judges.
+
+    ``requests`` finished (ok or failed), ``latency`` and ``ttft`` of successful ones from sent,
+    ``intended`` and ``ttft_intended`` from their intended start (open model), ``largest_gap`` each
+    stream's largest gap (the gap before the terminal event included)."""
+
+    requests: int = 0
+    errors: int = 0
+    error_rate: float = 0.0
+    throughput_rps: float = 0.0
+    latency: Stats = field(default_factory=Stats)
+    intended: Stats = field(default_factory=Stats)
+    ttft: Stats = field(default_factory=Stats)
+    ttft_intended: Stats = field(default_factory=Stats)
+    largest_gap: Stats = field(default_factory=Stats)
+    goodput: Goodput = field(default_factory=Goodput)
+
+
+@dataclass(frozen=True)
 class LoadSummary:
     """Everything a run measured (times in ms, rates per second). Field meanings: README.md."""
 
@@ -186,6 +233,10 @@ class LoadSummary:
     stopped_early: str
     warnings: tuple[str, ...]
     raw: Mapping[str, Any]
+    goodput: Goodput = field(default_factory=Goodput)
+    tokens: Tokens = field(default_factory=Tokens)
+    by_name: Mapping[str, RequestFigures] = field(default_factory=dict)
+    slo_applied: Mapping[str, Any] = field(default_factory=dict)  # the SLO file's table that judged it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,7 +245,8 @@ class LoadSummary:
 @dataclass(frozen=True)
 class Check:
     """One threshold against what was observed; ``window`` is (start s, end s) for a window check,
-    ``worker`` the generator process a budget check is about."""
+    ``worker`` the generator process a budget check is about, ``request`` the request name of a
+    per-name check."""
 
     key: str
     threshold: float
@@ -202,6 +254,7 @@ class Check:
     ok: bool
     window: tuple[float, float] | None = None
     worker: int | None = None
+    request: str | None = None
 
 
 @dataclass(frozen=True)

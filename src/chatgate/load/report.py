@@ -26,6 +26,8 @@ def _fmt(v: float | None) -> str:
 
 
 def _where(c: Check) -> str:
+    if c.request is not None:
+        return f" [{c.request}]"
     if c.worker is not None:
         return f" (worker {c.worker})"
     if c.window is not None:
@@ -82,6 +84,41 @@ def _arrivals(result: LoadResult) -> list[str]:
     ]
 
 
+def _goodput(result: LoadResult) -> list[str]:
+    """Goodput and output tokens (both from the kept rows), and each request name's figures."""
+    s = result.summary
+    g, t = s.goodput, s.tokens
+    bounds = ", ".join(f"{k.removeprefix('goodput_')} <= {v:g}" for k, v in g.bounds.items()) or "none"
+    out = [
+        f"Goodput: **{g.rps:.2f} req/s**, {g.good} of {g.judged} judged arrivals ({g.share:.1%}) succeeded "
+        f"within their per-request bounds ({bounds})."
+    ]
+    if t.output:
+        slowest = s.stream_mean_gap.p99
+        out.append(
+            f"Output: {t.output} deltas (tokens), {t.per_second:.1f} per second; each stream after its first "
+            f"delta: p50 {t.per_stream.p50:.1f}/s"
+            + (
+                f", the slowest 1% under {1000.0 / slowest:.1f}/s (mean gap p99 {slowest:.1f} ms)."
+                if slowest
+                else "."
+            )
+        )
+    if s.by_name:
+        out += ["", "| request | finished | errors | p50 | p99 | TTFT p95 | goodput/s | good |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for name, f in s.by_name.items():
+            lat = f.intended if s.model.kind == "open" else f.latency
+            ttft = f.ttft_intended if s.model.kind == "open" else f.ttft
+            out.append(
+                f"| {name} | {f.requests} | {f.errors} | {lat.p50:.1f} | {lat.p99:.1f} | "
+                f"{_fmt(ttft.p95) if ttft.count else '-'} | {f.goodput.rps:.2f} | {f.goodput.share:.1%} |"
+            )
+        if s.model.kind == "open":
+            out += ["", "Open model: latency and TTFT of each name from its intended start (ms)."]
+    return out
+
+
 def _workers(result: LoadResult) -> list[str]:
     out = [
         "| worker | requests | timer lag p99 / max (ms) | schedule slip p99 (ms) | CPU mean | late |",
@@ -130,6 +167,8 @@ def render_markdown(result: LoadResult) -> str:
         + (f" Stopped early: {s.stopped_early}." if s.stopped_early else ""),
         "",
         *_arrivals(result),
+        "",
+        *_goodput(result),
         "",
         *(f"- **Note:** {n}" for n in v.notes),
         "",

@@ -11,6 +11,13 @@ and probes no target (each ``chatgate load --worker`` does, with its own flags a
 reports the target it loaded); the master's raw data holds every worker's intervals, so the summary,
 verdict and reports are those of a local run, plus the workers lost mid-run (``chatgate.load.lost``).
 
+``run_load_at`` is the same run against targets already resolved and probed (``chatgate capacity``
+runs every step of its search against one server), with an SLO file already read. ``rejudge`` judges a
+kept run again from its report directory alone (``summary.json`` and ``raw/``) with another SLO file:
+goodput and the per-name figures are recomputed from the kept rows, nothing is re-run. (There is no
+command for it: ``chatgate load`` stays one run; a re-judged result can be handed to
+``chatgate.load.report.write_load_reports`` like any other.)
+
 Raises ``UsageError`` (exit 2) or ``TargetError`` (exit 3) when the run cannot happen.
 """
 
@@ -19,22 +26,23 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
 from chatgate.errors import TargetError, UsageError
-from chatgate.load.config import SCENARIO_APIS, LoadOptions, RunPlan, plan_run
+from chatgate.load.config import SCENARIO_APIS, SCENARIO_REQUESTS, LoadOptions, RunPlan, plan_run
 from chatgate.load.judge import judge
 from chatgate.load.launch import RAW_PARTIAL, locust_env, run_locust, targets
 from chatgate.load.model import LoadResult, ModelInfo
-from chatgate.load.slo import load_slo
+from chatgate.load.rows import read_judged_rows
+from chatgate.load.slo import SloFile, check_request_names, load_slo
 from chatgate.load.summary import RawTotals, read_raw, summarize
 from chatgate.resources import loadtests_dir
 from chatgate.targets import Target
 
-__all__ = ["run_load"]
+__all__ = ["read_slo", "rejudge", "run_load", "run_load_at"]
 
 
 def _model(o: LoadOptions, plan: RunPlan) -> ModelInfo:
@@ -101,20 +109,32 @@ def _targets_of(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
         yield found
 
 
+def read_slo(slo_file: Path | None, scenario: str) -> SloFile:
+    """The SLO file (default ``loadtests/slo.toml``), its request tables checked against the scenario."""
+    slo = load_slo(slo_file if slo_file is not None else loadtests_dir() / "slo.toml")
+    check_request_names(slo, scenario, SCENARIO_REQUESTS[scenario])
+    return slo
+
+
 def run_load(options: LoadOptions) -> LoadResult:
     """Run the scenario of ``options`` and judge it."""
+    slo = read_slo(options.slo_file, options.scenario)
+    with _targets_of(options) as found:
+        return run_load_at(options, found, slo)
+
+
+def run_load_at(options: LoadOptions, found: Mapping[ApiName, Target], slo: SloFile) -> LoadResult:
+    """Run the scenario of ``options`` against ``found`` (resolved and probed) and judge it by ``slo``."""
     loadtests = loadtests_dir()
-    slo = load_slo(options.slo_file if options.slo_file is not None else loadtests / "slo.toml")
     plan = plan_run(options, slo)
     run_dir = RunDir(options.report_dir / options.scenario).ensure()
     shutil.rmtree(run_dir.path(RAW_PARTIAL), ignore_errors=True)
-    with _targets_of(options) as found:
-        env = locust_env(options, plan, found, run_dir.path(RAW_PARTIAL))
-        api = SCENARIO_APIS[options.scenario][0]
-        host = found[api].base_url if api in found else ""
-        launched = run_locust(options, plan, env, host, run_dir, loadtests)
-        secrets = tuple(t.key for t in found.values())
-        target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
+    env = locust_env(options, plan, found, run_dir.path(RAW_PARTIAL))
+    api = SCENARIO_APIS[options.scenario][0]
+    host = found[api].base_url if api in found else ""
+    launched = run_locust(options, plan, env, host, run_dir, loadtests)
+    secrets = tuple(t.key for t in found.values())
+    target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
     run_dir.scrub_logs(["locust.log"], secrets)
     raw = _collect(options, run_dir)
     if options.master:  # the targets the workers loaded (each its own; the master loads nothing)
@@ -137,5 +157,35 @@ def run_load(options: LoadOptions) -> LoadResult:
         duration_s=max(1e-3, run_s - options.warmup_s),
         raw_dir="raw",
         slo_window_s=plan.slo_window_s,
+        rows=read_judged_rows(run_dir.path("raw")),
+        slo=slo,
     )
     return LoadResult(summary, judge(summary, slo), Path(run_dir.root), secrets)
+
+
+def rejudge(scenario_dir: Path, slo_file: Path | None = None) -> LoadResult:
+    """Judge a kept run again (``<report-dir>/<scenario>/``: its ``summary.json`` and ``raw/``) by
+    another SLO file: the summary is rebuilt from the raw data, goodput from the kept rows."""
+    try:
+        kept = json.loads((scenario_dir / "summary.json").read_text(encoding="utf-8"))
+        raw_dir = scenario_dir / str(kept["raw"]["dir"])
+        raw = read_raw(raw_dir)
+        rows = read_judged_rows(raw_dir)
+        model = ModelInfo(**kept["model"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{scenario_dir}: not a kept chatgate load run ({exc})") from None
+    scenario = str(kept["scenario"])
+    slo = read_slo(slo_file, scenario)
+    summary = summarize(
+        raw,
+        scenario=scenario,
+        target=str(kept["target"]),
+        model=model,
+        deadlines=kept["deadlines"],
+        duration_s=float(kept["duration_s"]),
+        raw_dir=str(kept["raw"]["dir"]),
+        slo_window_s=slo.scenario(scenario).slo_window_s,
+        rows=rows,
+        slo=slo,
+    )
+    return LoadResult(summary, judge(summary, slo), scenario_dir)

@@ -23,6 +23,17 @@ own budgets.
     stream_timeout = "5m"
     slo_window = "1m"                # SLOs are also judged per window of this length
     message_lengths = [[40, 6], [400, 3], [4000, 1]]   # sends: [characters, weight]
+    goodput_ttft_ms = 2000           # goodput: a request is good when it succeeded and met every
+    goodput_mean_gap_ms = 250        # per-request bound that applies to it (TTFT and mean gap: streams;
+    goodput_latency_ms = 30000       # latency: every request), from the intended start in the open model
+
+    [scenario.mixed.request."navigable.read"]   # one request name judged apart (whole run only)
+    p99_latency_ms = 500             # any key above but p99_itl_ms (gaps are not kept per request)
+    goodput_latency_ms = 500         # overrides the scenario's goodput bound for this name
+
+Goodput is a measurement, not a threshold: it says how many requests per second met their per-request
+bounds (``goodput`` in summary.json), and it is recomputed from the kept rows when the bounds change
+(``chatgate.load.runner.rejudge``).
 """
 
 from __future__ import annotations
@@ -37,11 +48,15 @@ from chatgate.errors import UsageError
 from chatgate.options import parse_duration
 
 __all__ = [
+    "GOODPUT_KEYS",
     "MONITOR_KEYS",
     "OPEN_MODEL_PATHS",
+    "REQUEST_SLO_KEYS",
     "SLO_KEYS",
+    "RequestSlo",
     "ScenarioSlo",
     "SloFile",
+    "check_request_names",
     "load_slo",
     "slo_keys",
 ]
@@ -66,6 +81,11 @@ OPEN_MODEL_PATHS = {
     "p99_latency_ms": "intended.p99",
 }
 DEADLINE_KEYS = ("request_timeout", "stream_idle_timeout", "stream_timeout")
+# Per-request bounds of goodput (ms): TTFT and the stream's mean gap apply to streams, latency to all.
+GOODPUT_KEYS = ("goodput_ttft_ms", "goodput_mean_gap_ms", "goodput_latency_ms")
+# What a request name's own table may judge: every SLO key but the ITL percentile (the gaps are kept in
+# the scenario-wide histogram only; each request's mean and largest gap are in its row).
+REQUEST_SLO_KEYS = tuple(k for k in SLO_KEYS if k != "p99_itl_ms")
 
 
 def slo_keys(model_kind: str) -> dict[str, tuple[str, str]]:
@@ -95,13 +115,44 @@ DEFAULT_MONITOR = {
 
 
 @dataclass(frozen=True)
+class RequestSlo:
+    """One request name's table (``[scenario.<name>.request."<request>"]``): its own thresholds, and
+    goodput bounds that override the scenario's for that name."""
+
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    goodput: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ScenarioSlo:
-    """One scenario's table: thresholds, and what the run itself should use."""
+    """One scenario's table: thresholds, goodput bounds, per-request-name tables, and what the run itself
+    should use."""
 
     thresholds: Mapping[str, float] = field(default_factory=dict)
     deadlines: Mapping[str, float] = field(default_factory=dict)  # seconds, by DEADLINE_KEYS
     slo_window_s: float = 60.0
     message_lengths: tuple[tuple[int, float], ...] = ()
+    goodput: Mapping[str, float] = field(default_factory=dict)
+    requests: Mapping[str, RequestSlo] = field(default_factory=dict)
+
+    def goodput_for(self, name: str) -> dict[str, float]:
+        """The goodput bounds of one request name: the scenario's, overridden by the name's own."""
+        own = self.requests.get(name)
+        return {**self.goodput, **(own.goodput if own else {})}
+
+    def applied(self) -> dict[str, object]:
+        """What judges a run, as JSON (kept in summary.json; ``chatgate compare`` compares it)."""
+        return {
+            "thresholds": dict(sorted(self.thresholds.items())),
+            "goodput": dict(sorted(self.goodput.items())),
+            "requests": {
+                name: {
+                    "thresholds": dict(sorted(r.thresholds.items())),
+                    "goodput": dict(sorted(r.goodput.items())),
+                }
+                for name, r in sorted(self.requests.items())
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -144,16 +195,47 @@ def _lengths(value: Any, where: str, path: Path) -> tuple[tuple[int, float], ...
     return tuple(out)
 
 
+def _request(table: Any, where: str, path: Path) -> RequestSlo:
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [{where}] must be a table")
+    thresholds: dict[str, float] = {}
+    goodput: dict[str, float] = {}
+    for key, value in table.items():
+        if key in REQUEST_SLO_KEYS:
+            thresholds[key] = _number(value, key, where, path)
+        elif key in GOODPUT_KEYS:
+            goodput[key] = _number(value, key, where, path)
+        else:
+            known = ", ".join([*REQUEST_SLO_KEYS, *GOODPUT_KEYS])
+            why = " (ITL is judged per scenario only)" if key == "p99_itl_ms" else ""
+            raise UsageError(f"{path}: [{where}] unknown key {key!r}{why} (known: {known})")
+    return RequestSlo(thresholds, goodput)
+
+
+def _requests(value: Any, where: str, path: Path) -> dict[str, RequestSlo]:
+    if not isinstance(value, dict):
+        raise UsageError(
+            f'{path}: [{where}.request] must hold tables such as [{where}.request."nara.stream"]'
+        )
+    return {name: _request(t, f'{where}.request."{name}"', path) for name, t in value.items()}
+
+
 def _scenario(table: Any, where: str, path: Path) -> ScenarioSlo:
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [{where}] must be a table")
     thresholds: dict[str, float] = {}
     deadlines: dict[str, float] = {}
+    goodput: dict[str, float] = {}
+    requests: dict[str, RequestSlo] = {}
     window = 60.0
     lengths: tuple[tuple[int, float], ...] = ()
     for key, value in table.items():
         if key in SLO_KEYS:
             thresholds[key] = _number(value, key, where, path)
+        elif key in GOODPUT_KEYS:
+            goodput[key] = _number(value, key, where, path)
+        elif key == "request":
+            requests = _requests(value, where, path)
         elif key in (*DEADLINE_KEYS, "slo_window"):
             seconds = parse_duration(str(value), f"{path}: [{where}] {key}")
             if key == "slo_window":
@@ -163,9 +245,21 @@ def _scenario(table: Any, where: str, path: Path) -> ScenarioSlo:
         elif key == "message_lengths":
             lengths = _lengths(value, where, path)
         else:
-            known = ", ".join([*sorted(SLO_KEYS), *DEADLINE_KEYS, "slo_window", "message_lengths"])
+            known = ", ".join(
+                [*sorted(SLO_KEYS), *GOODPUT_KEYS, *DEADLINE_KEYS, "slo_window", "message_lengths", "request"]
+            )
             raise UsageError(f"{path}: [{where}] unknown key {key!r} (known: {known})")
-    return ScenarioSlo(thresholds, deadlines, window, lengths)
+    return ScenarioSlo(thresholds, deadlines, window, lengths, goodput, requests)
+
+
+def check_request_names(slo: SloFile, scenario: str, names: tuple[str, ...]) -> None:
+    """A request-name table must name one of the scenario's requests (a typo would never be judged)."""
+    for name in slo.scenario(scenario).requests:
+        if name not in names:
+            raise UsageError(
+                f'{slo.path}: [scenario.{scenario}.request."{name}"]: {scenario} sends no request named '
+                f"{name!r} (its requests: {', '.join(names)})"
+            )
 
 
 def load_slo(path: Path) -> SloFile:

@@ -1,7 +1,9 @@
 """Read a run's raw data (``chatgate.load.raw``) and summarize it into a :class:`LoadSummary`.
 
 Everything here is computed from the files the run left in ``raw/``: the summary of a run can be
-rebuilt from its report directory alone (issue-13 tools read the same files).
+rebuilt from its report directory alone (issue-13 tools read the same files). The HDR logs and
+counters give the scenario's figures; the per-request rows (``chatgate.load.rows``) give goodput, the
+output tokens and each request name's figures, by the SLO file's per-request bounds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from chatgate.load.model import (
     WorkerInfo,
 )
 from chatgate.load.raw import RAW_VERSION, read_counters, read_hlogs, read_manifest
+from chatgate.load.rows import Rows, goodput_of, request_figures, tokens_of
+from chatgate.load.slo import SloFile
 from chatgate.metrics import Histogram
 
 __all__ = ["RawTotals", "read_raw", "summarize"]
@@ -202,11 +206,12 @@ def summarize(
     duration_s: float,
     raw_dir: str,
     slo_window_s: float = 60.0,
+    rows: Rows | None = None,
+    slo: SloFile | None = None,
 ) -> LoadSummary:
-    """The run's summary from its folded raw data; ``duration_s`` is the judged part (after warm-up)."""
+    """The summary from folded raw data (+ ``rows``, ``slo``: goodput...); ``duration_s``: after warm-up."""
     (lost, c), h = _lost(raw, model), raw.hists
-    requests = c.get("requests", 0)
-    errors = {k.removeprefix("errors:"): v for k, v in sorted(c.items()) if k.startswith("errors:")}
+    requests, errors = c.get("requests", 0), _prefixed(c, "errors:")
     judged, workers, started = max(duration_s, 1e-9), _workers(raw, lost), float(raw.manifest["started"])
     return LoadSummary(
         scenario=scenario,
@@ -216,9 +221,7 @@ def summarize(
         model=model,
         deadlines=dict(deadlines),
         requests=requests,
-        requests_by_name={
-            k.removeprefix("requests:"): v for k, v in sorted(c.items()) if k.startswith("requests:")
-        },
+        requests_by_name=_prefixed(c, "requests:"),
         throughput_rps=requests / judged,
         errors=errors,
         error_rates={k: v / requests for k, v in errors.items()} if requests else {},
@@ -251,7 +254,30 @@ def summarize(
         stopped_early=str(raw.manifest.get("stopped_early") or ""),
         warnings=_warnings(c),
         raw={"dir": raw_dir, "version": RAW_VERSION},
+        **_per_request(rows, slo, scenario, c.get("deltas", 0), judged),
     )
+
+
+def _prefixed(c: Mapping[str, int], prefix: str) -> dict[str, int]:
+    return {k.removeprefix(prefix): v for k, v in sorted(c.items()) if k.startswith(prefix)}
+
+
+def _per_request(
+    rows: Rows | None, slo: SloFile | None, scenario: str, deltas: int, judged_s: float
+) -> dict[str, Any]:
+    """Goodput, tokens and per-name figures from the rows; the SLO table that judged the run."""
+    if slo is None:
+        return {}
+    table = slo.scenario(scenario)
+    applied = {"file": str(slo.path) if slo.path else None, **table.applied()}
+    if rows is None:
+        return {"slo_applied": applied}
+    return {
+        "goodput": goodput_of(rows, table, judged_s),
+        "tokens": tokens_of(rows, deltas, judged_s),
+        "by_name": request_figures(rows, table, judged_s),
+        "slo_applied": applied,
+    }
 
 
 # Window field -> the metric it merges (a name ending in ':' takes every request name after it).

@@ -1,0 +1,144 @@
+"""Compare reports: ``summary.json``, ``summary.md`` (a CI job summary) and ``compare.png`` (base and new
+overlaid, one panel per metric). Pure renderers of a :class:`CompareResult`; ``write_compare_reports``
+hands them to the report directory's ``RunDir``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+from chatgate.artifacts import RunDir
+from chatgate.compare.model import CompareResult, Comparison, Metric
+
+__all__ = ["headline", "render_markdown", "render_plot", "result_table", "write_compare_reports"]
+
+
+def _value(metric: Metric, v: float | None) -> str:
+    if v is None or math.isnan(v):
+        return "-"
+    if metric.unit == "share":
+        return f"{v:.2%}"
+    return f"{v:.2f} {metric.unit}" if metric.unit == "req/s" else f"{v:.1f} ms"
+
+
+def _change(metric: Metric, v: float | None) -> str:
+    if v is None or math.isnan(v):
+        return "-"
+    if math.isinf(v):
+        return "+inf" if v > 0 else "-inf"
+    return f"{v * 100:+.2f} pp" if metric.absolute else f"{v:+.1%}"
+
+
+def _result(c: Comparison) -> str:
+    if not c.tested:
+        return f"not tested ({c.note})"
+    return "**REGRESSION**" if c.regression else "ok"
+
+
+def result_table(result: CompareResult) -> str:
+    """The per-metric table (Markdown; also printed by the CLI). ``change``: how much worse new is."""
+    lines = [
+        "| metric | base | new | worse by | 90% interval | limit | result |",
+        "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+    ]
+    for c in result.comparisons:
+        m = c.metric
+        interval = f"{_change(m, c.low)} .. {_change(m, c.high)}" if c.tested else "-"
+        lines.append(
+            f"| {m.name} | {_value(m, c.base)} | {_value(m, c.new)} | {_change(m, c.change)} | {interval} "
+            f"| {_change(m, c.limit)} | {_result(c)} |"
+        )
+    return "\n".join(lines)
+
+
+def headline(result: CompareResult) -> str:
+    """One line: the verdict and what regressed (or why nothing was compared)."""
+    if result.reasons:
+        return f"{result.base.scenario}: {result.verdict.replace('_', ' ')}: " + "; ".join(result.reasons)
+    if not result.regressions:
+        tested = sum(c.tested for c in result.comparisons)
+        beyond = f"{result.max_regression:.0%}"
+        return f"{result.base.scenario}: no significant regression beyond {beyond} ({tested} metrics tested)"
+    parts = [
+        f"{c.metric.name} {_change(c.metric, c.change)} (95% lower bound {_change(c.metric, c.low)} > "
+        f"{_change(c.metric, c.limit)})"
+        for c in result.regressions
+    ]
+    return f"{result.base.scenario}: regression: " + "; ".join(parts)
+
+
+def render_markdown(result: CompareResult) -> str:
+    b, n = result.base, result.new
+    out = [
+        f"# Compare: {b.scenario}",
+        "",
+        f"Verdict: **{result.verdict}** (exit {result.exit_code}). {headline(result)}",
+        "",
+        f"- base: `{b.dir}` ({b.duration_s:.1f} s judged, verdict {b.verdict or '-'})",
+        f"- new: `{n.dir}` ({n.duration_s:.1f} s judged, verdict {n.verdict or '-'})",
+        "",
+    ]
+    if result.comparisons:
+        out += [
+            f"A metric regressed when the one-sided {result.confidence:.0%} lower bound of how much worse it "
+            f"got exceeds the limit ({result.max_regression:.0%}; the error rate: that share of its SLO, in "
+            f"percentage points). Block bootstrap over time windows, {result.resamples} resamples, seed "
+            f"{result.seed}.",
+            "",
+            result_table(result),
+            "",
+            "Plot: `compare.png` (base and new overlaid).",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def render_plot(result: CompareResult) -> bytes | None:
+    """One panel per metric with data: the two distributions (percentile curves) or per-window series."""
+    drawn = [c for c in result.comparisons if c.curves[0] and c.curves[1]]
+    if not drawn:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 2 if len(drawn) > 1 else 1
+    rows = math.ceil(len(drawn) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.6 * rows), squeeze=False)
+    for ax, c in zip(axes.flat, drawn, strict=False):
+        for curve, label, color in ((c.curves[0], "base", "#2e86c1"), (c.curves[1], "new", "#c0392b")):
+            if c.metric.kind == "percentile":
+                ax.plot(curve, range(len(curve)), label=label, color=color)
+                ax.set_xlabel(c.metric.unit)
+                ax.set_ylabel("percentile")
+            else:
+                ax.plot(range(len(curve)), curve, label=label, color=color)
+                ax.set_xlabel("window")
+                ax.set_ylabel(c.metric.unit)
+        ax.set_title(f"{c.metric.name}: {_result(c).strip('*')}", fontsize=9)
+        ax.legend()
+    for ax in list(axes.flat)[len(drawn) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_compare_reports(result: CompareResult, run_dir: RunDir) -> dict[str, Path]:
+    """Publish the reports of ``result`` into ``run_dir``; returns their paths by file name."""
+    files: dict[str, str | bytes] = {
+        "summary.json": json.dumps(result.to_json(), indent=2) + "\n",
+        "summary.md": render_markdown(result),
+    }
+    plot = render_plot(result)
+    if plot is not None:
+        files["compare.png"] = plot
+    else:
+        run_dir.path("compare.png").unlink(missing_ok=True)
+    return run_dir.publish(files)

@@ -1,0 +1,101 @@
+"""``chatgate compare`` on real kept runs (short navigable-reads runs against one shared server): the
+command end to end, runs that cannot be compared, invalid measurements, directories that hold no run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatgate.compare.runner import compare_runs
+from chatgate.compare.samples import find_run
+from chatgate.errors import UsageError
+from tests.load.conftest import run_judged
+from tests.summary_schemas import assert_valid_summary
+
+pytestmark = pytest.mark.slow
+
+SCENARIO = "navigable-reads"
+
+
+@pytest.fixture(scope="module")
+def kept(shared_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """Three kept runs of one server: two alike (40/s), one at another rate (60/s)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NAVIGABLE_API_KEY", "navigable-dev-key")
+    mp.delenv("NAVIGABLE_BASE_URL", raising=False)
+    out = tmp_path_factory.mktemp("kept-runs")
+    runs = {}
+    for name, rate in (("a", 40.0), ("b", 40.0), ("faster", 60.0)):
+        run_judged(SCENARIO, out / name, arrival_rate=rate, run_time="6s", base_url=shared_server.base_url)
+        runs[name] = out / name / SCENARIO
+    yield runs
+    mp.undo()
+
+
+def test_compare_end_to_end_two_runs_of_one_server(kept: dict[str, Path], tmp_path: Path) -> None:
+    report = tmp_path / "cmp"
+    args = ["compare", str(kept["a"]), str(kept["b"].parent), "--report-dir", str(report)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "chatgate", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith(f"{SCENARIO}: no significant regression beyond 10%")
+    summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+    assert_valid_summary("compare", summary)
+    assert summary["base"]["dir"] == str(kept["a"]) and summary["new"]["dir"] == str(
+        kept["b"]
+    )  # found inside
+    keys = [c["metric"]["key"] for c in summary["comparisons"]]
+    assert keys == [
+        "p99_latency_ms",
+        "max_error_rate",
+        "min_throughput_rps",
+        "goodput_share",
+    ]  # the shipped SLOs
+    assert all(c["tested"] and not c["regression"] for c in summary["comparisons"]), summary["comparisons"]
+    throughput = summary["comparisons"][2]
+    assert throughput["base"] == pytest.approx(40.0, rel=0.05) and throughput["low"] < 0 < throughput["high"]
+    assert "| latency p99 (from intended start) |" in (report / "summary.md").read_text(encoding="utf-8")
+    assert (report / "compare.png").stat().st_size > 10_000
+
+
+def test_a_run_against_itself_changes_nothing(kept: dict[str, Path], tmp_path: Path) -> None:
+    result = compare_runs(kept["a"], kept["a"], report_dir=tmp_path)
+    assert result.exit_code == 0 and all(c.change == 0.0 for c in result.comparisons)
+
+
+def test_runs_at_other_rates_are_not_comparable_and_say_why(kept: dict[str, Path], tmp_path: Path) -> None:
+    result = compare_runs(kept["a"], kept["faster"], report_dir=tmp_path)
+    assert (result.verdict, result.exit_code) == ("not_comparable", 2)
+    assert result.reasons == ("other load model: arrival_rate 40.0 -> 60.0",) and result.comparisons == ()
+    assert_valid_summary("compare", json.loads(json.dumps(result.to_json())))
+
+
+def test_an_invalid_measurement_is_exit_4_naming_the_run(kept: dict[str, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(kept["b"], bad)
+    summary = json.loads((bad / "summary.json").read_text(encoding="utf-8"))
+    summary.update(verdict="measurement_invalid", invalid_reason="worker 0: loop_lag_p99_ms 31 > 20")
+    (bad / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    result = compare_runs(kept["a"], bad, report_dir=tmp_path / "out")
+    assert result.exit_code == 4
+    assert result.reasons == ("the new run's measurement is invalid (worker 0: loop_lag_p99_ms 31 > 20)",)
+
+
+def test_directories_without_a_kept_run_are_usage_errors(kept: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such directory"):
+        compare_runs(tmp_path / "missing", kept["a"])
+    for name in ("x", "y"):
+        (tmp_path / "two" / name).mkdir(parents=True)
+        (tmp_path / "two" / name / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UsageError, match="give one of x, y"):
+        find_run(tmp_path / "two")
+    with pytest.raises(UsageError, match="not a kept chatgate load run"):
+        compare_runs(tmp_path / "two" / "x", kept["a"])

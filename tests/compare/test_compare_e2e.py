@@ -1,0 +1,83 @@
+"""Issue 13's "must show" for ``chatgate compare``, on real runs of the reference server: two runs of the
+same server -> exit 0; the same against a server with 100 ms base TTFT plus 50 ms -> exit 1 naming
+TTFT; directories of different scenarios -> exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chatgate.embedded import EmbeddedServer
+from tests.load.conftest import run_judged
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PACING = ["--itl-ms", "20", "--reply-tokens", "10", "--seed-messages", "50"]
+
+
+def chatgate_compare(base: Path, new: Path, report: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chatgate", "compare", str(base), str(new), "--report-dir", str(report)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    tmp = tmp_path_factory.mktemp("compare-e2e")
+    mp = pytest.MonkeyPatch()
+    for name, value in (("NARA_API_KEY", "nara-dev-key-1001"), ("NARA_USER_ID", "1001"),
+                        ("NAVIGABLE_API_KEY", "navigable-dev-key")):  # fmt: skip
+        mp.setenv(name, value)
+    out: dict[str, Path] = {}
+    with (
+        EmbeddedServer(["--ttft-ms", "100", *PACING, "--db", str(tmp / "a.sqlite3")]) as fast,
+        EmbeddedServer(["--ttft-ms", "150", *PACING, "--db", str(tmp / "b.sqlite3")]) as slow,
+    ):
+        for name, server, scenario in (
+            ("base", fast, "nara-stream-sends"),
+            ("again", fast, "nara-stream-sends"),
+            ("slower", slow, "nara-stream-sends"),
+            ("reads", fast, "navigable-reads"),
+        ):
+            run_judged(scenario, tmp / name, arrival_rate=10, run_time="12s", base_url=server.base_url)
+            out[name] = tmp / name / scenario
+    yield out
+    mp.undo()
+
+
+def test_two_runs_of_the_same_server_are_exit_0(runs: dict[str, Path], tmp_path: Path) -> None:
+    proc = chatgate_compare(runs["base"], runs["again"], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    ttft = next(c for c in summary["comparisons"] if c["metric"]["key"] == "p95_ttft_ms")
+    assert ttft["tested"] and abs(ttft["change"]) < 0.05, ttft
+
+
+def test_a_server_50_ms_slower_to_first_token_is_exit_1_naming_ttft(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    proc = chatgate_compare(runs["base"], runs["slower"], tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("nara-stream-sends: regression: TTFT p95 (from intended start) +"), (
+        proc.stdout
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    regressed = [c["metric"]["key"] for c in summary["comparisons"] if c["regression"]]
+    assert regressed == ["p95_ttft_ms"], summary["comparisons"]
+    ttft = summary["comparisons"][0]
+    assert ttft["change"] == pytest.approx(0.48, abs=0.06) and ttft["low"] > 0.10  # (150 + ~4) / (100 + ~4)
+
+
+def test_directories_of_different_scenarios_are_exit_2(runs: dict[str, Path], tmp_path: Path) -> None:
+    proc = chatgate_compare(runs["base"], runs["reads"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"chatgate: error: not comparable: other scenario: base nara-stream-sends, new navigable-reads "
+        f"(reports: {tmp_path})"
+    )
