@@ -41,3 +41,5 @@ fallback
 retried
 # requests.Session.trust_env: read by requests itself (contracts/client.py sets it off: proxies read once)
 trust_env
+# LoadSummary.slo_applied: read through asdict (summary.json) by chatgate compare
+slo_applied
