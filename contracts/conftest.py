@@ -75,7 +75,31 @@ def the_suite() -> Suite:
     return _SUITE[0]
 
 
+def _keep_current_test_variable() -> None:
+    """Let pytest set ``PYTEST_CURRENT_TEST`` but never delete it while the suite's threads run.
+
+    The suite's tests run at once on worker threads while pytest walks its items on the main thread,
+    deleting ``PYTEST_CURRENT_TEST`` after each. Any thread walking ``os.environ`` then (``requests``
+    looks for proxies in it on every request, schemathesis' auth probes included, with sessions of their
+    own) can meet the deleted key and raise ``KeyError``: the suite broke at random on a busy machine.
+    Setting a value is safe for such a walk; deleting is not. pytest offers no switch, so its private
+    helper is wrapped, when it exists.
+    """
+    from _pytest import runner
+
+    update = getattr(runner, "_update_current_test_var", None)
+    if update is None:  # pragma: no cover - another pytest: nothing to wrap
+        return
+
+    def set_only(item: pytest.Item, when: Any) -> None:
+        if when is not None:
+            update(item, when)
+
+    runner._update_current_test_var = set_only
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _keep_current_test_variable()
     config.addinivalue_line("markers", "api(name): the API a contract test exercises (nara or navigable)")
     config.addinivalue_line(
         "markers", "covers(check, *operations, writes=False): what a contract test judges"

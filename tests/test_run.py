@@ -19,7 +19,8 @@ import pytest
 from chatgate.load.config import SCENARIOS
 from tests.summary_schemas import assert_valid_summary
 
-pytestmark = pytest.mark.slow
+# The main job as the README runs it (about 100 s): the e2e tier, where its module fixture runs once.
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 STREAMING = {"nara-stream-sends", "mixed"}
 

@@ -132,13 +132,13 @@ def _raw_of_a_master(root: Path, lost_at: float | None) -> Path:
 
 
 def _result(root: Path, budget: float = 0.02) -> LoadResult:
+    slo = SloFile(None, {"nara-stream-sends": ScenarioSlo({"max_error_rate": 0.01})},
+                  {**DEFAULT_MONITOR, "max_lost_share": budget})  # fmt: skip
     summary = summarize(
         read_raw(root), scenario="nara-stream-sends", target="http://10.1.0.4:8080", model=OPEN,
         deadlines={"request_s": 30.0, "stream_idle_s": 30.0, "stream_s": 300.0}, duration_s=12.0,
-        raw_dir="raw",
+        raw_dir="raw", slo=slo,
     )  # fmt: skip
-    slo = SloFile(None, {"nara-stream-sends": ScenarioSlo({"max_error_rate": 0.01})},
-                  {**DEFAULT_MONITOR, "max_lost_share": budget})  # fmt: skip
     return LoadResult(summary, judge(summary, slo), root)
 
 
