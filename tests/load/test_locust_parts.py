@@ -115,3 +115,18 @@ def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path, lenient_slo: Pat
     summary = json.loads((tmp_path / "navigable-reads" / "summary.json").read_text(encoding="utf-8"))
     assert summary["requests"] >= 10 and summary["error_rate"] == 0.0
     assert (tmp_path / "navigable-reads" / "locust.html").stat().st_size > 0
+
+
+def test_locust_gets_whole_seconds_rounded_up(tmp_path: Path) -> None:
+    """Locust rejects "12.5" as a time span: a fractional drain (capacity's steps) or run time is rounded
+    up, so a run is never cut short and Locust never exits on its own flags."""
+    from chatgate.load.config import load_options, plan_run
+    from chatgate.load.launch import _commands
+    from chatgate.load.slo import load_slo
+    from chatgate.resources import loadtests_dir
+
+    options = load_options(arrival_rate=4.0, run_time_s=8.5, stop_timeout_s=12.25, report_dir=tmp_path)
+    plan = plan_run(options, load_slo(loadtests_dir() / "slo.toml"))
+    master = _commands(options, plan, tmp_path / "locustfile.py", "http://127.0.0.1:9", tmp_path)[0]
+    assert master[master.index("--stop-timeout") + 1] == "13"
+    assert master[master.index("-t") + 1] == "9s"

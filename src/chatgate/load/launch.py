@@ -11,6 +11,7 @@ the run has been read, so a failed run never leaves a half-written ``raw/`` over
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import subprocess
 import sys
@@ -132,7 +133,9 @@ def worker_command(options: LoadOptions, locustfile: Path, master_host: str, mas
 
 def _commands(options: LoadOptions, plan: RunPlan, locustfile: Path, host: str, out: Path) -> list[list[str]]:
     """The master first (or the single process), then any local workers."""
-    run = ["--stop-timeout", f"{options.stop_timeout_s:g}", "-t", f"{options.run_time_s:g}s"]
+    # Locust takes whole seconds only ("12.5" is a usage error): round up, never cut a run or a drain short
+    stop, run_time = math.ceil(options.stop_timeout_s), math.ceil(options.run_time_s)
+    run = ["--stop-timeout", str(stop), "-t", f"{run_time}s"]
     run += ["-H", host] if host else []
     if options.shape is None:
         run += ["-u", str(plan.users), "-r", f"{plan.spawn_rate:g}"]
