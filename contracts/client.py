@@ -1,8 +1,7 @@
 """The gate's own HTTP client: ``requests`` bound to one target, every answer read whole and checked.
 
 Each request goes through the suite's one transport (``contracts.transport``: decoding, deadlines,
-retries, the rate limit, counting), with the proxies the environment names, read once (see
-:func:`http_session`). What comes
+retries, the rate limit, counting), with the proxies ``requests`` reads from the environment. What comes
 back is an :class:`Exchange`; before it is returned it is judged by ``transport`` (it could be read),
 ``stream_stalled`` (a stream ended in time) and ``schema_validation`` (its body, or every event of its
 stream, against the spec). One ``requests.Session`` per thread, so a client is shared by every test.
@@ -30,32 +29,17 @@ from contracts.wire import Wire
 __all__ = [
     "Client",
     "Exchange",
-    "environment_proxies",
     "http_session",
     "stall_problems",
     "transport_problems",
 ]
 
 
-def environment_proxies(*base_urls: str) -> dict[str, str]:
-    """The proxies the environment names for these targets (``*_proxy``, ``no_proxy`` applied).
-
-    Read once, on the thread that builds the suite: ``requests`` otherwise walks ``os.environ`` on every
-    request, from every worker thread, while pytest rewrites ``PYTEST_CURRENT_TEST`` between a test's
-    phases; a walk that meets the rewrite raises ``KeyError`` inside ``requests`` (seen on a busy CI
-    machine, as a broken suite).
-    """
-    proxies: dict[str, str] = {}
-    for url in base_urls:
-        proxies.update(requests.utils.get_environ_proxies(url))
-    return proxies
-
-
-def http_session(pool_size: int, proxies: Mapping[str, str]) -> requests.Session:
-    """A ``requests`` session for one worker thread that never reads the environment itself."""
+def http_session(pool_size: int) -> requests.Session:
+    """A ``requests`` session for one worker thread (proxies and CA bundles from the environment, as
+    ``requests`` reads them; see ``contracts.conftest._keep_current_test_variable`` for why that is safe
+    from many threads)."""
     session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(proxies)
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -134,14 +118,13 @@ class Client:
         self.target = target
         self.extra = dict(gate.scope.headers)
         self._pool_size = max(10, pool_size)
-        self._proxies = environment_proxies(target.base_url)
         self._local = threading.local()
 
     @property
     def http(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = http_session(self._pool_size, self._proxies)
+            session = http_session(self._pool_size)
             self._local.session = session
         return session
 

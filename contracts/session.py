@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from contracts.client import Client, environment_proxies, http_session
+from contracts.client import Client, http_session
 from contracts.gate import Gate
 from contracts.pool import Jobs, Pool
 from contracts.target import RunSettings, Target
@@ -55,7 +55,6 @@ class Suite:
         self._once: dict[str, _Once] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._proxies = environment_proxies(*(t.base_url for t in targets.values()))
 
     def client(self, api: str) -> Client:
         return self._clients[api]
@@ -68,7 +67,7 @@ class Suite:
         """A ``requests`` session of this thread (schemathesis' cases are sent with it)."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = http_session(max(10, self.settings.concurrency), self._proxies)
+            session = http_session(max(10, self.settings.concurrency))
             self._local.session = session
         return session
 

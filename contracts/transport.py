@@ -13,8 +13,7 @@ sends it, gets the same treatment, in this order:
    which wait on each other, are not starved by hundreds of independent cases (and finish first when
    ``--max-time`` is short).
 3. TLS as configured (``--ca-bundle``, ``--client-cert``, ``--no-tls-verify``); proxies from
-   ``HTTPS_PROXY`` / ``NO_PROXY`` as ``requests`` reads them, read once when the suite starts
-   (:func:`contracts.client.environment_proxies`).
+   ``HTTPS_PROXY`` / ``NO_PROXY`` as ``requests`` reads them.
 4. The whole body is read at once (:func:`contracts.wire.read_body`): decoded (gzip, deflate, br), within
    the deadlines, up to ``--max-stream-bytes``. The caller gets the decoded body (``Content-Encoding``
    removed, as any HTTP client library does); the bytes as they arrived stay on the request

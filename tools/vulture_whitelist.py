@@ -39,7 +39,5 @@ retry
 fallback
 # Wire.retried: the statuses a request was retried after (tests/contract/test_transport.py reads it)
 retried
-# requests.Session.trust_env: read by requests itself (contracts/client.py sets it off: proxies read once)
-trust_env
 # LoadSummary.slo_applied: read through asdict (summary.json) by chatgate compare
 slo_applied
