@@ -34,7 +34,8 @@ def lenient_slo(tmp_path: Path) -> Path:
     shipped = (loadtests_dir() / "slo.toml").read_text(encoding="utf-8")
     path = tmp_path / "lenient.toml"
     path.write_text(
-        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n\n"
+        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n"
+        "max_schedule_slip_p99_ms = 2000\nmax_cpu_mean_percent = 200\n\n"
         + shipped[shipped.index("\n[scenario.") :],
         encoding="utf-8",
     )

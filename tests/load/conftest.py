@@ -95,7 +95,8 @@ def lenient_slo(tmp_path: Path) -> Path:
     scenarios = shipped[shipped.index("[scenario.") :]
     path = tmp_path / "lenient-slo.toml"
     path.write_text(
-        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n\n"
+        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n"
+        "max_schedule_slip_p99_ms = 2000\nmax_cpu_mean_percent = 200\n\n"
         + scenarios,
         encoding="utf-8",
     )
