@@ -15,7 +15,7 @@ from chatgate.capacity.runner import run_capacity
 from chatgate.embedded import free_port
 from chatgate.errors import TargetError, UsageError
 from chatgate.load.raw import read_rows
-from chatgate.resources import loadtests_dir
+from tests.load.conftest import write_lenient_slo
 from tests.summary_schemas import assert_valid_summary
 
 pytestmark = pytest.mark.slow
@@ -31,17 +31,10 @@ def lenient_slo(tmp_path: Path) -> Path:
     """The shipped scenarios with the generator's budgets relaxed: on a busy shared machine a short step
     can rightly be judged invalid and measured again, which is not what this test is about (the rule
     itself: test_runner.py)."""
-    shipped = (loadtests_dir() / "slo.toml").read_text(encoding="utf-8")
-    path = tmp_path / "lenient.toml"
-    path.write_text(
-        "[monitor]\nmax_loop_lag_p99_ms = 100\nmax_loop_lag_max_ms = 2000\nmax_late_arrival_rate = 0.5\n"
-        "max_schedule_slip_p99_ms = 2000\nmax_cpu_mean_percent = 200\n\n"
-        + shipped[shipped.index("\n[scenario.") :],
-        encoding="utf-8",
-    )
-    return path
+    return write_lenient_slo(tmp_path / "lenient.toml")
 
 
+@pytest.mark.timing  # goodput 1.0 and a pass at 8/s hold only when nothing else loads the machine
 def test_a_search_capped_by_max_rps_is_at_least_that_and_keeps_its_step(tmp_path: Path) -> None:
     options = CapacityOptions(
         scenario="nara-stream-sends", start_rps=8, max_rps=8, step_time_s=3, warmup_s=1, report_dir=tmp_path,

@@ -18,7 +18,7 @@ from chatgate.load.raw import read_rows
 from chatgate.load.rows import exact_stats, good_mask, goodput_of, request_figures, rows_from, tokens_of
 from chatgate.load.runner import read_slo, rejudge
 from chatgate.load.slo import RequestSlo, ScenarioSlo, load_slo
-from tests.load.conftest import run_judged
+from tests.load.conftest import LENIENT_MONITOR, run_judged
 from tests.load.test_judge import slo as reads_slo
 from tests.load.test_judge import summary
 from tests.summary_schemas import assert_valid_summary
@@ -176,10 +176,11 @@ def test_goodput_falls_when_an_slo_is_tightened_on_the_same_run_data(
     run_dir, result = kept_mixed_run
     ttft_p50 = result.summary.by_name["nara.stream"].ttft_intended.p50
     loose, tight = tmp_path / "loose.toml", tmp_path / "tight.toml"
-    loose.write_text("[scenario.mixed]\ngoodput_ttft_ms = 2000\n", encoding="utf-8")
+    # the generator's budgets relaxed: a busy machine's lag would make the verdict exit 4, not the subject
+    loose.write_text(LENIENT_MONITOR + "[scenario.mixed]\ngoodput_ttft_ms = 2000\n", encoding="utf-8")
     tight.write_text(
-        f'[scenario.mixed]\ngoodput_ttft_ms = {ttft_p50}\n\n[scenario.mixed.request."navigable.read"]\n'
-        "p99_latency_ms = 0.001\n",
+        LENIENT_MONITOR + f"[scenario.mixed]\ngoodput_ttft_ms = {ttft_p50}\n\n"
+        '[scenario.mixed.request."navigable.read"]\np99_latency_ms = 0.001\n',
         encoding="utf-8",
     )
     a, b = rejudge(run_dir, loose), rejudge(run_dir, tight)
