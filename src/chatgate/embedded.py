@@ -77,16 +77,18 @@ class EmbeddedServer:
                 [*cmd, *self.args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
         deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise self._exit_error(self.proc.returncode)
-            try:
-                r = httpx.get(f"{self.base_url}/healthz", timeout=0.5)
-                if r.status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        # One client for the polls: each bare httpx.get() builds a TLS context (reading the CA bundle,
+        # ~25 ms of CPU), which every 50 ms poll of a starting server used to pay.
+        with httpx.Client(timeout=0.5) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise self._exit_error(self.proc.returncode)
+                try:
+                    if client.get(f"{self.base_url}/healthz").status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
         self.stop()
         raise TargetError(f"embedded server did not answer within {self.startup_timeout:.0f}s")
 

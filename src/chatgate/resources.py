@@ -19,6 +19,7 @@ parent folder on the path (``contracts/..`` in a checkout, ``chatgate/_suite`` w
 
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -38,11 +39,13 @@ __all__ = [
 SPECS_VARIABLE = "CHATGATE_SPECS_DIR"
 
 
+@functools.cache  # fixed for the process; the gate asks on every response it validates
 def checkout_root() -> Path:
     """The folder holding ``src/chatgate`` when running from a checkout (an editable install)."""
     return Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def in_checkout() -> bool:
     """Whether chatgate runs from a clone of its repository rather than from an installed package."""
     root = checkout_root()
