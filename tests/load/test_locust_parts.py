@@ -87,6 +87,54 @@ def test_constant_and_poisson_arrivals_have_the_rate_and_their_spread() -> None:
     assert sd == pytest.approx(mean, rel=0.05)  # exponential gaps: standard deviation = mean
 
 
+STOP_RACE = """
+import json, sys, time
+import locust  # first, as under `locust -f`: it patches the standard library
+import gevent
+from chatgate.load import users
+from chatgate.load.arrivals import OpenModel
+from chatgate.load.generator import Generator, Settings
+
+class Runner:  # Locust's stop(): its inspect.stack() holds the loop before test_stopping fires
+    def stop(self):
+        end = time.perf_counter() + 0.1
+        while time.perf_counter() < end:
+            pass
+        users._on_stopping()
+
+gen = users._State.gen = Generator(Settings.from_env(None), on_done=lambda o: None)
+model = users._State.model = OpenModel(gen, [(1.0, lambda g, a: None)], rate=100.0, cap=10)
+users._State.stopping = False
+runner = Runner()
+if sys.argv[1] == "marked":
+    users._mark_stop_when_it_begins(runner)
+scheduler = gevent.spawn(model.run)
+gevent.sleep(0.5)
+runner.stop()
+scheduler.join()
+c = gen.recorder.counters
+print(json.dumps({"offered": c["offered"], "generator": c["not_sent:generator"]}))
+"""
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["in-locusts-stop", "a-stall-then-the-stop"])
+def test_arrivals_due_while_locust_stops_are_not_the_generators(marked: bool) -> None:
+    """Locust's stop() holds the event loop (~25 ms of inspect.stack(); 100 ms here) before it fires
+    test_stopping: the arrivals due then are not ones the generator failed to send, and are not offered
+    (the stop is marked when stop() begins). The same stall before a stop that is only marked at
+    test_stopping is the generator's: ~10 arrivals due and never issued (how the race was counted)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", STOP_RACE, "marked" if marked else "late"],
+        capture_output=True, text=True, timeout=120, cwd=loadtests_dir(), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts = json.loads(proc.stdout.strip().splitlines()[-1])
+    if marked:
+        assert counts["generator"] == 0 and 45 <= counts["offered"] <= 55, counts  # 0.5 s at 100/s
+    else:
+        assert counts["generator"] >= 5 and counts["offered"] >= 55, counts
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any, tmp_path: Path) -> None:
