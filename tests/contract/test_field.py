@@ -24,6 +24,9 @@ from tests.field_proxy import ProxyConfig
 
 pytestmark = pytest.mark.slow
 
+# The e2e tier's runs here repeat the default tier's samples' code paths under other seeds and
+# transports: scripts/test runs them without coverage tracing (it doubles a gate run's CPU).
+REPEAT = (pytest.mark.e2e, pytest.mark.untraced)
 FIELD = ProxyConfig(encoding="gzip", line_ends="crlf", ping_every_s=0.05, added_latency_ms=200)
 SAMPLE = {
     "nara-stream-grammar",
@@ -35,7 +38,7 @@ SAMPLE = {
 
 
 @pytest.mark.parametrize(
-    "fault", [pytest.param(f, marks=() if f in SAMPLE else pytest.mark.e2e) for f in sorted(EXPECTED)]
+    "fault", [pytest.param(f, marks=() if f in SAMPLE else REPEAT) for f in sorted(EXPECTED)]
 )
 def test_each_fault_is_caught_behind_field_transports(fault: str, faulty: Faulty, tmp_path: Path) -> None:
     expect = EXPECTED[fault]
@@ -86,7 +89,7 @@ DEFAULT_TIER = {"gzip", "crlf", "sampled", "another-writer", "429-share", "trans
 @pytest.mark.parametrize(
     ("variant", "seed"),
     [
-        pytest.param(v, s, marks=() if s == 0 and v in DEFAULT_TIER else pytest.mark.e2e, id=f"{v}-seed{s}")
+        pytest.param(v, s, marks=() if s == 0 and v in DEFAULT_TIER else REPEAT, id=f"{v}-seed{s}")
         for v in sorted(VARIANTS)
         for s in range(5)
     ],
