@@ -5,12 +5,12 @@ percentiles and goodput against the offered rate). Pure renderers of a :class:`C
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityResult, Step
+from chatgate.plots import png, pyplot
 
 __all__ = ["headline", "render_markdown", "render_plot", "step_table", "write_capacity_reports"]
 
@@ -94,10 +94,7 @@ def render_plot(result: CapacityResult) -> bytes | None:
     steps = sorted((s for s in result.steps if s.verdict != "invalid"), key=lambda s: s.rate)
     if not steps:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     x = [s.rate for s in steps]
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -128,11 +125,7 @@ def render_plot(result: CapacityResult) -> bytes | None:
     ax.legend(loc="upper left", fontsize=8)
     ax2.legend(loc="lower right", fontsize=8)
     ax.set_title(f"{result.scenario}: latency and goodput against offered rate")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)
 
 
 def write_capacity_reports(result: CapacityResult, run_dir: RunDir) -> dict[str, Path]:

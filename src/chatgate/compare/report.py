@@ -5,13 +5,13 @@ hands them to the report directory's ``RunDir``.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
 
 from chatgate.artifacts import RunDir
 from chatgate.compare.model import CompareResult, Comparison, Metric
+from chatgate.plots import png, pyplot
 
 __all__ = ["headline", "render_markdown", "render_plot", "result_table", "write_compare_reports"]
 
@@ -101,10 +101,7 @@ def render_plot(result: CompareResult) -> bytes | None:
     drawn = [c for c in result.comparisons if c.curves[0] and c.curves[1]]
     if not drawn:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     cols = 2 if len(drawn) > 1 else 1
     rows = math.ceil(len(drawn) / cols)
@@ -123,11 +120,7 @@ def render_plot(result: CompareResult) -> bytes | None:
         ax.legend()
     for ax in list(axes.flat)[len(drawn) :]:
         ax.axis("off")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)
 
 
 def write_compare_reports(result: CompareResult, run_dir: RunDir) -> dict[str, Path]:

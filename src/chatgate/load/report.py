@@ -7,7 +7,6 @@ each atomically with the keys scrubbed.
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +16,7 @@ from chatgate.artifacts import RunDir
 from chatgate.load.model import Check, LoadResult, Stats
 from chatgate.load.summary import read_raw
 from chatgate.metrics import Histogram
+from chatgate.plots import png, pyplot
 
 __all__ = ["check_table", "render_markdown", "write_load_reports"]
 
@@ -213,13 +213,6 @@ def _html(result: LoadResult, plots: Iterable[str]) -> str:
     )
 
 
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=90)
-    return buf.getvalue()
-
-
 def _dist(ax: Any, h: Histogram, title: str) -> None:
     xs, ws = [], []
     for it in h.hdr.get_recorded_iterator():
@@ -238,10 +231,7 @@ def _dist(ax: Any, h: Histogram, title: str) -> None:
 
 def render_plots(result: LoadResult, raw_dir: Path) -> dict[str, bytes]:
     """PNG plots: latency and throughput over time, errors over time, and the distributions."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     s = result.summary
     t = [row.t for row in s.timeline]
@@ -257,15 +247,13 @@ def render_plots(result: LoadResult, raw_dir: Path) -> dict[str, bytes]:
     ax.legend(loc="upper left")
     ax2.legend(loc="upper right")
     ax.set_title(f"{s.scenario}: latency percentiles and throughput")
-    files["latency_throughput.png"] = _png(fig)
-    plt.close(fig)
+    files["latency_throughput.png"] = png(fig)
     fig, ax = plt.subplots(figsize=(9, 3.5))
     ax.bar(t, [row.errors for row in s.timeline], width=s.window_s * 0.8, color="#c0392b")
     ax.set_title(f"{s.scenario}: errors over time ({', '.join(s.errors) or 'none'})")
     ax.set_xlabel("seconds into run")
     ax.set_ylabel("errors per interval")
-    files["errors.png"] = _png(fig)
-    plt.close(fig)
+    files["errors.png"] = png(fig)
     hists = read_raw(raw_dir).hists if (raw_dir / "manifest.json").exists() else {}
     latency = Histogram()
     for name, h in hists.items():
@@ -279,8 +267,7 @@ def render_plots(result: LoadResult, raw_dir: Path) -> dict[str, bytes]:
         if hist is not None and hist.count:  # e.g. no TTFT plot for a read scenario, not an empty one
             fig, ax = plt.subplots(figsize=(7, 4))
             _dist(ax, hist, f"{s.scenario}: {title}")
-            files[f"{name}.png"] = _png(fig)
-            plt.close(fig)
+            files[f"{name}.png"] = png(fig)
     return files
 
 
