@@ -231,6 +231,34 @@ def test_suite_runs_directly_with_pytest(faulty: Faulty) -> None:
     assert "[auth] GET /api/v1/chat" in proc.stdout
 
 
+def test_pytest_plugins_installed_beside_chatgate_do_not_reach_the_suite(
+    faulty: Faulty, tmp_path: Path
+) -> None:
+    """A user's repository has its own pytest plugins installed (pytest-django, strict pytest-asyncio):
+    the gate's suite loads none of them. Here one that fails as it loads, found through its entry point
+    like any installed plugin."""
+    site = tmp_path / "site"
+    dist = site / "broken_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text("[pytest11]\nbroken = broken_plugin\n", encoding="utf-8")
+    (site / "broken_plugin.py").write_text("raise RuntimeError('a plugin of the user')\n", encoding="utf-8")
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    plugin = subprocess.run(
+        [sys.executable, "-m", "pytest", "--co", "-q", str(site)], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert plugin.returncode != 0 and "a plugin of the user" in plugin.stdout + plugin.stderr  # it is live
+    server = faulty("none")
+    run = gate(
+        "--api", "navigable", "--base-url", server.base_url, *QUICK, report_dir=tmp_path / "r", env=env
+    )
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.summary["totals"]["requests"] > 0
+
+
 def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
     run = gate("--api", "navigable", *QUICK, report_dir=tmp_path)
     assert run.exit_code == 0, run.output

@@ -69,6 +69,10 @@ def _environment(run: SuiteRun, results: Path) -> dict[str, str]:
             "CHATGATE_PROGRESS": "1",
             "PYTHONHASHSEED": "0",
             "PYTHONUNBUFFERED": "1",
+            # The suite needs no pytest plugin but its own conftest: none of the environment's is loaded
+            # (a user's repository may have pytest-django or strict pytest-asyncio installed; each would
+            # also cost ~0.3 s of imports per gate run).
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             **run.scope.to_env(),
             **run.transport.env(run.ends_at or run.transport.ends_at(), run.embedded),
         }
