@@ -8,7 +8,7 @@ Add a name here only when a framework, a template or a serializer reads it; say 
 # ruff: noqa
 # pytest hooks and module-level markers (pytest calls and reads them by name)
 pytest_configure, pytest_collection_modifyitems, pytest_collection_finish, pytest_pyfunc_call
-pytest_collectreport, pytest_runtest_makereport, pytest_sessionfinish
+pytest_collectreport, pytest_runtest_makereport, pytest_sessionfinish, pytest_unconfigure
 pytestmark
 
 # schemathesis Failure: class attributes and the dedup key it reads
