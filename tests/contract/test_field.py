@@ -74,7 +74,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "br": {"proxy": ProxyConfig(encoding="br")},
     "crlf": {"proxy": ProxyConfig(line_ends="crlf")},
     "cr": {"proxy": ProxyConfig(line_ends="cr")},
-    "pings": {"proxy": ProxyConfig(ping_every_s=0.01), "ttft_ms": 60.0, "itl_ms": 5.0},
+    # The faulty server buffers each answer: pace_s sends a stream's events 20 ms apart, so the pings
+    # (every 10 ms) fall between them, as in front of a model that streams.
+    "pings": {"proxy": ProxyConfig(ping_every_s=0.01), "pace_s": 0.02},
     "sampled": {"sampled": True},
     "another-writer": {"proxy": ProxyConfig(writer_share=0.5)},
     "429-share": {"proxy": ProxyConfig(status_429_share=0.1, retry_after_s=1)},
