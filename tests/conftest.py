@@ -140,3 +140,27 @@ def screenshot() -> Callable[[PageVisit, str], Path]:
         return path
 
     return take
+
+
+# Tests marked ``untraced`` repeat code paths other tests trace (the e2e tier's field variants on seeds
+# 1-4, every fault behind field transports): they run without coverage tracing, which doubles a gate
+# run's CPU, in this process (pytest-cov's ``no_cover``) and in every process they start (coverage
+# starts in a subprocess only when COVERAGE_PROCESS_CONFIG is in its environment).
+_SUBPROCESS_COVERAGE = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("untraced"):
+            item.add_marker(pytest.mark.no_cover)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    if not item.get_closest_marker("untraced"):
+        return (yield)
+    saved = {name: os.environ.pop(name) for name in _SUBPROCESS_COVERAGE if name in os.environ}
+    try:
+        return (yield)
+    finally:
+        os.environ.update(saved)
