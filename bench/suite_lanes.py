@@ -1,16 +1,21 @@
-"""Do the timing tests measure as if alone while scripts/test's bulk lane runs beside them at nice 19?
+"""Do the timing tests measure as if alone while scripts/test's bulk lane runs beside them?
 
-    .venv/bin/python bench/suite_lanes.py [--rounds 2] [--seconds 8] [--bulk gate|spin] [--out FILE]
+    sudo .venv/bin/python bench/suite_lanes.py [--rounds 2] [--seconds 8] [--bulk gate|spin] [--out FILE]
 
 scripts/test runs the tests marked ``timing`` (load runs judged on their figures) at normal priority and
-every other test beside them at nice 19 / ionice idle. This measures what that costs the timing lane.
-Each round runs one open-model load run (``chatgate load --scenario nara-stream-sends --arrival-rate 20``
-against the embedded server paced at TTFT 100 ms, then 10 deltas 20 ms apart) in three conditions,
-in rotating order:
+every other test beside them at the lowest priority: in a cpu cgroup with the lowest share when it can
+make one (root), else at nice 19 / ionice idle. This measures what that costs the timing lane. Each
+round runs one open-model load run (``chatgate load --scenario nara-stream-sends --arrival-rate 20``
+against the embedded server paced at TTFT 100 ms, then 10 deltas 20 ms apart) in each condition, in
+rotating order:
 
 - ``alone``: nothing else running;
-- ``beside nice 19``: two bulk processes at nice 19 / ionice idle (scripts/test's bulk lane);
-- ``beside nice 0``: the same two at normal priority (how the suite's phases used to contend on CI).
+- ``beside, cpu cgroup (shares 2), own sessions``: two bulk processes in a cgroup-v1 cpu group with
+  ``cpu.shares`` 2 (of 1024), each in its own session (scripts/test's bulk lane, root);
+- ``beside, nice 19, same session``: the two at nice 19 / ionice idle, in this session (the fallback);
+- ``beside, nice 19, own sessions``: the same, each starting a session (the autogroup pitfall: nice
+  then only ranks tasks inside the session's own scheduling group);
+- ``beside, nice 0``: the two at normal priority (how the suite's phases used to contend on CI).
 
 The bulk (``--bulk``): ``gate`` loops ``chatgate contract --max-examples 2`` runs on their own embedded
 servers (the bulk lane's real work: subprocesses, sockets, SQLite, allocation), ``spin`` a pure CPU
@@ -21,6 +26,7 @@ minus the truth, the generator's loop lag p99 and max and its schedule slip p99,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,7 +44,13 @@ from typing import Any
 TTFT_MS, ITL_MS = 100.0, 20.0
 PACING = f"--ttft-ms {TTFT_MS:g} --itl-ms {ITL_MS:g} --reply-tokens 10"
 KEYS = {"NARA_API_KEY": "nara-dev-key-1001", "NAVIGABLE_API_KEY": "navigable-dev-key", "NARA_USER_ID": "1001"}
-CONDITIONS = ("alone", "beside nice 19", "beside nice 0")
+CONDITIONS = (
+    "alone",
+    "beside, cpu cgroup (shares 2), own sessions",
+    "beside, nice 19, same session",
+    "beside, nice 19, own sessions",
+    "beside, nice 0",
+)
 GATE_LOOP = (
     "import subprocess, sys, tempfile\n"
     "while True:\n"
@@ -54,19 +66,45 @@ def _env() -> dict[str, str]:
     return {**env, **KEYS}
 
 
+def _cgroup() -> Path | None:
+    """A cgroup-v1 cpu group with the lowest share, as scripts/test makes for its bulk lane (root only)."""
+    root = Path("/sys/fs/cgroup/cpu")
+    if not (root / "cpu.shares").is_file() or not os.access(root, os.W_OK):
+        return None
+    group = root / f"chatgate-bench-{os.getpid()}"
+    group.mkdir(exist_ok=True)
+    (group / "cpu.shares").write_text("2")
+    return group
+
+
 @contextmanager
 def bulk(condition: str, kind: str) -> Iterator[None]:
-    """Two bulk processes for the condition (none when ``alone``), stopped (with their children) after."""
+    """Two bulk processes for the condition (none when ``alone``), stopped (with their children) after.
+
+    "own sessions": each bulk process starts a session, as Playwright's browser and the multi-host
+    tests' processes do. With autogroup scheduling (on here, and Linux's default on desktops) a session
+    is its own group, and nice then only ranks tasks inside it: the bulk competes as a peer again."""
     if condition == "alone":
         yield
         return
     low = ["nice", "-n", "19"] + (["ionice", "-c", "3"] if shutil.which("ionice") else [])
-    prefix = low if condition == "beside nice 19" else []
+    prefix = low if "nice 19" in condition else []
+    group = _cgroup() if "cgroup" in condition else None
+    if "cgroup" in condition and group is None:
+        raise SystemExit("the cgroup condition needs root and a cgroup-v1 cpu hierarchy")
     code = GATE_LOOP if kind == "gate" else SPIN
-    procs = [
-        subprocess.Popen([*prefix, sys.executable, "-c", code], env=_env(), start_new_session=True)
-        for _ in range(2)
-    ]
+    own = "own sessions" in condition
+    procs = []
+    for _ in range(2):
+        proc = subprocess.Popen(
+            [*prefix, sys.executable, "-c", code],
+            env=_env(),
+            start_new_session=own,
+            process_group=None if own else 0,
+        )
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(proc.pid))  # its children are born in the group
+        procs.append(proc)
     time.sleep(3)  # the bulk under way (its first gate runs started) before the measured run
     try:
         yield
@@ -75,6 +113,10 @@ def bulk(condition: str, kind: str) -> Iterator[None]:
             os.killpg(proc.pid, 15)
         for proc in procs:
             proc.wait()
+        if group is not None:
+            time.sleep(0.5)
+            with contextlib.suppress(OSError):
+                group.rmdir()
 
 
 def load_run(seconds: int, out: Path) -> dict[str, Any]:
@@ -110,7 +152,7 @@ def main() -> None:
     verdicts: dict[str, list[str]] = {c: [] for c in CONDITIONS}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.rounds):
-            order = CONDITIONS[i % 3 :] + CONDITIONS[: i % 3]
+            order = CONDITIONS[i % len(CONDITIONS) :] + CONDITIONS[: i % len(CONDITIONS)]
             for condition in order:
                 with bulk(condition, args.bulk):
                     s = load_run(args.seconds, Path(tmp) / f"{i}-{condition.replace(' ', '-')}")

@@ -142,10 +142,10 @@ def screenshot() -> Callable[[PageVisit, str], Path]:
     return take
 
 
-# Tests marked ``untraced`` repeat code paths other tests trace (the e2e tier's field variants on seeds
-# 1-4, every fault behind field transports): they run without coverage tracing, which doubles a gate
-# run's CPU, in this process (pytest-cov's ``no_cover``) and in every process they start (coverage
-# starts in a subprocess only when COVERAGE_PROCESS_CONFIG is in its environment).
+# Tests marked ``untraced`` repeat code paths other tests trace (the faithful server and the field
+# variants on seeds 1-4, every fault behind field transports): they run without coverage tracing,
+# which doubles a gate run's CPU, in this process (pytest-cov's ``no_cover``) and in every process
+# they start (coverage starts in a subprocess only when COVERAGE_PROCESS_CONFIG is in its environment).
 _SUBPROCESS_COVERAGE = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 
