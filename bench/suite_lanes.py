@@ -3,15 +3,15 @@
     sudo .venv/bin/python bench/suite_lanes.py [--rounds 2] [--seconds 8] [--bulk gate|spin] [--out FILE]
 
 scripts/test runs the tests marked ``timing`` (load runs judged on their figures) at normal priority and
-every other test beside them at the lowest priority: in a cpu cgroup with the lowest share when it can
-make one (root), else at nice 19 / ionice idle. This measures what that costs the timing lane. Each
+every other test beside them at a low priority: in a cpu cgroup with a quarter of a task's share when it
+can make one (root), else at nice 19 / ionice idle. This measures what that costs the timing lane. Each
 round runs one open-model load run (``chatgate load --scenario nara-stream-sends --arrival-rate 20``
 against the embedded server paced at TTFT 100 ms, then 10 deltas 20 ms apart) in each condition, in
 rotating order:
 
 - ``alone``: nothing else running;
-- ``beside, cpu cgroup (shares 2), own sessions``: two bulk processes in a cgroup-v1 cpu group with
-  ``cpu.shares`` 2 (of 1024), each in its own session (scripts/test's bulk lane, root);
+- ``beside, cpu cgroup (shares 256), own sessions``: two bulk processes in a cgroup-v1 cpu group with
+  ``cpu.shares`` 256 (a nice-0 task has 1024), each in its own session (scripts/test's bulk lane, root);
 - ``beside, nice 19, same session``: the two at nice 19 / ionice idle, in this session (the fallback);
 - ``beside, nice 19, own sessions``: the same, each starting a session (the autogroup pitfall: nice
   then only ranks tasks inside the session's own scheduling group);
@@ -46,7 +46,7 @@ PACING = f"--ttft-ms {TTFT_MS:g} --itl-ms {ITL_MS:g} --reply-tokens 10"
 KEYS = {"NARA_API_KEY": "nara-dev-key-1001", "NAVIGABLE_API_KEY": "navigable-dev-key", "NARA_USER_ID": "1001"}
 CONDITIONS = (
     "alone",
-    "beside, cpu cgroup (shares 2), own sessions",
+    "beside, cpu cgroup (shares 256), own sessions",
     "beside, nice 19, same session",
     "beside, nice 19, own sessions",
     "beside, nice 0",
@@ -67,13 +67,13 @@ def _env() -> dict[str, str]:
 
 
 def _cgroup() -> Path | None:
-    """A cgroup-v1 cpu group with the lowest share, as scripts/test makes for its bulk lane (root only)."""
+    """A cgroup-v1 cpu group with a quarter of a task's share, as scripts/test makes for its bulk lane."""
     root = Path("/sys/fs/cgroup/cpu")
     if not (root / "cpu.shares").is_file() or not os.access(root, os.W_OK):
         return None
     group = root / f"chatgate-bench-{os.getpid()}"
     group.mkdir(exist_ok=True)
-    (group / "cpu.shares").write_text("2")
+    (group / "cpu.shares").write_text("256")
     return group
 
 
