@@ -14,7 +14,9 @@ import pytest
 from tests.field_proxy import FieldProxy, ProxyConfig
 from tests.load.conftest import run_judged
 
-pytestmark = pytest.mark.slow
+# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
+# lane filled both cores, a 2 s run sent 4 requests).
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 PACED = ("--ttft-ms", "100", "--itl-ms", "20", "--reply-tokens", "8")  # 100 ms + 7 x 20 ms
 
 
