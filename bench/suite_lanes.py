@@ -1,17 +1,17 @@
-"""Do the timing tests measure as if alone while scripts/test's bulk lane runs beside them?
+"""Would the timing tests measure as if alone with the rest of the suite running beside them?
 
     sudo .venv/bin/python bench/suite_lanes.py [--rounds 2] [--seconds 8] [--bulk gate|spin] [--out FILE]
 
-scripts/test runs the tests marked ``timing`` (load runs judged on their figures) at normal priority and
-every other test beside them at a low priority: in a cpu cgroup with a quarter of a task's share when it
-can make one (root), else at nice 19 / ionice idle. This measures what that costs the timing lane. Each
-round runs one open-model load run (``chatgate load --scenario nara-stream-sends --arrival-rate 20``
-against the embedded server paced at TTFT 100 ms, then 10 deltas 20 ms apart) in each condition, in
-rotating order:
+Tried for scripts/test, and dropped (BENCHMARKS.md): the tests marked ``timing`` (load runs judged on
+their figures) at normal priority, every other test beside them at a low priority (a cpu cgroup with a
+quarter of a task's share, or nice 19 / ionice idle). This measures what each priority costs the timing
+side. Each round runs one open-model load run (``chatgate load --scenario nara-stream-sends
+--arrival-rate 20`` against the embedded server paced at TTFT 100 ms, then 10 deltas 20 ms apart) in
+each condition, in rotating order:
 
 - ``alone``: nothing else running;
 - ``beside, cpu cgroup (shares 256), own sessions``: two bulk processes in a cgroup-v1 cpu group with
-  ``cpu.shares`` 256 (a nice-0 task has 1024), each in its own session (scripts/test's bulk lane, root);
+  ``cpu.shares`` 256 (a nice-0 task has 1024), each in its own session (root);
 - ``beside, nice 19, same session``: the two at nice 19 / ionice idle, in this session (the fallback);
 - ``beside, nice 19, own sessions``: the same, each starting a session (the autogroup pitfall: nice
   then only ranks tasks inside the session's own scheduling group);
@@ -67,7 +67,7 @@ def _env() -> dict[str, str]:
 
 
 def _cgroup() -> Path | None:
-    """A cgroup-v1 cpu group with a quarter of a task's share, as scripts/test makes for its bulk lane."""
+    """A cgroup-v1 cpu group with a quarter of a task's share (root only)."""
     root = Path("/sys/fs/cgroup/cpu")
     if not (root / "cpu.shares").is_file() or not os.access(root, os.W_OK):
         return None

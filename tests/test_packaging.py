@@ -97,7 +97,7 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subp
 
 
 @pytest.mark.e2e
-@pytest.mark.timing  # the main job's load runs: the timing lane
+@pytest.mark.timing  # the main job's load runs: alone
 def test_the_wheel_installs_and_runs_the_main_job_from_an_empty_folder(tmp_path: Path) -> None:
     source = tmp_path / "source"  # a copy: building writes egg-info and build/ beside the sources
     shutil.copytree(ROOT, source, ignore=lambda d, names: [n for n in names if n in _NOT_SOURCE])

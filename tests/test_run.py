@@ -20,7 +20,7 @@ from chatgate.load.config import SCENARIOS
 from tests.summary_schemas import assert_valid_summary
 
 # The main job as the README runs it (about 100 s): the e2e tier, where its module fixture runs once.
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timing]  # its load runs: the timing lane
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timing]  # its load runs: alone
 
 STREAMING = {"nara-stream-sends", "mixed"}
 

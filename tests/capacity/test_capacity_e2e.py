@@ -16,7 +16,7 @@ import pytest
 
 from tests.summary_schemas import assert_valid_summary
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: the timing lane
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: alone
 
 TRUTH_RPS = 10.0  # 10 slots / 1.0 s per stream
 SERVER = "--max-concurrent-streams 10 --ttft-ms 100 --itl-ms 50 --reply-tokens 19"

@@ -15,7 +15,7 @@ import pytest
 from chatgate.embedded import EmbeddedServer
 from tests.load.conftest import run_judged
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: the timing lane
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: alone
 
 PACING = ["--itl-ms", "20", "--reply-tokens", "10", "--seed-messages", "50"]
 

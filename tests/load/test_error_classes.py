@@ -21,9 +21,7 @@ from tests.contract.conftest import FaultyServer
 from tests.load import sse_servers
 from tests.load.conftest import run_judged
 
-# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
-# lane filled both cores, a 2 s run sent 4 requests).
-pytestmark = [pytest.mark.slow, pytest.mark.timing]
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(

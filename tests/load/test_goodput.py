@@ -154,7 +154,6 @@ def kept_mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
 
 
 @pytest.mark.slow
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_a_live_run_reports_goodput_tokens_and_judges_a_request_name(
     kept_mixed_run: tuple[Path, Any],
 ) -> None:
@@ -171,7 +170,6 @@ def test_a_live_run_reports_goodput_tokens_and_judges_a_request_name(
 
 
 @pytest.mark.slow
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_goodput_falls_when_an_slo_is_tightened_on_the_same_run_data(
     kept_mixed_run: tuple[Path, Any], tmp_path: Path
 ) -> None:

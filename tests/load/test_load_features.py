@@ -18,9 +18,7 @@ from chatgate.load.raw import ROW_FIELDS, read_manifest, read_rows
 from chatgate.load.summary import read_raw
 from tests.load.conftest import run_judged
 
-# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
-# lane filled both cores, a 2 s run sent 4 requests).
-pytestmark = [pytest.mark.slow, pytest.mark.timing]
+pytestmark = pytest.mark.slow
 
 
 def test_raw_data_is_kept_and_agrees_with_the_summary(shared_server: Any, tmp_path: Path) -> None:

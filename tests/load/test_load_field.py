@@ -14,9 +14,7 @@ import pytest
 from tests.field_proxy import FieldProxy, ProxyConfig
 from tests.load.conftest import run_judged
 
-# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
-# lane filled both cores, a 2 s run sent 4 requests).
-pytestmark = [pytest.mark.slow, pytest.mark.timing]
+pytestmark = pytest.mark.slow
 PACED = ("--ttft-ms", "100", "--itl-ms", "20", "--reply-tokens", "8")  # 100 ms + 7 x 20 ms
 
 

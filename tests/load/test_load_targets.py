@@ -12,9 +12,7 @@ from chatgate.load.config import load_options
 from chatgate.load.runner import run_load
 from tests.load.conftest import run_judged, served
 
-# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
-# lane filled both cores, a 2 s run sent 4 requests).
-pytestmark = [pytest.mark.slow, pytest.mark.timing]
+pytestmark = pytest.mark.slow
 
 
 def test_mixed_reaches_each_api_at_its_own_host(serve: Any, tmp_path: Path, monkeypatch: Any) -> None:

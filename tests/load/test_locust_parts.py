@@ -56,7 +56,6 @@ print(json.dumps(out))
         ("soak", [[40, 40.0], [40, 40.0], [40, 40.0], [40, 40.0], None]),
     ],
 )
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_shapes_follow_their_curve_and_stop(shape: str, expected: list[Any]) -> None:
     ticks = _python(SHAPE_TICKS, CHATGATE_SHAPE=shape, CHATGATE_SHAPE_USERS="40", CHATGATE_SHAPE_TIME="100")
     assert ticks == expected
@@ -119,7 +118,6 @@ print(json.dumps({"offered": c["offered"], "generator": c["not_sent:generator"]}
 
 
 @pytest.mark.parametrize("marked", [True, False], ids=["in-locusts-stop", "a-stall-then-the-stop"])
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_arrivals_due_while_locust_stops_are_not_the_generators(marked: bool) -> None:
     """Locust's stop() holds the event loop (~25 ms of inspect.stack(); 100 ms here) before it fires
     test_stopping: the arrivals due then are not ones the generator failed to send, and are not offered
@@ -139,7 +137,6 @@ def test_arrivals_due_while_locust_stops_are_not_the_generators(marked: bool) ->
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGATE_", "NARA_", "NAVIGABLE_"))}
     prefix = tmp_path / "plain"
@@ -156,7 +153,6 @@ def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any,
 
 
 @pytest.mark.slow
-@pytest.mark.timing  # a live load run of fixed length: the timing lane
 def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path, lenient_slo: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "chatgate", "load", "--ui", "--scenario", "navigable-reads",

@@ -18,9 +18,7 @@ from chatgate.resources import loadtests_dir
 from tests.load.conftest import served
 from tests.load.multihost import Node, chatgate, finish, processes, summary_of, wait_running
 
-# Live load runs of fixed length: the timing lane (in the bulk lane, starved of CPU while the timing
-# lane filled both cores, a 2 s run sent 4 requests).
-pytestmark = [pytest.mark.slow, pytest.mark.timing]
+pytestmark = pytest.mark.slow
 
 HOST = Node("host")
 FLAGS = ("--scenario", "nara-stream-sends", "--arrival-rate", "10", "--run-time", "6s")

@@ -35,7 +35,7 @@ import pytest
 from chatgate.load.raw import read_rows
 from tests.load.multihost import Node, Procs, chatgate, finish, kill_node, processes, summary_of, wait_running
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: the timing lane
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timing]  # measures load: alone
 
 SUBNET = "10.77.0"
 NODES = {"tgt": 1, "mst": 2, "w1": 3, "w2": 4}
