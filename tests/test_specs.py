@@ -104,6 +104,24 @@ def test_edited_spec_is_read_again(tmp_path: Path) -> None:
     assert load_spec_file(path)["openapi"] == "3.1.1"
 
 
+def test_an_edited_spec_is_judged_and_located_again(tmp_path: Path) -> None:
+    """Judging a spec and finding a line are cached per content of the file (the gate asks for every
+    finding): an edit is judged again, and lines move with it."""
+    text = spec_path("nara").read_text(encoding="utf-8")
+    path = tmp_path / "nara.yaml"
+    path.write_text(text, encoding="utf-8")
+    pointer = ["components", "schemas", "ChatRequest"]
+    before = find_line(path, pointer)
+    assert meta_schema_problems(path) == [] and before is not None
+    edited = "# edited\n# twice\n" + text.replace('schemas/ChatMessage"', 'schemas/Nowhere"', 1)
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(1, 10**18))  # load_spec_file reads a file again when its mtime changes
+    assert find_line(path, pointer) == before + 2
+    problems = meta_schema_problems(path)
+    assert len(problems) == 1 and "Nowhere" in problems[0].message
+    assert problems[0].line is not None and "Nowhere" in edited.splitlines()[problems[0].line - 1]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
