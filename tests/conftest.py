@@ -6,6 +6,9 @@ whatever ``chatgate serve`` flags a test needs, and stops it afterwards.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -146,7 +149,17 @@ def screenshot() -> Callable[[PageVisit, str], Path]:
 # variants on seeds 1-4, every fault behind field transports): they run without coverage tracing,
 # which doubles a gate run's CPU, in this process (pytest-cov's ``no_cover``) and in every process
 # they start (coverage starts in a subprocess only when COVERAGE_PROCESS_CONFIG is in its environment).
+# The tests listed in tests/untraced_processes.txt are traced themselves, but the processes they start
+# are not: every arc those processes reach, other tests' processes or the test processes reach too
+# (scripts/untraced_processes.py measured it and wrote the list; a test not in it is traced).
 _SUBPROCESS_COVERAGE = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+_UNTRACED_PROCESSES = frozenset(
+    line.strip()
+    for line in (ROOT / "tests" / "untraced_processes.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+# scripts/untraced_processes.py: the processes each test starts write coverage under a folder of its own.
+_PROCESS_COVERAGE_DIR = os.environ.get("CHATGATE_TESTS_PROCESS_COVERAGE_DIR")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -157,10 +170,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    if not item.get_closest_marker("untraced"):
+    if not item.get_closest_marker("untraced") and item.nodeid not in _UNTRACED_PROCESSES:
         return (yield)
     saved = {name: os.environ.pop(name) for name in _SUBPROCESS_COVERAGE if name in os.environ}
     try:
         return (yield)
     finally:
         os.environ.update(saved)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    if _PROCESS_COVERAGE_DIR is None:
+        return (yield)
+    folder = Path(_PROCESS_COVERAGE_DIR) / hashlib.sha1(item.nodeid.encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nodeid").write_text(item.nodeid, encoding="utf-8")
+    # Processes take their configuration from COVERAGE_PROCESS_CONFIG (serialized; COVERAGE_FILE is not
+    # read for it): the same, with this test's data file.
+    saved = os.environ.get("COVERAGE_PROCESS_CONFIG")
+    if saved is None:
+        return (yield)
+    config = json.loads(base64.b64decode(saved))
+    config["data_file"] = str(folder / ".c")
+    os.environ["COVERAGE_PROCESS_CONFIG"] = base64.b64encode(json.dumps(config).encode()).decode()
+    try:
+        return (yield)
+    finally:
+        os.environ["COVERAGE_PROCESS_CONFIG"] = saved

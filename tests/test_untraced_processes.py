@@ -1,0 +1,25 @@
+"""tests/untraced_processes.txt (written by scripts/untraced_processes.py) names only tests that exist: a
+renamed test would otherwise silently trace its processes again, or a stale line would hide a typo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_listed_test_is_collected() -> None:
+    listed = [
+        line.strip()
+        for line in (ROOT / "tests" / "untraced_processes.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert listed == sorted(set(listed)), "one test a line, sorted"
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    missing = set(listed) - set(collected)
+    assert not missing, sorted(missing)[:10]
