@@ -73,6 +73,7 @@ def test_every_chatgate_command_parses_and_names_existing_files(path: Path) -> N
                 assert (ROOT / args[args.index(flag) + 1]).is_file(), (flag, args)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_gate_job_commands_pass_on_the_embedded_server(tmp_path: Path) -> None:
     for line in _scripts(GITHUB)["contract-gate"]:

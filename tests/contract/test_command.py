@@ -2,6 +2,10 @@
 
 One test goes through the real CLI in a subprocess (``test_conforming_is_0_and_reports_everything``);
 the others run the click command in-process (the suite still runs in its child pytest).
+
+Tiers: the exit codes, the reports, the embedded default and the keys kept secret run in the default
+tier; the longer runs (baseline, seeds, --max-time, the Python entry point, the suite on its own) in the
+e2e tier, which .ci/run runs too.
 """
 
 from __future__ import annotations
@@ -163,6 +167,7 @@ def test_keys_never_appear_in_output_or_reports(faulty: Faulty, tmp_path: Path) 
     assert "Bearer ***" in curls and "X-Session-Token: ***" in curls
 
 
+@pytest.mark.e2e
 def test_baseline_fails_only_on_new_findings(faulty: Faulty, tmp_path: Path) -> None:
     server = faulty("navigable-newest-first")
     baseline = tmp_path / "baseline.json"
@@ -183,6 +188,7 @@ def test_baseline_fails_only_on_new_findings(faulty: Faulty, tmp_path: Path) -> 
     assert broken.exit_code == 2 and "baseline" in _one_line_error(broken.output)
 
 
+@pytest.mark.e2e
 def test_same_seed_same_cases(faulty: Faulty, tmp_path: Path) -> None:
     runs: list[GateRun] = []
     for i, seed in enumerate(("7", "7", "8")):
@@ -200,6 +206,7 @@ def test_same_seed_same_cases(faulty: Faulty, tmp_path: Path) -> None:
     assert other["generated_digest"] != same["generated_digest"]
 
 
+@pytest.mark.e2e
 def test_run_gate_python_entry_point(faulty: Faulty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = faulty("navigable-21-messages")
     monkeypatch.setenv("NAVIGABLE_API_KEY", "navigable-dev-key")
@@ -216,6 +223,7 @@ def test_run_gate_python_entry_point(faulty: Faulty, tmp_path: Path, monkeypatch
     assert any(line.startswith("contract: [") for line in lines)
 
 
+@pytest.mark.e2e
 def test_suite_runs_directly_with_pytest(faulty: Faulty) -> None:
     server = faulty("navigable-auth-ignored")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NARA_", "NAVIGABLE_", "CHATGATE_"))}
@@ -231,6 +239,7 @@ def test_suite_runs_directly_with_pytest(faulty: Faulty) -> None:
     assert "[auth] GET /api/v1/chat" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_pytest_plugins_installed_beside_chatgate_do_not_reach_the_suite(
     faulty: Faulty, tmp_path: Path
 ) -> None:
@@ -266,6 +275,7 @@ def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
     assert (tmp_path / "server.log").exists()
 
 
+@pytest.mark.e2e
 def test_findings_made_before_max_time_still_give_1(faulty: Faulty, tmp_path: Path) -> None:
     """The first answers (the auth test's 401s, every one in the wrong envelope) show the fault long
     before the hundreds of generated cases, 2 s away each, could all be sent: the run is incomplete, and
@@ -309,6 +319,7 @@ def test_a_suite_that_runs_nothing_fails_the_gate(faulty: Faulty, tmp_path: Path
     assert "the suite broke: no request reached navigable" in titles
 
 
+@pytest.mark.e2e
 def test_a_target_that_stalls_the_suite_is_stopped_with_exit_3(tmp_path: Path) -> None:
     """--max-time bounds the whole gate: a target too slow for it gives a report of what ran,
     ``complete: false`` and exit 3 (nothing found), well within the time given."""

@@ -3,12 +3,14 @@ other writers, and whatever the concurrency.
 
 - Every catalogue fault is still caught, by exactly the same checks, when served behind gzip, CRLF line
   ends, ``: ping`` comments and 200 ms of latency (a field proxy in front of the faulty server): the
-  checks do not get lenient. A sample runs in the default tier, every fault in the e2e tier.
+  checks do not get lenient. Two faults (one stream, one JSON) run in the default tier, every fault in
+  the e2e tier.
 - Faithful variants pass: compressed JSON and streams, CRLF/CR line ends, pings, a sampled model,
   another client writing to the same history, 429 + Retry-After on 10% of requests, one transient 503,
-  200 ms of latency. Seed 0 of one variant per kind in the default tier (the field catalogue sample
-  covers gzip, CRLF, pings and latency there too); every variant on seeds 0-4 in the e2e tier.
-- The same seed at ``--concurrency 1`` and at the default gives the same cases and the same findings.
+  200 ms of latency. Seed 0 of gzip and of the sampled model in the default tier (the field catalogue's
+  two faults cover gzip, CRLF, pings and latency there too); every variant on seeds 0-4 in the e2e tier.
+- The same seed at ``--concurrency 1`` and at the default gives the same cases and the same findings
+  (e2e tier).
 """
 
 from __future__ import annotations
@@ -24,22 +26,21 @@ from tests.field_proxy import ProxyConfig
 
 pytestmark = pytest.mark.slow
 
-# The e2e tier's runs here repeat the default tier's samples' code paths under other seeds and
-# transports: scripts/test runs them without coverage tracing (it doubles a gate run's CPU).
+# The e2e tier's runs here repeat the code paths of the traced runs under other seeds and transports:
+# scripts/test runs them without coverage tracing (it doubles a gate run's CPU). TRACED: the e2e tier's
+# runs that are the traced sample of their kind (a variant's seed 0, three more faults).
 REPEAT = (pytest.mark.e2e, pytest.mark.untraced)
+TRACED = (pytest.mark.e2e,)
 FIELD = ProxyConfig(encoding="gzip", line_ends="crlf", ping_every_s=0.05, added_latency_ms=200)
-SAMPLE = {
-    "nara-stream-grammar",
-    "nara-stream-stalls",
-    "nara-wrong-totals",
-    "navigable-wrong-type",
-    "nara-stream-cut",
-}
+DEFAULT_FAULTS = {"navigable-wrong-type", "nara-stream-cut"}
+TRACED_FAULTS = {"nara-stream-grammar", "nara-stream-stalls", "nara-wrong-totals"}
 
 
-@pytest.mark.parametrize(
-    "fault", [pytest.param(f, marks=() if f in SAMPLE else REPEAT) for f in sorted(EXPECTED)]
-)
+def _fault_marks(fault: str) -> tuple[pytest.MarkDecorator, ...]:
+    return () if fault in DEFAULT_FAULTS else TRACED if fault in TRACED_FAULTS else REPEAT
+
+
+@pytest.mark.parametrize("fault", [pytest.param(f, marks=_fault_marks(f)) for f in sorted(EXPECTED)])
 def test_each_fault_is_caught_behind_field_transports(fault: str, faulty: Faulty, tmp_path: Path) -> None:
     expect = EXPECTED[fault]
     server = faulty(fault, seed_messages=expect.seed_messages, proxy=FIELD, pace_s=0.06)
@@ -85,13 +86,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-DEFAULT_TIER = {"gzip", "crlf", "sampled", "another-writer", "429-share", "transient-503"}
+DEFAULT_TIER = {"gzip", "sampled"}
+TRACED_VARIANTS = {"crlf", "another-writer", "429-share", "transient-503"}
+
+
+def _variant_marks(variant: str, seed: int) -> tuple[pytest.MarkDecorator, ...]:
+    if seed == 0 and variant in DEFAULT_TIER:
+        return ()
+    return TRACED if seed == 0 and variant in TRACED_VARIANTS else REPEAT
 
 
 @pytest.mark.parametrize(
     ("variant", "seed"),
     [
-        pytest.param(v, s, marks=() if s == 0 and v in DEFAULT_TIER else REPEAT, id=f"{v}-seed{s}")
+        pytest.param(v, s, marks=_variant_marks(v, s), id=f"{v}-seed{s}")
         for v in sorted(VARIANTS)
         for s in range(5)
     ],
@@ -106,6 +114,7 @@ def test_faithful_variant_passes(variant: str, seed: int, faulty: Faulty, tmp_pa
         _variant_evidence(variant, run, server.proxy.counts)
 
 
+@pytest.mark.e2e
 def test_same_seed_same_cases_and_findings_at_any_concurrency(faulty: Faulty, tmp_path: Path) -> None:
     runs = []
     for concurrency in ("1", "32"):

@@ -22,18 +22,25 @@ from tests.load import sse_servers
 from tests.load.conftest import run_judged
 
 pytestmark = pytest.mark.slow
+# Tiers: one run per error class in the default tier (contract, broken_stream, a pagination gap); the
+# other classes and repeats in the e2e tier (.ci/run runs both).
+E2E = pytest.mark.e2e
 
 
 @pytest.mark.parametrize(
     ("flags", "validate", "expected"),
     [
-        (("--fault-malformed-event-rate", "1"), 1.0, "contract"),
-        (("--fault-malformed-event-rate", "1"), 0.0, None),  # nothing validated: nothing seen
-        (("--fault-missing-terminal-rate", "1"), 1.0, "broken_stream"),
-        (("--fault-stream-cut-rate", "1"), 1.0, "broken_stream"),
-        (("--fault-429-rate", "1"), 1.0, "http_429"),
+        pytest.param(("--fault-malformed-event-rate", "1"), 1.0, "contract", id="malformed-validated"),
+        # nothing validated: nothing seen
+        pytest.param(
+            ("--fault-malformed-event-rate", "1"), 0.0, None, id="malformed-not-validated", marks=E2E
+        ),
+        pytest.param(
+            ("--fault-missing-terminal-rate", "1"), 1.0, "broken_stream", id="missing-terminal", marks=E2E
+        ),
+        pytest.param(("--fault-stream-cut-rate", "1"), 1.0, "broken_stream", id="cut"),
+        pytest.param(("--fault-429-rate", "1"), 1.0, "http_429", id="429", marks=E2E),
     ],
-    ids=["malformed-validated", "malformed-not-validated", "missing-terminal", "cut", "429"],
 )
 def test_stream_faults_have_their_class(
     serve: Any, tmp_path: Path, flags: tuple[str, ...], validate: float, expected: str | None
@@ -51,6 +58,7 @@ def test_stream_faults_have_their_class(
     assert s["errors"] == ({expected: s["requests"]} if expected else {}), s["errors"]
 
 
+@pytest.mark.e2e
 def test_a_slow_answer_is_a_timeout(serve: Any, tmp_path: Path) -> None:
     server = serve("--added-latency-ms", "1500")
     _, s = run_judged(
@@ -61,7 +69,11 @@ def test_a_slow_answer_is_a_timeout(serve: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("fault", "contract_errors"),
-    [("none", False), ("nara-overlapping-pages", True), ("nara-pagination-off-by-one", True)],
+    [
+        pytest.param("none", False, marks=E2E),
+        pytest.param("nara-overlapping-pages", True, marks=E2E),
+        ("nara-pagination-off-by-one", True),
+    ],
 )
 def test_paginated_reads_count_overlaps_and_gaps_as_contract_errors(
     tmp_path: Path, fault: str, contract_errors: bool

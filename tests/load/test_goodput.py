@@ -153,6 +153,7 @@ def kept_mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
     mp.undo()
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_a_live_run_reports_goodput_tokens_and_judges_a_request_name(
     kept_mixed_run: tuple[Path, Any],
@@ -169,6 +170,7 @@ def test_a_live_run_reports_goodput_tokens_and_judges_a_request_name(
     assert "| nara.stream |" in (run_dir / "summary.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_goodput_falls_when_an_slo_is_tightened_on_the_same_run_data(
     kept_mixed_run: tuple[Path, Any], tmp_path: Path

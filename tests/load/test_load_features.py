@@ -45,6 +45,7 @@ def test_raw_data_is_kept_and_agrees_with_the_summary(shared_server: Any, tmp_pa
     assert (raw / "hdr" / "w0" / "loop_lag.hlog").read_text().startswith("#chatgate metric: loop_lag")
 
 
+@pytest.mark.e2e
 def test_warmup_is_measured_apart_and_not_judged(shared_server: Any, tmp_path: Path) -> None:
     _, s = run_judged(
         "navigable-reads",
@@ -73,6 +74,7 @@ def test_max_requests_stops_the_run_after_that_many(shared_server: Any, tmp_path
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.e2e
 def test_abort_on_error_rate_stops_early_and_says_so(serve: Any, tmp_path: Path, lenient_slo: Path) -> None:
     server = serve("--fault-500-rate", "0.5")
     started = time.monotonic()

@@ -19,7 +19,7 @@ PACED = ("--ttft-ms", "100", "--itl-ms", "20", "--reply-tokens", "8")  # 100 ms 
 
 
 @pytest.mark.timing
-@pytest.mark.parametrize("encoding", ["gzip", "br"])
+@pytest.mark.parametrize("encoding", ["gzip", pytest.param("br", marks=pytest.mark.e2e)])  # tiers
 def test_a_compressing_proxy_keeps_streams_timed(serve: Any, tmp_path: Path, encoding: str) -> None:
     server = serve(*PACED)
     with FieldProxy(server.base_url, ProxyConfig(encoding=encoding)) as proxy:
@@ -50,6 +50,7 @@ def test_crlf_one_byte_chunks_and_pings_are_read_event_by_event(serve: Any, tmp_
     assert s["streams"]["comments"] == pings > 0
 
 
+@pytest.mark.e2e
 def test_a_buffering_proxy_is_named_in_a_warning(serve: Any, tmp_path: Path) -> None:
     server = serve(*PACED)
     with FieldProxy(server.base_url, ProxyConfig(buffer_streams=True)) as proxy:
@@ -61,6 +62,7 @@ def test_a_buffering_proxy_is_named_in_a_warning(serve: Any, tmp_path: Path) -> 
     assert any("one burst" in w for w in s["warnings"]) and s["itl"]["p50"] < 1  # gaps of a burst
 
 
+@pytest.mark.e2e
 def test_a_target_that_stalls_and_only_pings_times_out_and_the_run_ends_on_time(
     serve: Any, tmp_path: Path, lenient_slo: Path
 ) -> None:

@@ -47,6 +47,7 @@ def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Pa
         assert (tmp_path / "nara-stream-sends" / name).stat().st_size > 0
 
 
+@pytest.mark.e2e
 def test_injected_5pct_errors_reported_as_5pct(serve: Any, tmp_path: Path, lenient_slo: Path) -> None:
     server = serve("--fault-500-rate", "0.05", "--ttft-ms", "50", "--itl-ms", "5", "--reply-tokens", "3")
     # The open model at a rate the generator holds (a closed model with no wait against this fast
@@ -69,6 +70,7 @@ def test_cut_stream_counts_as_broken_not_success(serve: Any, tmp_path: Path) -> 
     assert s["terminal"]["count"] == 0
 
 
+@pytest.mark.e2e
 def test_two_workers_merge_with_no_lost_samples(serve: Any, tmp_path: Path) -> None:
     server = serve("--ttft-ms", "10", "--itl-ms", "2", "--reply-tokens", "4")
     before = served(server.base_url, "nara", "sendChatMessage")
@@ -83,6 +85,7 @@ def test_two_workers_merge_with_no_lost_samples(serve: Any, tmp_path: Path) -> N
     assert {c["worker"] for c in s["monitor_checks"]} == {0, 1}
 
 
+@pytest.mark.e2e
 @pytest.mark.timing
 def test_slo_breach_exits_1_with_table(serve: Any, tmp_path: Path, load_cli: Any) -> None:
     server = serve("--ttft-ms", "50", "--itl-ms", "5", "--reply-tokens", "4")
@@ -121,6 +124,7 @@ def _cpu_hogs(n: int, delay: float, seconds: float) -> Iterator[None]:
             p.join(5)
 
 
+@pytest.mark.e2e
 @pytest.mark.timing
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux CPU affinity")
 def test_starved_generator_is_measurement_invalid(serve: Any, tmp_path: Path) -> None:
@@ -139,6 +143,7 @@ def test_starved_generator_is_measurement_invalid(serve: Any, tmp_path: Path) ->
     assert "loop_lag" in s["invalid_reason"] or "cpu" in s["invalid_reason"]
 
 
+@pytest.mark.e2e
 def test_open_model_splits_rate_and_cap_across_workers(shared_server: Any, tmp_path: Path) -> None:
     _, s = run_judged(
         "navigable-reads", tmp_path, arrival_rate=40, max_in_flight=10, workers=2, run_time="4s",
@@ -202,6 +207,7 @@ def test_a_cap_too_small_for_a_fast_server_is_the_generators_limit(
     _offered_is_sent_plus_not_sent(s)
 
 
+@pytest.mark.e2e
 def test_a_stalled_server_filling_the_cap_is_charged_with_the_held_back_arrivals(
     tmp_path: Path, lenient_slo: Path
 ) -> None:

@@ -15,6 +15,7 @@ from tests.load.conftest import run_judged, served
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.e2e
 def test_mixed_reaches_each_api_at_its_own_host(serve: Any, tmp_path: Path, monkeypatch: Any) -> None:
     nara = serve("--seed-messages", "30")
     navigable = serve()

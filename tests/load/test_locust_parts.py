@@ -136,7 +136,11 @@ def test_arrivals_due_while_locust_stops_are_not_the_generators(marked: bool) ->
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+# One scenario in the default tier, the others in the e2e tier (.ci/run runs both).
+@pytest.mark.parametrize(
+    "scenario",
+    [pytest.param(s, marks=() if s == "nara-stream-sends" else pytest.mark.e2e) for s in SCENARIOS],
+)
 def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGATE_", "NARA_", "NAVIGABLE_"))}
     prefix = tmp_path / "plain"
@@ -152,6 +156,7 @@ def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any,
     assert int(total["Request Count"]) > 0 and int(total["Failure Count"]) == 0, total
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_ui_mode_runs_and_reports_like_headless(tmp_path: Path, lenient_slo: Path) -> None:
     proc = subprocess.run(

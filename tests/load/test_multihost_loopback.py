@@ -18,7 +18,7 @@ from chatgate.resources import loadtests_dir
 from tests.load.conftest import served
 from tests.load.multihost import Node, chatgate, finish, processes, summary_of, wait_running
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]  # multi-host: the e2e tier
 
 HOST = Node("host")
 FLAGS = ("--scenario", "nara-stream-sends", "--arrival-rate", "10", "--run-time", "6s")

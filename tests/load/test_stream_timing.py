@@ -83,6 +83,7 @@ def test_the_gap_before_the_terminal_event_is_measured(paced: str) -> None:
     assert out.tail_gap_s is not None and STALL_S - 0.08 <= out.tail_gap_s <= STALL_S + 0.25
 
 
+@pytest.mark.e2e
 @pytest.mark.timing
 @pytest.mark.slow
 def test_a_stall_before_the_end_breaches_max_gap(paced: str, tmp_path: Path) -> None:

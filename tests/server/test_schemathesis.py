@@ -47,7 +47,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Any:
     assert errors.records == []
 
 
-@pytest.mark.parametrize("api", ["nara", "navigable"])
+@pytest.mark.parametrize("api", ["nara", pytest.param("navigable", marks=pytest.mark.e2e)])  # tiers
 def test_plain_schemathesis_run_finds_nothing(api: str, target: Any, tmp_path: Path) -> None:
     cmd = [
         str(ST), "run", str(spec_path(api)),
