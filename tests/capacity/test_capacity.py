@@ -34,7 +34,6 @@ def lenient_slo(tmp_path: Path) -> Path:
     return write_lenient_slo(tmp_path / "lenient.toml")
 
 
-@pytest.mark.e2e
 @pytest.mark.timing  # goodput 1.0 and a pass at 8/s hold only when nothing else loads the machine
 def test_a_search_capped_by_max_rps_is_at_least_that_and_keeps_its_step(tmp_path: Path) -> None:
     options = CapacityOptions(

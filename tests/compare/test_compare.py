@@ -21,7 +21,7 @@ from tests.summary_schemas import assert_valid_summary
 
 # Two runs of one server are compared as alike only when nothing else loads the machine: a busy core
 # makes one run's p99 really slower. Alone, with the other timing tests (the module's runs are shared).
-pytestmark = [pytest.mark.slow, pytest.mark.timing, pytest.mark.e2e]  # its runs: the e2e tier
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 
 SCENARIO = "navigable-reads"
 

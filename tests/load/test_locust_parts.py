@@ -136,10 +136,11 @@ def test_arrivals_due_while_locust_stops_are_not_the_generators(marked: bool) ->
 
 
 @pytest.mark.slow
-# One scenario in the default tier, the others in the e2e tier (.ci/run runs both).
+# The streaming, sending and mixed scenarios in the default tier, the two read scenarios in the e2e tier
+# (.ci/run runs both; the default tier's load runs read both APIs).
 @pytest.mark.parametrize(
     "scenario",
-    [pytest.param(s, marks=() if s == "nara-stream-sends" else pytest.mark.e2e) for s in SCENARIOS],
+    [pytest.param(s, marks=pytest.mark.e2e if s.endswith("-reads") else ()) for s in SCENARIOS],
 )
 def test_each_scenario_runs_with_plain_locust(scenario: str, shared_server: Any, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGATE_", "NARA_", "NAVIGABLE_"))}

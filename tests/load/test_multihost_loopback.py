@@ -18,7 +18,8 @@ from chatgate.resources import loadtests_dir
 from tests.load.conftest import served
 from tests.load.multihost import Node, chatgate, finish, processes, summary_of, wait_running
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]  # multi-host: the e2e tier
+# Tiers: the master with two worker machines in the default tier, the failures in the e2e tier.
+pytestmark = pytest.mark.slow
 
 HOST = Node("host")
 FLAGS = ("--scenario", "nara-stream-sends", "--arrival-rate", "10", "--run-time", "6s")
@@ -76,6 +77,7 @@ def test_a_master_and_two_worker_machines_give_one_verdict(
         assert (run / name).stat().st_size > 0, name
 
 
+@pytest.mark.e2e
 def test_a_worker_stopped_mid_run_hands_its_data_over_and_is_reported(
     serve: Any, tmp_path: Path, lenient_slo: Path
 ) -> None:
@@ -105,6 +107,7 @@ def test_a_worker_stopped_mid_run_hands_its_data_over_and_is_reported(
     assert s["offered"] == s["sent"] + sum(s["not_sent"].values())
 
 
+@pytest.mark.e2e
 def test_a_worker_that_cannot_run_the_plan_refuses_and_the_master_reports_it(
     serve: Any, tmp_path: Path, lenient_slo: Path
 ) -> None:
@@ -131,6 +134,7 @@ def test_a_worker_that_cannot_run_the_plan_refuses_and_the_master_reports_it(
     assert "it refused the plan" in s["invalid_reason"]
 
 
+@pytest.mark.e2e
 def test_a_master_whose_workers_do_not_all_come_exits_3_naming_them(tmp_path: Path, serve: Any) -> None:
     server = serve()
     port = free_port()
