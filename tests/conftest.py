@@ -153,11 +153,15 @@ def screenshot() -> Callable[[PageVisit, str], Path]:
 # are not: every arc those processes reach, other tests' processes or the test processes reach too
 # (scripts/untraced_processes.py measured it and wrote the list; a test not in it is traced).
 _SUBPROCESS_COVERAGE = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
-_UNTRACED_PROCESSES = frozenset(
-    line.strip()
-    for line in (ROOT / "tests" / "untraced_processes.txt").read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+
+
+def listed_untraced_processes() -> list[str]:
+    """The test ids tests/untraced_processes.txt lists, in its order."""
+    lines = (ROOT / "tests" / "untraced_processes.txt").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+_UNTRACED_PROCESSES = frozenset(listed_untraced_processes())
 # scripts/untraced_processes.py: the processes each test starts write coverage under a folder of its own.
 _PROCESS_COVERAGE_DIR = os.environ.get("CHATGATE_TESTS_PROCESS_COVERAGE_DIR")
 

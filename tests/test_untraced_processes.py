@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, listed_untraced_processes
 
 
 def test_every_listed_test_is_collected() -> None:
-    listed = [
-        line.strip()
-        for line in (ROOT / "tests" / "untraced_processes.txt").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    listed = listed_untraced_processes()
     assert listed == sorted(set(listed)), "one test a line, sorted"
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
