@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 from tests.conftest import ROOT
 
@@ -27,3 +28,11 @@ def test_an_unknown_tier_is_a_one_line_error() -> None:
     proc = _floor("nightly")
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.strip() == "coverage_floor.py: unknown tier 'nightly' (one of: all, default, e2e)"
+
+
+def test_the_tiers_table_holds_only_its_floor_and_coverage_keeps_its_report_settings() -> None:
+    """A key written under the wrong table is read by nobody: ``[tool.chatgate.tests]`` once landed in the
+    middle of ``[tool.coverage.report]`` and took ``exclude_also`` and ``skip_covered`` with it."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    assert set(tool["chatgate"]["tests"]) == {"default_tier_coverage_floor"}
+    assert {"fail_under", "skip_covered", "exclude_also"} <= set(tool["coverage"]["report"])
