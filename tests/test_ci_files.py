@@ -20,6 +20,9 @@ import yaml
 from chatgate.cli import cli
 from chatgate.load.config import SCENARIOS
 
+# Tiers: the files parse and name what exists in the default tier; the gate job run as written
+# (marked e2e) in the e2e tier, which .ci/run runs too.
+
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github/workflows/chatgate.yml"
 GITLAB = ROOT / "ci/gitlab-ci.yml"

@@ -26,6 +26,10 @@ from tests.summary_schemas import assert_valid_summary
 T0 = 1_700_000_000.0
 
 
+# Tiers: goodput from kept rows in the default tier; the two live runs (marked e2e) in the e2e tier,
+# which .ci/run runs too.
+
+
 def row(name: str = "nara.stream", state: str = "ok", late_ms: float = 0.0, **values: Any) -> dict[str, Any]:
     """One kept row (open model: intended at T0, sent ``late_ms`` later; never sent when not_sent)."""
     sent = None if state == "not_sent" else T0 + late_ms / 1000.0

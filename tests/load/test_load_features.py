@@ -18,6 +18,8 @@ from chatgate.load.raw import ROW_FIELDS, read_manifest, read_rows
 from chatgate.load.summary import read_raw
 from tests.load.conftest import run_judged
 
+# Tiers: raw data, --max-requests and the length mix in the default tier; warm-up and
+# --abort-on-error-rate (marked e2e) in the e2e tier, which .ci/run runs too.
 pytestmark = pytest.mark.slow
 
 

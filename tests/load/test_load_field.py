@@ -14,6 +14,8 @@ import pytest
 from tests.field_proxy import FieldProxy, ProxyConfig
 from tests.load.conftest import run_judged
 
+# Tiers: gzip and CRLF/1-byte chunks/pings in the default tier; br, the buffering proxy and the
+# stalling target (marked e2e) in the e2e tier, which .ci/run runs too.
 pytestmark = pytest.mark.slow
 PACED = ("--ttft-ms", "100", "--itl-ms", "20", "--reply-tokens", "8")  # 100 ms + 7 x 20 ms
 

@@ -17,6 +17,8 @@ from chatgate.load.raw import read_manifest, read_rows
 from tests.load import sse_servers
 from tests.load.conftest import run_judged, served
 
+# Tiers: calibration, a cut stream, a cap too small and the stop's unfinished requests in the default
+# tier; the rest (marked e2e) in the e2e tier, which .ci/run runs too.
 pytestmark = pytest.mark.slow
 
 

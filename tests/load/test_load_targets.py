@@ -12,6 +12,8 @@ from chatgate.load.config import load_options
 from chatgate.load.runner import run_load
 from tests.load.conftest import run_judged, served
 
+# Tiers: keys and the probe in the default tier; the mixed run at two hosts (marked e2e) in the e2e
+# tier, which .ci/run runs too.
 pytestmark = pytest.mark.slow
 
 

@@ -22,6 +22,9 @@ from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 from tests.load.conftest import run_judged
 
+# Tiers: the gap before the terminal event in the default tier; the stall (marked e2e) in the e2e
+# tier, which .ci/run runs too.
+
 STALL_S = 0.3
 PAGE = {
     "data": [],
