@@ -9,7 +9,11 @@ from chatgate.specs import SpecProblem
 
 __all__ = ["PASSES", "FileResult", "LintResult"]
 
-PASSES = ("openapi-spec-validator", "examples")  # always run; "redocly recommended" when installed
+PASSES = (
+    "openapi-spec-validator",
+    "examples",
+    "x-chatgate",
+)  # always run; "redocly recommended" when installed
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from chatgate.contract_model import build_model, extension_problems
+from chatgate.contract_model.spec_doc import RuleError
 from chatgate.errors import SpecError, UsageError
 from chatgate.lint.model import FileResult, LintResult
 from chatgate.resources import checkout_root, in_checkout
@@ -64,12 +66,24 @@ def lint_file(path: Path, *, redocly: str | None) -> FileResult:
     try:
         problems = meta_schema_problems(path)
         if not problems:
-            problems += example_spec_problems(path)
+            problems += example_spec_problems(path) + extension_problems(path)
+        if not problems:
+            problems += _rule_problems(path)
     except SpecError as exc:
         return FileResult(path, unusable=str(exc))
     if redocly is not None:
         problems += ruleset_problems(path, redocly)
     return FileResult(path, tuple(problems))
+
+
+def _rule_problems(path: Path) -> list[SpecProblem]:
+    """The spec's rules (``x-chatgate-*``) checked against what the spec has: the first that names a
+    parameter, field, event or operation the spec lacks (the model stops at it)."""
+    try:
+        build_model(path.stem.split(".")[0], path)
+    except RuleError as exc:
+        return [SpecProblem(exc.path, exc.line, "x-chatgate", "error", exc.problem)]
+    return []
 
 
 def run_lint(paths: Iterable[Path], *, redocly: str | None) -> LintResult:
