@@ -11,7 +11,8 @@ does not carry it (another status, no value) ends its chain there.
 
 Each chain has its own schemathesis recorder, so checks that look at a step's parent
 (``ensure_resource_availability``, ``use_after_free``) see the chain. Link expressions supported:
-``$response.body#/json/pointer`` (the only form both specs use); a link with another form is skipped.
+``$response.body#/json/pointer`` (the only form both specs use); a link with another form is skipped, and
+a link scoped to one answer form (``x-chatgate-link: {media_type}``) is followed only from that form.
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from typing import Any
 
 from schemathesis.engine.recorder import ScenarioRecorder
 
-from chatgate.specs import load_spec, operations, resolve
+from chatgate.contract_model import model_for
 from contracts.judging import AnyCase
 
 __all__ = ["MAX_STEPS", "Chain", "Link", "Step", "draw_chains", "links", "resolve_pointer"]
 
 MAX_STEPS = 6
 FOLLOW_P = 0.75  # a step after one with links follows one of them this often
-_BODY = "$response.body#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class Link:
     status: str
     target: str
     parameters: Mapping[str, str]
+    media_type: str | None = None  # x-chatgate-link: the answer form its expressions can be read from
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +60,18 @@ class Chain:
 
 
 def links(api: str) -> list[Link]:
-    """Every link of the spec of ``api`` whose parameters are all ``$response.body#/...`` pointers."""
-    spec = load_spec(api)
-    label_of = {op.operation_id: f"{op.method.upper()} {op.path}" for op in operations(spec)}
+    """Every link of ``api``'s spec whose parameters are all ``$response.body#/...`` pointers."""
+    model = model_for(api)
     found: list[Link] = []
-    for op in operations(spec):
-        raw = spec["paths"][op.path][op.method.lower()]
-        for status, response in sorted(raw.get("responses", {}).items()):
-            for name, link in sorted((resolve(spec, response).get("links") or {}).items()):
-                link = resolve(spec, link)
-                params = link.get("parameters") or {}
-                target = label_of.get(str(link.get("operationId")))
-                if target is None or not all(str(v).startswith(_BODY) for v in params.values()):
+    for op in model.operations:
+        for status, response in sorted(op.responses.items()):
+            for name, link in sorted(response.links.items()):
+                target = model.operation(link.operation_id)
+                exprs = link.parameters.values()
+                if target is None or not all(e.source == "response" for e in exprs):
                     continue
-                pointers = {str(k): str(v)[len(_BODY) :] for k, v in params.items()}
-                found.append(Link(name, f"{op.method.upper()} {op.path}", str(status), target, pointers))
+                pointers = {key: e.pointer for key, e in link.parameters.items()}
+                found.append(Link(name, op.label, str(status), target.label, pointers, link.media_type))
     return found
 
 
@@ -123,6 +121,10 @@ def linked_case(base: AnyCase, link: Link, previous: Any) -> AnyCase | None:
     answer does not carry them."""
     if previous is None or str(previous.status_code) != link.status:
         return None
+    values = previous.headers.get("content-type") or [""]
+    media = str(values[0] if isinstance(values, list) else values).split(";")[0].strip().lower()
+    if link.media_type is not None and media != link.media_type:
+        return None  # the spec scopes the link to another answer form (e.g. JSON, not a stream)
     try:
         doc = previous.json()
     except ValueError:

@@ -14,11 +14,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
 
+from chatgate.contract_model import Operation, model_for
 from chatgate.gate.model import Example, Problem
 from contracts.gate import Gate
 from contracts.target import Target
@@ -149,22 +151,20 @@ class Client:
     def example(self, ex: Exchange) -> Example:
         return self.gate.example(ex.method, ex.url, ex.request_headers, ex.request_body, ex.status, ex.body)
 
-    def _judge(self, ex: Exchange, validate: bool) -> None:
+    def _judge(self, ex: Exchange, validate: bool, op: Operation) -> None:
         api, example = self.target.api, self.example(ex)
         problems = transport_problems(ex.wire, ex.error, ex.status, ex.content_type)
         self.gate.check(api, ex.operation, "transport", problems, example)
         if ex.wire is not None and ex.wire.stream and ex.error is None:
             self.gate.check(api, ex.operation, "stream_stalled", stall_problems(ex.wire), example)
         if validate and ex.whole:
-            method, _, path = ex.operation.partition(" ")
-            judged = body_problems(api, method, path, ex.status, ex.content_type, ex.body)
+            judged = body_problems(api, op.method, op.path, ex.status, ex.content_type, ex.body)
             if judged is not None:
                 self.gate.check(api, ex.operation, "schema_validation", judged, example)
 
     def request(
         self,
-        method: str,
-        path: str,
+        op: Operation,
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
@@ -172,22 +172,29 @@ class Client:
         headers: dict[str, str] | None = None,
         auth: bool = True,
         validate: bool = True,
+        path_params: dict[str, Any] | None = None,
     ) -> Exchange:
-        """One request, read to its end, judged by ``transport``, ``stream_stalled`` (streams) and
-        (``validate``) ``schema_validation``."""
-        all_headers = {**self.extra, **(self.target.auth_headers if auth else {}), **(headers or {})}
+        """One request to ``op``, read to its end, judged by ``transport``, ``stream_stalled`` (streams)
+        and (``validate``) ``schema_validation``. ``auth``: the key where the spec's first scheme for
+        ``op`` puts it."""
+        placement = model_for(self.target.api).credentials(self.target.key, op) if auth else None
+        all_headers = {**self.extra, **(placement.headers if placement else {}), **(headers or {})}
+        query = {**(placement.query if placement else {}), **(params or {})}
+        path = op.path
+        for name, value in (path_params or {}).items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
         request = requests.Request(
-            method.upper(), self.target.url(path), params=params, json=json, data=data, headers=all_headers
+            op.method, self.target.url(path), params=query, json=json, data=data, headers=all_headers
         )
         prepared = self.http.prepare_request(request)
         body = prepared.body
         exchange = Exchange(
-            operation=f"{method.upper()} {path}",
-            method=method.upper(),
+            operation=op.label,
+            method=op.method,
             url=str(prepared.url),
             request_headers=dict(prepared.headers),
             request_body=body.encode() if isinstance(body, str) else (body or b""),
         )
         self._send(exchange, prepared)
-        self._judge(exchange, validate)
+        self._judge(exchange, validate, op)
         return exchange

@@ -32,8 +32,10 @@ from typing import Any
 import pytest
 
 from chatgate.apis import ApiName
+from chatgate.contract_model import model_for
 from contracts.gate import CURRENT_TEST, LEDGER, Gate, session_gate
 from contracts.judging import count_probe
+from contracts.rules import missing_rule_reasons
 from contracts.session import Suite
 from contracts.st_checks import case_checks
 from contracts.target import (
@@ -66,7 +68,7 @@ def the_suite() -> Suite:
     """The session's :class:`~contracts.session.Suite` (built once)."""
     if not _SUITE:
         apis = selected_apis()
-        second = second_target() if "nara" in apis else None
+        second = second_target()
         max_examples = int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
         targets: dict[str, Target] = {api: target(api) for api in apis}
         suite = Suite(
@@ -114,8 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
         int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
         int_setting("CHATGATE_SEED", 0)
         scope()
-        if "nara" in apis:
-            second_target()
+        second_target()
     except ConfigProblem as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -153,6 +154,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (keep if why is None else drop).append(item)
         if why is not None and why[0] and why[0] != CASE_CHECKS:
             LEDGER.not_run(why[0], why[1])
+    for check, reason in missing_rule_reasons(sorted(apis)).items():
+        if gate.scope.check_selected(check):
+            LEDGER.not_run(check, reason)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -254,24 +258,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # Why schemathesis' object_level_authorization judges no case (a tally, when it has one, wins over this).
 # With two keys it still cannot: it replays an owner's read as another identity only with a value it can
-# prove the owner's, and schemathesis 4.32 gets none from the Nara API whatever the integration (its own
-# `st run` with [auth.wfc] peers and its engine's pool included). tests/contract/test_object_authorization.py
-# pins each fact; when one changes, configure the second identity as [auth.wfc] peers in load_schema.
-OLA_NEEDS_A_SECOND_KEY = "needs a second key (NARA_API_KEY_2 and NARA_USER_ID_2)"
+# prove the owner's, and schemathesis 4.32 gets none from an owned listing whatever the integration (its
+# own `st run` with [auth.wfc] peers and its engine's pool included).
+# tests/contract/test_object_authorization.py pins each fact; when one changes, configure the second
+# identity as [auth.wfc] peers in load_schema.
 OLA_HAS_NO_VALUE = (
     "schemathesis 4.32 gets no value here to replay an owner's read as the other key: it takes only a "
-    "linked step's path parameter or a pool value from the owner's own request, and listChatMessages "
-    "names its user in the query, which it neither links nor pools (ownership_cross_user judges this)"
+    "linked step's path parameter or a pool value from the owner's own request, and an owned listing "
+    "(x-chatgate-ownership) names its identity in the query, which it neither links nor pools "
+    "(ownership_cross_user judges this)"
 )
-OLA_ONE_ACCOUNT = "Navigable has one account key and no per-user identity: there is no second identity to try"
+
+
+def _ola_reason(apis: list[ApiName]) -> str:
+    with_identity = [a for a in apis if model_for(a).identity is not None]
+    if not with_identity:
+        names = " and ".join(f"the {a} spec" for a in apis)
+        return f"{names} states no identity (x-chatgate-identity): there is no second identity to try"
+    if second_target() is None:
+        variable = model_for(with_identity[0]).identity_variable()
+        return f"needs a second key ({with_identity[0].upper()}_API_KEY_2 and {variable}_2)"
+    return OLA_HAS_NO_VALUE
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if "nara" in selected_apis():
-        reason = OLA_NEEDS_A_SECOND_KEY if second_target() is None else OLA_HAS_NO_VALUE
-        LEDGER.not_run("object_level_authorization", reason)
-    else:
-        LEDGER.not_run("object_level_authorization", OLA_ONE_ACCOUNT)
+    LEDGER.not_run("object_level_authorization", _ola_reason(selected_apis()))
     path = os.environ.get("CHATGATE_RESULTS_FILE")
     if path:
         LEDGER.seconds = time.monotonic() - _STARTED

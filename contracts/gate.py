@@ -133,7 +133,7 @@ def session_gate() -> Gate:
 
             secrets = [os.environ.get(v, "") for v in ("NARA_API_KEY", "NAVIGABLE_API_KEY", "NARA_API_KEY_2")]
             secrets += [target(api).key for api in selected_apis()]
-            second = second_target() if "nara" in selected_apis() else None
+            second = second_target()
             secrets += [second.key] if second else []
             _GATE.append(Gate(LEDGER, secrets, scope()))
         return _GATE[0]

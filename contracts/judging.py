@@ -23,9 +23,11 @@ from schemathesis.specs.openapi.checks import (
     is_unexpected_http_status_case,
 )
 
+from chatgate.apis import API_NAMES
+from chatgate.specs import spec_path
 from contracts.validation import documented_schema
 
-__all__ = ["RULES", "AnyCase", "CheckFunction", "count_probe", "judging", "probes_sent"]
+__all__ = ["RULES", "AnyCase", "CheckFunction", "api_of", "count_probe", "judging", "probes_sent"]
 
 FORM = "application/x-www-form-urlencoded"
 AnyCase = Case[Any]
@@ -42,6 +44,15 @@ def probes_sent() -> int:
 
 def count_probe() -> None:
     _PROBES.n = probes_sent() + 1
+
+
+def api_of(case: AnyCase) -> str:
+    """The API whose spec the case was generated from (schemathesis keeps the spec's location)."""
+    location = str(case.operation.schema.location or "")
+    for api in API_NAMES:
+        if location == spec_path(api).resolve().as_uri():
+            return api
+    raise LookupError(f"a case of a spec chatgate did not load: {location}")
 
 
 def _media(response: Response) -> str:
@@ -83,9 +94,8 @@ def _headers(_: CheckContext, case: AnyCase, response: Response, __: int) -> boo
 
 
 def _body_schema(_: CheckContext, case: AnyCase, response: Response, __: int) -> bool:
-    api = "nara" if case.operation.path.startswith("/api/v1.0/") else "navigable"
     path, method = case.operation.path, case.operation.method
-    found = documented_schema(api, method, path, response.status_code, _media(response))
+    found = documented_schema(api_of(case), method, path, response.status_code, _media(response))
     return not _shape_probe(case) and found is not None
 
 

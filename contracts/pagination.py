@@ -1,39 +1,51 @@
 """Judging the pages of a listing that others may be writing to: pure functions over pages read.
 
-The listing only ever grows by appends (``x-chatgate-assumption`` on Nara's listing): a new message
-sorts after every stored one in ascending order (a later ``created_at``, a larger ``id``), and each page's
-``pagination`` totals describe the same state as its rows. So a row's place counted *from the oldest end*
-never changes, whatever is appended while the pages are read. Every page is mapped to those places with
-its own ``total_rows``: ascending page ``p`` of size ``s`` holds places ``(p-1)s ..``; descending page
-``p`` holds places ``total_rows - 1 - (p-1)s`` downwards. Then the pages must agree: a row in one place
-only, one row per place, and the sort keys rising with the place. Disagreement is a finding: no
-interleaving of appends explains it. Each page is also judged on its own: it echoes the page and size
-asked for, holds as many rows as its own totals announce, ``total_pages`` is ``ceil(total_rows / size)``,
-and a page past the end is empty.
+Every name comes from the operation's pagination rule (``x-chatgate-pagination`` in the spec): where the
+items and the totals are, which parameters the body echoes, how a sort value reads (its field, its
+direction, the tie-break), and which sort fields only grow as rows are added (``append_keys``).
+
+The listing only grows by appends: a new row sorts after every stored one in the append order, and each
+page's totals describe the same state as its rows. So a row's place counted *from the oldest end* never
+changes, whatever is appended while the pages are read. Every page is mapped to those places with its own
+total: ascending page ``p`` of size ``s`` holds places ``(p-first)s ..``; descending page ``p`` holds places
+``total - 1 - (p-first)s`` downwards. Then the pages must agree: a row in one place only, one row per place,
+and the sort keys rising with the place. With ``late_rows`` (a streamed reply's row may be listed only once
+its stream has ended), a row's place may grow by at most the rows added between two reads, never shrink.
+Disagreement is a finding: no interleaving of appends explains it. A sort on a field that does not grow
+with appends is judged across pages only when they agree on the total (nothing was added meanwhile).
+Each page is also judged on its own: it echoes what was asked, holds as many rows as its own totals
+announce, its page count is ``ceil(total / size)``, and a page past the end is empty.
 
 Long histories are judged within a budget (:func:`pages_to_read`): the first pages, the last pages
-(reached by arithmetic from the totals of page 1), a few pairs in the middle, and the page past the end.
+(reached by arithmetic from the totals of the first page), a few pairs in the middle, and the page past
+the end.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chatgate.contract_model import MISSING, Pagination, SortOption, resolve_pointer
 from chatgate.gate.model import Problem
 
-__all__ = ["PAGE_BUDGET", "Page", "judge_pages", "pages_to_read", "sort_key"]
+__all__ = ["PAGE_BUDGET", "Page", "judge_pages", "pages_to_read", "sort_key", "sort_value"]
 
 PAGE_BUDGET = 12  # pages read per walk (one size, one sort), whatever the history's length
+
+
+def _name(pointer: str | None) -> str:
+    return pointer.rsplit("/", 1)[-1] if pointer else "?"
 
 
 @dataclass(frozen=True)
 class Page:
     """One page as read: the page and size asked for, and the document (None: it could not be read)."""
 
+    rule: Pagination
     number: int
     size: int
     doc: dict[str, Any] | None
@@ -41,112 +53,165 @@ class Page:
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        data = self.doc.get("data") if self.doc else None
+        data = resolve_pointer(self.doc, self.rule.items) if self.doc else None
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 
-    @property
-    def meta(self) -> dict[str, Any]:
-        meta = self.doc.get("pagination") if self.doc else None
-        return meta if isinstance(meta, dict) else {}
+    def _int(self, pointer: str | None) -> Any:
+        return resolve_pointer(self.doc, pointer) if self.doc is not None and pointer else MISSING
 
     @property
     def total_rows(self) -> int:
-        value = self.meta.get("total_rows")
+        value = self._int(self.rule.total_rows)
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
+    @property
+    def offset(self) -> int:
+        return (self.number - self.rule.first_page) * self.size
 
-def pages_to_read(total_pages: int, budget: int = PAGE_BUDGET) -> list[int]:
-    """Pages 2.. to read after page 1 (the page past the end included): every page when they fit the
+
+def pages_to_read(total_pages: int, first: int = 1, budget: int = PAGE_BUDGET) -> list[int]:
+    """Pages after the first to read (the page past the end included): every page when they fit the
     budget; else the first pages, pairs in the middle and the last pages (adjacent pairs, so the
     boundaries between them are judged too)."""
     if total_pages + 1 <= budget:
-        return list(range(2, total_pages + 2))
+        return [first + i for i in range(1, total_pages + 1)]
     last = total_pages
     picks = {2, 3, last - 1, last, last + 1}
     for fraction in (3, 2):
         middle = max(4, last // fraction)
         picks |= {middle, middle + 1}
-    return sorted(p for p in picks if 2 <= p <= last + 1)[: budget - 1]
+    return [first - 1 + p for p in sorted(p for p in picks if 2 <= p <= last + 1)[: budget - 1]]
 
 
-def sort_key(row: dict[str, Any], field_name: str) -> tuple[Any, ...]:
-    """The key a row sorts by: (created_at, id) for created_at (ties broken by id), else (id,)."""
-    ident = row.get("id")
-    ident_key = (0, ident) if isinstance(ident, int) and not isinstance(ident, bool) else (1, str(ident))
-    if field_name == "id":
-        return (ident_key,)
-    try:
-        when = datetime.fromisoformat(str(row.get("created_at")).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        when = float("-inf")
-    return (when, ident_key)
+def sort_value(kind: str, value: Any) -> tuple[int, Any]:
+    """A comparable form of a sort field's value: values of the field's kind first, others after."""
+    if kind == "time":
+        try:
+            return (0, datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return (1, str(value))
+    if kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return (0, value) if ok else (1, str(value))
+    return (0, str(value)) if isinstance(value, str) else (1, str(value))
 
 
-@dataclass
-class _Places:
-    by_place: dict[int, Any] = field(default_factory=dict)
-    by_id: dict[Any, int] = field(default_factory=dict)
-    keys: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+def sort_key(rule: Pagination, row: dict[str, Any], field: str) -> tuple[Any, ...]:
+    """The key a row sorts by: the sort field's value, then the tie-break field's (when it differs)."""
+    fields = [field] if rule.tie_break in (None, field) else [field, rule.tie_break]
+    return tuple(
+        sort_value(rule.kinds.get(f, "string"), resolve_pointer(row, rule.fields[f])) for f in fields if f
+    )
+
+
+def _ident(rule: Pagination, row: dict[str, Any]) -> Any:
+    """What tells rows apart: the tie-break field (else the whole row)."""
+    if rule.tie_break is not None:
+        value = resolve_pointer(row, rule.fields[rule.tie_break])
+        return value if isinstance(value, int | str) and not isinstance(value, bool) else repr(value)
+    return repr(sorted(row.items()))
 
 
 def _page_problems(page: Page, where: str) -> list[Problem]:
     """What is wrong with one page on its own (its own totals)."""
-    meta, rows, size = page.meta, page.rows, page.size
+    rule, rows, size = page.rule, page.rows, page.size
     problems = []
-    if meta.get("current_page") != page.number or meta.get("rows_per_page") != size:
-        got = f"page {meta.get('current_page')} of size {meta.get('rows_per_page')}"
-        problems.append(
-            Problem("pagination does not echo the page asked for", f"{where}: pagination says {got}")
-        )
+    asked = {name: page.number if rule.page and name == rule.page.name else size for name in rule.echo}
+    wrong = {n: page._int(p) for n, p in rule.echo.items() if page._int(p) != asked[n]}
+    if wrong:
+        got = ", ".join(f"{n} {v if v is not MISSING else 'missing'}" for n, v in wrong.items())
+        problems.append(Problem("pagination does not echo the page asked for", f"{where}: it says {got}"))
+    size_name = rule.size.name if rule.size else "the page size"
     if len(rows) > size:
-        problems.append(Problem("page larger than rows_per_page", f"{where}: {len(rows)} rows"))
-    total_rows, total_pages = meta.get("total_rows"), meta.get("total_pages")
-    if not isinstance(total_rows, int) or total_pages != math.ceil(total_rows / size):
-        message = f"{where}: total_rows {total_rows}, total_pages {total_pages}"
-        problems.append(Problem("total_pages is not ceil(total_rows / rows_per_page)", message))
+        problems.append(Problem(f"page larger than {size_name}", f"{where}: {len(rows)} rows"))
+    total_rows = page._int(rule.total_rows)
+    if rule.total_pages is not None:
+        total_pages = page._int(rule.total_pages)
+        if not isinstance(total_rows, int) or total_pages != math.ceil(total_rows / size):
+            message = (
+                f"{where}: {_name(rule.total_rows)} {total_rows}, {_name(rule.total_pages)} {total_pages}"
+            )
+            title = f"{_name(rule.total_pages)} is not ceil({_name(rule.total_rows)} / {size_name})"
+            problems.append(Problem(title, message))
+    if rule.total_rows is None:
+        return problems
     total = page.total_rows
-    if page.number > math.ceil(total / size):
+    if page.offset >= total and page.number > rule.first_page:
         if rows:
             message = f"{where}, past the end ({total} rows): {len(rows)} rows"
             problems.append(Problem("page past the end is not empty", message))
     else:
-        expected = min(size, total - (page.number - 1) * size)
+        expected = max(0, min(size, total - page.offset))
         if len(rows) != expected:
             message = f"{where} ({total} rows): {len(rows)} rows, expected {expected}"
             problems.append(Problem("page holds the wrong number of rows", message))
     return problems
 
 
-def _place(page: Page, index: int, descending: bool) -> int:
-    offset = (page.number - 1) * page.size + index
-    return page.total_rows - 1 - offset if descending else offset
+def _places(page: Page, descending: bool) -> list[tuple[int, dict[str, Any]]]:
+    return [
+        (page.total_rows - 1 - (page.offset + i) if descending else page.offset + i, row)
+        for i, row in enumerate(page.rows)
+    ]
 
 
-def _agreement(pages: list[Page], label: str, field_name: str, descending: bool) -> list[Problem]:
-    """Rows in one place only, one row per place, sort keys rising with the place."""
-    places = _Places()
+def _overlap(label: str, ident: Any, page: Page, other: Any) -> Problem:
+    message = (
+        f"{label}: row {ident} (page {page.number}) is also elsewhere, or its place holds row {other}; "
+        "appends alone cannot explain it"
+    )
+    return Problem("pages overlap", message)
+
+
+def _agreement(pages: list[Page], label: str, option: SortOption) -> list[Problem]:
+    """Rows in one place only (or, with late rows, places that grew by at most what was added), one row
+    per place among pages of one total, sort keys rising with the place."""
+    rule = pages[0].rule if pages else None
+    if rule is None:
+        return []
+    grows = option.field in rule.append_keys
+    groups = [pages] if grows else [list(g) for _, g in itertools.groupby(
+        sorted(pages, key=lambda p: p.total_rows), key=lambda p: p.total_rows)]  # fmt: skip
     problems: list[Problem] = []
-    for page in pages:
-        for index, row in enumerate(page.rows):
-            place, ident = _place(page, index, descending), row.get("id")
-            seen_place, seen_id = places.by_id.get(ident), places.by_place.get(place)
-            if (seen_place is not None and seen_place != place) or (seen_id is not None and seen_id != ident):
-                message = (
-                    f"{label}: message {ident} (page {page.number}) is also elsewhere, or its place holds "
-                    f"message {seen_id}; appends alone cannot explain it"
-                )
-                problems.append(Problem("pages overlap", message))
-                continue
-            places.by_place[place], places.by_id[ident] = ident, place
-            places.keys[place] = sort_key(row, field_name)
-    ordered = [places.keys[p] for p in sorted(places.keys)]
-    if any(a > b for a, b in itertools.pairwise(ordered)):
-        ids = [places.by_place[p] for p in sorted(places.by_place)][:12]
-        problems.append(Problem("order does not match sort_by", f"{label}: ids from the oldest end {ids}..."))
+    for group in groups:
+        problems += _agree(group, label, option, rule)
     return problems
 
 
-def judge_pages(pages: list[Page], label: str, sort: str | None) -> list[Problem]:
+def _agree(pages: list[Page], label: str, option: SortOption, rule: Pagination) -> list[Problem]:
+    seen: dict[Any, tuple[int, int]] = {}  # row -> (place, total of the page it was on)
+    by_place: dict[tuple[int, int], Any] = {}  # (total, place) -> row
+    keys: dict[int, tuple[Any, ...]] = {}
+    problems: list[Problem] = []
+    for page in pages:
+        for place, row in _places(page, option.direction == "desc"):
+            ident, total = _ident(rule, row), page.total_rows
+            if ident in seen:
+                place0, total0 = seen[ident]
+                lo, hi = sorted(((place0, total0), (place, total)), key=lambda t: t[1])
+                slack = hi[1] - lo[1] if rule.late_rows else 0
+                if not 0 <= hi[0] - lo[0] <= slack:
+                    problems.append(_overlap(label, ident, page, ident))
+                continue
+            holder = by_place.get((total, place))
+            if holder is not None and holder != ident:
+                problems.append(_overlap(label, ident, page, holder))
+                continue
+            seen[ident], by_place[(total, place)] = (place, total), ident
+            keys.setdefault(place, sort_key(rule, row, option.field))
+    ordered = [keys[p] for p in sorted(keys)]
+    if any(a > b for a, b in itertools.pairwise(ordered)):
+        ids = [by_place[k] for k in sorted(by_place, key=lambda k: k[1])][:12]
+        problems.append(Problem(f"order does not match {_sort_name(rule)}", f"{label}: rows from the oldest "
+                                f"end {ids}..."))  # fmt: skip
+    return problems
+
+
+def _sort_name(rule: Pagination) -> str:
+    return rule.sort.name if rule.sort is not None else "the sort order"
+
+
+def judge_pages(pages: list[Page], label: str, option: SortOption) -> list[Problem]:
     """Every problem of a walk's pages (one size, one sort), each page and the pages together."""
     problems: list[Problem] = []
     readable = []
@@ -157,8 +222,7 @@ def judge_pages(pages: list[Page], label: str, sort: str | None) -> list[Problem
             continue
         problems += _page_problems(page, where)
         readable.append(page)
-    field_name, _, direction = (sort or "created_at:desc").partition(":")
-    problems += _agreement(readable, label, field_name, direction == "desc")
+    problems += _agreement(readable, label, option)
     unique: dict[str, Problem] = {}
     for p in problems:
         unique.setdefault(p.key, p)  # one of each kind per walk: the first shows it

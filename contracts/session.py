@@ -7,7 +7,7 @@ first. Its ``map`` is the pool's, with each task's stopwatch restarted::
 
     def test_pagination_walk(suite: Suite, sort: str | None) -> None:
         history = suite.once("populated", lambda: populate(suite))
-        results = suite.map(lambda size: walk(suite.client("nara"), history, size, sort), (7, None))
+        results = suite.map(lambda size: walk(suite.client(api), history, size, sort), (7, None))
 """
 
 from __future__ import annotations

@@ -26,19 +26,17 @@ from schemathesis.checks import CHECKS as ST_CHECKS
 from schemathesis.core import NotSet
 from schemathesis.core.failures import Failure, FailureGroup
 
+from chatgate.contract_model import model_for
 from chatgate.gate.model import Problem
 from contracts.chains import Chain, linked_case, new_recorder
 from contracts.client import stall_problems, transport_problems
 from contracts.gate import Gate
-from contracts.judging import AnyCase, CheckFunction, judging
+from contracts.judging import AnyCase, CheckFunction, api_of, judging
+from contracts.streams import grammar_problems
 from contracts.transport import BULK, wire_of
-from contracts.validation import body_problems, grammar_problems, stable
+from contracts.validation import body_problems, stable
 
 __all__ = ["case_checks", "describe", "load_schema", "record_transport", "run_case", "run_chain"]
-
-
-def api_of(case: AnyCase) -> str:
-    return "nara" if case.operation.path.startswith("/api/v1.0/") else "navigable"
 
 
 def _content_type(response: Response) -> str:
@@ -84,15 +82,17 @@ def schema_validation(ctx: CheckContext, response: Response, case: AnyCase) -> b
 
 
 def stream_grammar(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """message_start, delta*, exactly one terminal event, nothing after it (streams only)."""
+    """The stream's grammar and rules as its spec states them (documented streams only)."""
     if case.method.upper() != case.operation.method.upper():
         return True
-    if _content_type(response) != "text/event-stream" or response.status_code != 200:
-        return True
+    op = model_for(api_of(case)).find(case.operation.method, case.operation.path)
+    media = op.media(response.status_code, _content_type(response)) if op is not None else None
+    if media is None or media.stream is None:
+        return True  # not a documented stream of the spec
     if response.stream_cut_short:
         return True  # the transport stopped reading (a deadline, the size cap): stream_stalled's to judge
     wire = wire_of(response.request)
-    _fail(case, grammar_problems(response.content, cut=wire is not None and wire.cut))
+    _fail(case, grammar_problems(media.stream, response.content, cut=wire is not None and wire.cut))
     return None
 
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from chatgate.apis import ApiName
+from chatgate.contract_model import model_for
 from chatgate.errors import UsageError
 from chatgate.gate.scope import Scope
 from chatgate.options import Deadlines, Rate, parse_rate
-from chatgate.specs import load_spec, operations
 from chatgate.targets import Target, credentials, second_identity
 
 __all__ = [
@@ -109,9 +109,13 @@ def int_setting(name: str, default: int, minimum: int = 0) -> int:
 
 
 def second_target() -> Target | None:
-    """The second Nara identity (``NARA_API_KEY_2`` + ``NARA_USER_ID_2``), or None."""
+    """A second identity (``NARA_API_KEY_2`` + ``NARA_USER_ID_2`` for Nara) of the first selected API whose
+    spec says what a key identifies (``x-chatgate-identity``), or None."""
+    api = next((a for a in selected_apis() if model_for(a).identity is not None), None)
+    if api is None:
+        return None
     try:
-        return second_identity(target("nara"))
+        return second_identity(target(api))
     except UsageError as exc:
         raise ConfigProblem(str(exc)) from None
 
@@ -128,7 +132,7 @@ def selected_operations(api: str) -> list[str]:
     chosen = scope()
     return [
         op.label
-        for op in operations(load_spec(api))
+        for op in model_for(api).operations
         if chosen.operation_selected(op.method, op.path, op.operation_id)
     ]
 

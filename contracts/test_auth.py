@@ -1,116 +1,123 @@
-"""``auth``: credentials only where the spec documents them, on every operation.
+"""``auth``: credentials only where the spec documents them, on every operation of both specs.
 
-Missing or wrong credentials give 401 in the API's error envelope; so does the *right* key sent where
-the spec does not put it (``x-chatgate-assumption`` on each spec's security scheme): Nara's key bare,
-under another scheme or in the query string, Navigable's in ``Authorization`` or in the query string.
-Authentication schemes are case-insensitive (RFC 7235), so Nara must accept ``bearer <key>``. Each
-request is otherwise valid, so only the credentials can be the reason to refuse it. The variants of one
-operation are sent at once.
+What each operation accepts comes from its spec's ``securitySchemes`` (the operation's ``security``, else
+the spec's). Missing or wrong credentials give 401 in the API's documented envelope; so does the *right*
+key sent where no accepted scheme puts it (bare, under another scheme, as Basic credentials, in the query
+string, in another usual header: ``chatgate.contract_model.refused_placements``). And the right key is
+accepted in *every* scheme the operation documents (an ``http`` scheme's name case-insensitively, RFC
+7235: ``bearer`` as well as ``Bearer``). Each request is otherwise valid (built from the spec), so only
+the credentials can be the reason to refuse it. The variants of one operation are sent at once.
 """
 
 from __future__ import annotations
 
-import base64
+import uuid
 from typing import Any
 
 import pytest
 
-from chatgate.specs import load_spec, schema_validator
+from chatgate.apis import API_NAMES
+from chatgate.contract_model import (
+    AuthScheme,
+    ContractModel,
+    Operation,
+    Placement,
+    build_body,
+    build_query,
+    model_for,
+    refused_placements,
+)
 from contracts.client import Exchange
 from contracts.session import Suite
-from contracts.validation import Problem, violations
+from contracts.validation import Problem, validator_for, violations
 
 WRONG_KEY = "chatgate-wrong-key-0000"
 
-# (api, method, path, request kwargs) for every operation of both specs.
-OPERATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("nara", "POST", "/api/v1.0/chat", {"json": {"message": "auth?", "conversation_id": "chatgate-auth"}}),
-    ("nara", "GET", "/api/v1.0/chat/messages", {"params": {"user_id": "{user_id}"}}),
-    ("navigable", "GET", "/api/v1/chat", {"params": {"identifier": "chatgate-auth"}}),
-    ("navigable", "POST", "/api/v1/chat", {"json": {"message": "auth?", "identifier": "chatgate-auth"}}),
-]
+
+def _operations() -> list[Any]:
+    out = []
+    for api in API_NAMES:
+        try:
+            model = model_for(api)
+        except Exception:  # an unusable spec: the gate refused it before; standalone, its tests are absent
+            continue
+        for op in model.operations:
+            if not op.schemes or op.auth_optional:
+                continue  # an operation that takes requests without credentials refuses none
+            marks = [pytest.mark.api(api), pytest.mark.covers("auth", op.label)]
+            out.append(pytest.param(api, op.label, marks=marks, id=f"{api} {op.label}"))
+    return out
 
 
-def refused(api: str, key: str) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
-    """Credentials each API must refuse: label -> (headers, query parameters). ``key`` is the right key."""
-    if api == "nara":
-        basic = base64.b64encode(f"{key}:".encode()).decode()
-        return {
-            "none": ({}, {}),
-            "wrong key": ({"Authorization": f"Bearer {WRONG_KEY}"}, {}),
-            "wrong scheme": ({"Authorization": "Token x"}, {}),
-            "the right key bare": ({"Authorization": key}, {}),
-            "the right key under another scheme": ({"Authorization": f"Token {key}"}, {}),
-            "the right key as Basic credentials": ({"Authorization": f"Basic {basic}"}, {}),
-            "the right key in the query string": ({}, {"api_key": key, "access_token": key}),
-            "the right key in X-Api-Key": ({"X-Api-Key": key}, {}),
-        }
-    return {
-        "none": ({}, {}),
-        "wrong key": ({"X-Api-Key": WRONG_KEY}, {}),
-        "empty key": ({"X-Api-Key": ""}, {}),
-        "the right key as a Bearer token": ({"Authorization": f"Bearer {key}"}, {}),
-        "the right key bare in Authorization": ({"Authorization": key}, {}),
-        "the right key in the query string": ({}, {"api_key": key, "x-api-key": key}),
+def _refused(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, Placement]:
+    """Credentials each operation must refuse: label -> where they go. ``key`` is the right key."""
+    out = {"none": Placement({}, {})}
+    for s in schemes:
+        out[f"wrong key ({s.name})"] = s.place(WRONG_KEY)
+        if s.is_http:
+            out[f"wrong scheme ({s.name})"] = Placement({s.field: "Token x"}, {})
+        else:
+            out[f"empty key ({s.name})"] = s.place("")
+    return {**out, **refused_placements(schemes, key)}
+
+
+def _accepted(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, Placement]:
+    """The right key in every documented scheme (an http scheme's name in lower case too)."""
+    out = {f"the right key in {s.name}": s.place(key) for s in schemes}
+    for s in schemes:
+        if s.is_http:
+            out[f"lower-case '{s.prefix.strip().lower()}' scheme"] = s.place(key, prefix=s.prefix.lower())
+    return out
+
+
+def _valid_request(suite: Suite, model: ContractModel, op: Operation) -> dict[str, Any]:
+    """A request to ``op`` that is valid but for its credentials (built from the spec)."""
+    identity = suite.client(model.api).target.user_id
+    session = f"chatgate-auth-{uuid.uuid4().hex[:8]}"
+    kwargs: dict[str, Any] = {
+        "params": build_query(op, bound=model.identity_parameters(op, identity), session=session)
     }
+    if op.body is not None:
+        kwargs["json"] = build_body(op, message="auth?", session=session, stream=False)
+    return kwargs
 
 
-def test_every_operation_is_covered() -> None:
-    """The table above names every operation of both specs (a new operation must be added here)."""
-    from chatgate.specs import operations
-
-    listed = {(api, m, p) for api, m, p, _ in OPERATIONS}
-    for api in ("nara", "navigable"):
-        for op in operations(load_spec(api)):
-            assert (api, op.method.upper(), op.path) in listed
-
-
-def _refusal_problems(label: str, ex: Exchange, envelope: Any) -> list[Problem]:
+def _refusal_problems(label: str, ex: Exchange, api: str, op: Operation) -> list[Problem]:
     if ex.status != 401:
         return [Problem(f"credentials {label}: not refused with 401", f"got {ex.status}")]
     doc = ex.json()
     if doc is None:
         return [Problem("401 body is not JSON", f"{ex.content_type}: {ex.body[:120]!r}")]
+    pointer = model_for(api).schema(op, 401, "application/json")
+    if pointer is None:
+        return []
     return [
         Problem(f"401 envelope: {p.title}", p.message, f"401 envelope: {p.key}")
-        for p in violations(envelope, doc)
+        for p in violations(validator_for(api, pointer), doc)
     ]
 
 
-@pytest.mark.parametrize(
-    ("api", "method", "path", "kwargs"),
-    [
-        pytest.param(
-            *op,
-            marks=[pytest.mark.api(op[0]), pytest.mark.covers("auth", f"{op[1]} {op[2]}")],
-            id=f"{op[0]} {op[1]} {op[2]}",
-        )
-        for op in OPERATIONS
-    ],
-)
-def test_refused_without_valid_credentials(
-    suite: Suite, api: str, method: str, path: str, kwargs: dict[str, Any]
-) -> None:
-    client, t = suite.client(api), suite.target(api)
-    envelope = schema_validator(
-        load_spec(api), "#/components/responses/Unauthorized/content/application~1json/schema"
-    )
-    params = {k: str(v).format(user_id=t.user_id) for k, v in kwargs.get("params", {}).items()}
-    body = {k: v for k, v in kwargs.items() if k != "params"}
-    variants = list(refused(api, t.key).items())
+@pytest.mark.parametrize(("api", "operation"), _operations())
+def test_refused_without_valid_credentials(suite: Suite, api: str, operation: str) -> None:
+    model = model_for(api)
+    op = model.by_label(operation)
+    assert op is not None
+    client, key = suite.client(api), suite.client(api).target.key
+    request = _valid_request(suite, model, op)
 
-    def send(variant: tuple[str, tuple[dict[str, str], dict[str, str]]]) -> None:
-        label, (headers, query) = variant
-        ex = client.request(method, path, headers=headers, auth=False, params={**params, **query}, **body)
-        suite.gate.check(
-            api, f"{method} {path}", "auth", _refusal_problems(label, ex, envelope), client.example(ex)
+    def send(variant: tuple[str, Placement]) -> Exchange:
+        _, where = variant
+        params = {**request["params"], **where.query}
+        return client.request(
+            op, params=params, headers=dict(where.headers), auth=False, json=request.get("json")
         )
 
-    suite.map(send, variants)
-    if api == "nara":  # RFC 7235: the scheme is case-insensitive
-        ex = client.request(method, path, headers={"Authorization": f"bearer {t.key}"}, auth=False,
-                            params=params, **body)  # fmt: skip
+    refused = list(_refused(op.schemes, key).items())
+    for (label, _), ex in zip(refused, suite.map(send, refused), strict=True):
+        suite.gate.check(api, op.label, "auth", _refusal_problems(label, ex, api, op), client.example(ex))
+    accepted = list(_accepted(op.schemes, key).items())
+    for (label, _), ex in zip(accepted, suite.map(send, accepted), strict=True):
         problems = []
         if ex.status in (401, 403):
-            problems.append(Problem("lower-case 'bearer' scheme refused", f"got {ex.status} (RFC 7235)"))
-        suite.gate.check(api, f"{method} {path}", "auth", problems, client.example(ex))
+            problems.append(Problem(f"{label} refused", f"got {ex.status} (the spec documents it)"))
+        suite.gate.check(api, op.label, "auth", problems, client.example(ex))

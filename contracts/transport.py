@@ -18,8 +18,9 @@ sends it, gets the same treatment, in this order:
    the deadlines, up to ``--max-stream-bytes``. The caller gets the decoded body (``Content-Encoding``
    removed, as any HTTP client library does); the bytes as they arrived stay on the request
    (:func:`wire_of`) for the report.
-5. Counted: per API and operation, and as a *write* when a POST was answered 2xx (every POST of both
-   specs creates a message). Every attempt counts: a retry is a request too.
+5. Counted: per API and operation (labelled by the spec's path template), and as a *write* when a
+   request of an unsafe method (RFC 9110: not GET, HEAD, OPTIONS or TRACE) was answered 2xx. Every
+   attempt counts: a retry is a request too.
 6. A 429 with ``Retry-After`` (at most ``MAX_RETRY_AFTER_S`` away) is waited out and sent again, up to
    ``MAX_429_RETRIES`` times: not a finding (the specs document it), reported as ``rate_limited``. A 502,
    503 or 504 is sent again once: when the second answer is fine the first is reported as ``flaky``;
@@ -52,7 +53,7 @@ from schemathesis.core.transport import STREAM_CUT_SHORT_ATTRIBUTE
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
-from chatgate.apis import api_of_path
+from chatgate.contract_model import model_for
 from chatgate.options import Rate
 from contracts.wire import Limits, Wire, read_body
 
@@ -75,6 +76,7 @@ ACCEPTED_CODINGS = "gzip, deflate, br"  # what contracts.wire.Decoder undoes
 MAX_429_RETRIES = 5
 MAX_RETRY_AFTER_S = 60.0
 TRANSIENT = frozenset({502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110: every other answered 2xx may write
 Count = Callable[[str, str, bool], None]  # (api, operation, write)
 Notice = Callable[[str, str, str, str], None]  # (kind, api, operation, detail)
 _WIRE = "chatgate_wire"
@@ -144,8 +146,11 @@ class Meter:
         self.count = count
 
     def attribute(self, method: str, url: str) -> tuple[str, str] | None:
-        """(api, "METHOD /path") for a request to one of the targets, else None."""
+        """(api, "METHOD /path") for a request to one of the targets, else None. The path is labelled by
+        the spec's template when an API's spec documents it (APIs sharing a host are told apart so);
+        another path under a target's base URL keeps its own path, attributed to that target."""
         parts = urlsplit(url)
+        fallback: tuple[str, str] | None = None
         for api, base in self.bases.items():
             if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
                 continue
@@ -153,15 +158,19 @@ class Meter:
             if not parts.path.startswith(prefix):
                 continue
             path = parts.path[len(prefix) :] or "/"
-            if api_of_path(path) == api:
-                return api, f"{method.upper()} {path}"
-        return None
+            label = model_for(api).path_label(method, path)
+            if label is not None:
+                return api, label
+            fallback = fallback or (api, f"{method.upper()} {path}")
+        return fallback
 
     def record(self, request: requests.PreparedRequest, status: int | None) -> None:
         found = self.attribute(str(request.method), str(request.url))
         if found is not None:
             api, operation = found
-            write = operation.startswith("POST ") and status is not None and 200 <= status < 300
+            write = (
+                operation.split(" ", 1)[0] not in SAFE_METHODS and status is not None and 200 <= status < 300
+            )
             self.count(api, operation, write)
 
 

@@ -1,9 +1,10 @@
-"""Validation the gate adds on top of schemathesis: jsonschema on bodies and events, and stream grammar.
+"""Validation the gate adds on top of schemathesis: jsonschema on bodies and on every event of a stream.
 
 Pure functions over what came back on the wire; each returns a list of
 :class:`~chatgate.gate.model.Problem` (a stable title, a message with the details, a signature that tells
-violations apart, and the spec pointer of the violated schema keyword). Schemas come from the specs
-through ``chatgate.specs.schema_validator``: nothing here restates a schema.
+violations apart, and the spec pointer of the violated schema keyword). Schemas are looked up in the
+spec's model by operation, status and media type (an event's data schema by its name, as the stream's
+discriminator maps it): nothing here restates a schema or names one.
 """
 
 from __future__ import annotations
@@ -16,24 +17,12 @@ from typing import Any
 
 import jsonschema
 
+from chatgate.contract_model import Operation, StreamModel, model_for
 from chatgate.gate.model import Problem
-from chatgate.specs import load_spec, resolve, schema_validator
-from chatgate.sse import SSEDecoder, SSEEvent
+from chatgate.specs import schema_validator
+from contracts.streams import decode_stream
 
-__all__ = [
-    "TERMINAL_EVENTS",
-    "Problem",
-    "body_problems",
-    "decode_stream",
-    "documented_schema",
-    "event_problems",
-    "grammar_problems",
-    "stream_start",
-    "streamed_content",
-    "violations",
-]
-
-TERMINAL_EVENTS = ("message_end", "error")
+__all__ = ["Problem", "body_problems", "documented_schema", "event_problems", "validator_for", "violations"]
 
 
 def _escape(part: object) -> str:
@@ -116,35 +105,23 @@ def _media(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
-@functools.lru_cache(maxsize=64)
 def documented_schema(api: str, method: str, path: str, status: int, media: str) -> tuple[str, Any] | None:
-    """(spec pointer, schema) for a documented (status, media type) response, or None when undocumented."""
-    spec = load_spec(api)
-    op = spec.get("paths", {}).get(path, {}).get(method.lower())
-    if not isinstance(op, dict):
-        return None
-    responses = op.get("responses", {})
-    for code in (str(status), f"{str(status)[0]}XX", "default"):
-        if code in responses:
-            break
-    else:
-        return None
-    response = responses[code]
-    pointer = f"/paths/{_escape(path)}/{method.lower()}/responses/{code}"
-    if isinstance(response, dict) and isinstance(response.get("$ref"), str):
-        pointer = response["$ref"].split("#", 1)[-1]
-    content = resolve(spec, response).get("content") or {}
-    if media not in content or content[media].get("schema") is None:
-        return None
-    return f"{pointer}/content/{_escape(media)}/schema", content[media]["schema"]
+    """(spec pointer, schema) for a documented (status, media type) answer of the operation, or None."""
+    model = model_for(api)
+    op = model.find(method, path)
+    pointer = model.schema(op, status, media) if op is not None else None
+    return None if pointer is None else (pointer, model.doc.node(pointer))
 
 
-@functools.lru_cache(maxsize=64)
-def _validator(api: str, method: str, path: str, status: int, media: str) -> tuple[str, Any] | None:
-    found = documented_schema(api, method, path, status, media)
-    if found is None:
-        return None
-    return found[0], schema_validator(load_spec(api), found[1])
+@functools.lru_cache(maxsize=256)
+def _validator(api: str, pointer: str, mtime: float) -> Any:
+    del mtime  # part of the key only: an edited spec gets new validators
+    return schema_validator(model_for(api).spec, f"#{pointer}")
+
+
+def validator_for(api: str, pointer: str) -> Any:
+    """A cached validator of the schema at ``pointer`` in ``api``'s spec."""
+    return _validator(api, pointer, model_for(api).path.stat().st_mtime)
 
 
 def body_problems(
@@ -152,194 +129,47 @@ def body_problems(
 ) -> list[Problem] | None:
     """jsonschema violations of a response body; None when no documented schema applies (not judged)."""
     media = _media(content_type)
-    if media == "text/event-stream":
-        return event_problems(api, method, path, status, body)
-    found = _validator(api, method, path, status, media)
-    if found is None:
+    model = model_for(api)
+    op = model.find(method, path)
+    if op is None:
         return None
-    pointer, validator = found
+    stream = op.media(status, media)
+    if stream is not None and stream.stream is not None:
+        return event_problems(api, op, stream.stream, body)
+    pointer = model.schema(op, status, media)
+    if pointer is None:
+        return None
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return [Problem("body is not valid JSON", f"{status} {media} body is not JSON: {body[:120]!r}",
                         signature=f"{status} {media} not JSON")]  # fmt: skip
-    return violations(validator, doc, spec=load_spec(api), base=pointer, context=str(status))
+    return violations(validator_for(api, pointer), doc, spec=model.spec, base=pointer, context=str(status))
 
 
-def decode_stream(body: bytes) -> tuple[list[SSEEvent], bool]:
-    """The events of a whole stream body, and whether it ended mid-event (a cut stream)."""
-    dec = SSEDecoder()
-    events = dec.feed(body, 0.0)
-    cut = dec.close()
-    return events, cut
-
-
-@functools.lru_cache(maxsize=8)
-def _event_validators(api: str, method: str, path: str, status: int) -> tuple[Any, dict[str, Any]] | None:
-    """(pointer, validator) of the event envelope, and per event ``type`` of its JSON data (contentSchema)."""
-    found = documented_schema(api, method, path, status, "text/event-stream")
-    if found is None:
-        return None
-    spec = load_spec(api)
-    envelope = resolve(spec, found[1])
-    data_schema = resolve(spec, envelope.get("properties", {}).get("data", {}))
-    content_schema = resolve(spec, data_schema.get("contentSchema", {}))
-    by_type: dict[str, Any] = {}
-    for branch in content_schema.get("oneOf", []):
-        const = resolve(spec, branch).get("properties", {}).get("type", {}).get("const")
-        if isinstance(const, str):
-            ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
-            by_type[const] = (ref.split("#", 1)[-1], schema_validator(spec, branch))
-    return (found[0], schema_validator(spec, found[1])), by_type
-
-
-def event_problems(api: str, method: str, path: str, status: int, body: bytes) -> list[Problem] | None:
-    """jsonschema violations of every event of a stream: its envelope, then its JSON data by ``type``."""
-    validators = _event_validators(api, method, path, status)
-    if validators is None:
-        return None
-    (base, envelope), by_type = validators
-    spec = load_spec(api)
+def event_problems(api: str, op: Operation, s: StreamModel, body: bytes) -> list[Problem]:
+    """jsonschema violations of every event of a stream: its envelope, then its data by event name
+    (an event the spec does not list is the grammar's to judge)."""
+    model = model_for(api)
+    envelope = validator_for(api, s.envelope_pointer)
     events, _ = decode_stream(body)
     problems: list[Problem] = []
     for i, ev in enumerate(events):
+        if not s.known(ev.event) and s.unknown_events == "ignore":
+            continue
         root = f"$.events[{i}]"
-        problems += violations(envelope, {"event": ev.event, "data": ev.data}, root, spec=spec, base=base)
-        problems += _data_problems(ev, root, by_type, spec)
-    return problems
-
-
-def _data_problems(ev: SSEEvent, root: str, by_type: dict[str, Any], spec: dict[str, Any]) -> list[Problem]:
-    try:
-        data = json.loads(ev.data)
-    except ValueError:
-        return [Problem(f"event data is not JSON ({ev.event})", f"{root}.data: {ev.data[:120]!r}")]
-    kind = data.get("type") if isinstance(data, dict) else None
-    found = by_type.get(kind) if isinstance(kind, str) else None
-    if found is None:
-        return [
-            Problem(
-                "event data has an unknown type", f"{root}.data.type: {kind!r} is none of {sorted(by_type)}"
-            )
-        ]
-    base, validator = found
-    return violations(
-        validator, data, f"{root}.data", spec=spec if base else None, base=base, context=str(kind)
-    )
-
-
-def _datas(events: list[SSEEvent]) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Each event's data as a dict, and the problems of events whose data is not one or names another type."""
-    datas: list[dict[str, Any]] = []
-    problems: list[Problem] = []
-    for i, ev in enumerate(events):
+        fields = {"event": ev.event, "data": ev.data}
+        problems += violations(envelope, fields, root, spec=model.spec, base=s.envelope_pointer)
+        pointer = s.data_pointers.get(ev.event)
+        if pointer is None:
+            continue
         try:
             data = json.loads(ev.data)
         except ValueError:
-            data = None
-        if not isinstance(data, dict):
             problems.append(
-                Problem("event data is not a JSON object", f"event {i} ({ev.event}): {ev.data[:80]!r}")
+                Problem(f"event data is not JSON ({ev.event})", f"{root}.data: {ev.data[:120]!r}")
             )
-            data = {}
-        elif data.get("type") != ev.event:
-            message = f"event {i}: {ev.event!r} vs {data.get('type')!r}"
-            problems.append(Problem("event name differs from its data type", message))
-        datas.append(data)
-    return datas, problems
-
-
-def _order_problems(names: list[str], ended: bool) -> list[Problem]:
-    """message_start first and once; exactly one terminal event, last; only known event names."""
-    problems = []
-    if names[0] != "message_start":
-        problems.append(Problem("stream does not open with message_start", f"first event is {names[0]!r}"))
-    if names.count("message_start") > 1:
-        problems.append(Problem("more than one message_start", f"events: {_summary(names)}"))
-    terminals = [i for i, n in enumerate(names) if n in TERMINAL_EVENTS]
-    if not terminals and ended:
-        problems.append(Problem("no terminal event", f"events: {_summary(names)}"))
-    if len(terminals) > 1:
-        problems.append(Problem("more than one terminal event", f"events: {_summary(names)}"))
-    if terminals and terminals[0] != len(names) - 1:
-        problems.append(Problem("events after the terminal event", f"events: {_summary(names)}"))
-    unknown = sorted({n for n in names if n not in ("message_start", "delta", *TERMINAL_EVENTS)})
-    if unknown:
-        problems.append(Problem("unknown event name", f"unknown events: {unknown}"))
+            continue
+        problems += violations(validator_for(api, pointer), data, f"{root}.data", spec=model.spec,
+                               base=pointer, context=ev.event)  # fmt: skip
     return problems
-
-
-def _content_problems(names: list[str], datas: list[dict[str, Any]]) -> list[Problem]:
-    """delta indexes 0, 1, 2...; message_end names the message message_start opened."""
-    problems = []
-    indexes = [d.get("index") for n, d in zip(names, datas, strict=True) if n == "delta"]
-    if indexes != list(range(len(indexes))):
-        problems.append(Problem("delta indexes are not 0, 1, 2, ...", f"indexes: {indexes[:20]}"))
-    start = datas[0] if names[0] == "message_start" else {}
-    for n, d in zip(names, datas, strict=True):
-        if n == "message_end" and start and d.get("message_id") != start.get("message_id"):
-            ids = f"message_start.message_id={start.get('message_id')}, "
-            problems.append(
-                Problem(
-                    "message_end names another message", f"{ids}message_end.message_id={d.get('message_id')}"
-                )
-            )
-    return problems
-
-
-def grammar_problems(body: bytes, *, cut: bool = False) -> list[Problem]:
-    """Where a stream breaks its grammar: start, deltas with gap-free indexes, one terminal, then nothing.
-
-    ``cut`` says the transport itself broke off (the body was not complete).
-    """
-    events, partial = decode_stream(body)
-    problems: list[Problem] = []
-    if cut or partial:
-        problems.append(
-            Problem("stream cut before its end", f"the stream broke off after {len(events)} events")
-        )
-    if not events:
-        return [*problems, Problem("empty stream", "the stream carried no event")]
-    datas, data_problems = _datas(events)
-    names = [ev.event for ev in events]
-    return (
-        problems
-        + data_problems
-        + _order_problems(names, not (cut or partial))
-        + _content_problems(names, datas)
-    )
-
-
-def streamed_content(body: bytes) -> str:
-    """The concatenated ``delta`` contents of a stream."""
-    events, _ = decode_stream(body)
-    out = []
-    for ev in events:
-        if ev.event == "delta":
-            try:
-                out.append(str(json.loads(ev.data).get("content", "")))
-            except (ValueError, AttributeError):
-                continue
-    return "".join(out)
-
-
-def stream_start(body: bytes) -> dict[str, Any]:
-    events, _ = decode_stream(body)
-    for ev in events:
-        if ev.event == "message_start":
-            try:
-                data = json.loads(ev.data)
-            except ValueError:
-                return {}
-            return data if isinstance(data, dict) else {}
-    return {}
-
-
-def _summary(names: list[str]) -> str:
-    out: list[str] = []
-    for n in names:
-        if (out and out[-1].startswith(n + "*")) or (out and out[-1] == n and n == "delta"):
-            out[-1] = n + "*"
-        else:
-            out.append(n)
-    return ", ".join(out)

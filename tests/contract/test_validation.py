@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 
 from chatgate.artifacts import scrub
+from chatgate.contract_model import StreamModel, model_for
 from chatgate.errors import UsageError
 from chatgate.gate.baseline import compare, load_baseline, render_baseline
 from chatgate.gate.model import Example, Finding, mask_headers
 from chatgate.gate.reproduce import curl
-from contracts.validation import body_problems, event_problems, grammar_problems, streamed_content
+from contracts.streams import grammar_problems, stream_content
+from contracts.validation import body_problems, event_problems
 
-OP = ("nara", "POST", "/api/v1.0/chat", 200)
+
+def _streamed() -> tuple[object, StreamModel]:
+    op = model_for("nara").streamed()[0]
+    assert op.stream is not None
+    return op, op.stream
+
+
+OP, STREAM = _streamed()
 
 
 def ev(name: str, **data: object) -> str:
@@ -38,8 +47,8 @@ def test_a_good_stream_has_no_problem() -> None:
     body = stream(
         START, ": ping\n\n", ev("delta", index=0, content="Hi "), ev("delta", index=1, content="you"), END
     )
-    assert grammar_problems(body) == [] and event_problems(*OP, body) == []
-    assert streamed_content(body) == "Hi you"
+    assert grammar_problems(STREAM, body) == [] and event_problems("nara", OP, STREAM, body) == []  # type: ignore[arg-type]
+    assert stream_content(STREAM, body) == "Hi you"
 
 
 @pytest.mark.parametrize(
@@ -60,15 +69,16 @@ def test_a_good_stream_has_no_problem() -> None:
         ),
         (stream(START, 'event: delta\ndata: {"type":'), "stream cut before its end"),
         (b"", "empty stream"),
+        (stream(START, ev("usage", tokens=3), END), "unknown event name"),
     ],
 )
 def test_grammar_problems(body: bytes, title: str) -> None:
-    assert title in titles(grammar_problems(body))
+    assert title in titles(grammar_problems(STREAM, body))
 
 
 def test_event_schema_violation_names_its_json_path() -> None:
     body = stream(START, ev("delta", content="no index"), END)
-    problems = event_problems(*OP, body)
+    problems = event_problems("nara", OP, STREAM, body)  # type: ignore[arg-type]
     assert problems is not None
     assert {p.spec_pointer for p in problems} == {"/components/schemas/DeltaData/required"}
     assert any("$.events[1].data" in p.message and "index" in p.message for p in problems)

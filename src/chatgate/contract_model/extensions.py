@@ -312,3 +312,38 @@ def extension_problems(path: Path) -> list[SpecProblem]:
     except OSError:
         mtime = 0
     return list(_cached(str(path), mtime))
+
+
+def _fields(schema: dict[str, Any]) -> str:
+    """The keys an extension's object takes, its enum, or its type, for the reference table."""
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        return "a list of: " + _fields(schema["items"])
+    if "enum" in schema:
+        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        required = set(schema.get("required") or [])
+        return ", ".join(f"`{k}`" + ("" if k in required else "?") for k in props)
+    return str(schema.get("type", "any"))
+
+
+def reference_markdown() -> str:
+    """docs/spec-extensions.md: the vocabulary as one table, generated from :data:`EXTENSIONS`."""
+    lines = [
+        "# The x-chatgate-* extensions",
+        "",
+        "<!-- generated from src/chatgate/contract_model/extensions.py by",
+        "     python -c 'from chatgate.contract_model.extensions import reference_markdown as r; print(r(), end=\"\")'"
+        " > docs/spec-extensions.md -->",
+        "",
+        "OpenAPI states shapes; these extensions state the behaviour OpenAPI has no construct for. Each has a",
+        "JSON Schema of its own: `chatgate lint` (and every command that loads a spec) refuses an unknown,",
+        "misplaced or ill-typed one with its FILE:LINE (exit 2). Keys marked `?` are optional.",
+        "",
+        "| extension | stands on | keys | what it says |",
+        "| --- | --- | --- | --- |",
+    ]
+    for ext in EXTENSIONS.values():
+        meaning = ext.meaning.replace("|", "\\|")
+        lines.append(f"| `{ext.name}` | {ext.where} | {_fields(ext.schema)} | {meaning} |")
+    return "\n".join(lines) + "\n"

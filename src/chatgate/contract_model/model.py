@@ -86,6 +86,25 @@ class ContractModel:
     def windowed(self) -> list[Operation]:
         return [o for o in self.operations if self.rules(o).window is not None]
 
+    def states(self, rule: str, op: Operation | None = None) -> bool:
+        """Whether the spec states ``rule`` (stream, read-back, pagination, ownership, window) for ``op``
+        (for any operation when None)."""
+        ops = [op] if op is not None else list(self.operations)
+        return any(self._states(rule, o) for o in ops)
+
+    def _states(self, rule: str, op: Operation) -> bool:
+        rules = self.rules(op)
+        found = {
+            "stream": op.stream is not None,
+            "read-back": op.stream is not None and bool(rules.read_backs),
+            "pagination": rules.pagination is not None,
+            "ownership": rules.ownership is not None,
+            "window": rules.window is not None,
+        }
+        if rule not in found:
+            raise ValueError(f"unknown rule {rule!r}")
+        return found[rule]
+
     def read_back_sources(self, target: Operation | None = None) -> list[Operation]:
         """Operations with a read-back rule (to ``target`` when given)."""
         return [

@@ -136,6 +136,7 @@ class Window:
     size: int
     order_field: str
     direction: str
+    order_kind: str  # time | number | string: how the order field's values compare
     keep: str
     session_field: str | None
     session_value: Any
@@ -276,10 +277,13 @@ def _window(doc: SpecDoc, op: Operation) -> Window | None:
     size = node.get("maxItems") if isinstance(node, dict) else None
     if not isinstance(size, int):
         raise doc.error(f"{at}/items", f"the window's items (#{items}) need maxItems: the window's size")
-    _exists(doc, doc.follow(f"{items}/items"), ext["order"]["field"], f"{at}/order/field", "order field")
+    order = _exists(
+        doc, doc.follow(f"{items}/items"), ext["order"]["field"], f"{at}/order/field", "order field"
+    )
     session = ext.get("session") or {}
-    return Window(at, str(ext["items"]), size, str(ext["order"]["field"]), str(ext["order"]["direction"]),
-                  str(ext["keep"]), session.get("field"), session.get("value"))  # fmt: skip
+    field, direction = str(ext["order"]["field"]), str(ext["order"]["direction"])
+    return Window(at, str(ext["items"]), size, field, direction, _kind(doc, order), str(ext["keep"]),
+                  session.get("field"), session.get("value"))  # fmt: skip
 
 
 def _expressions(doc: SpecDoc, raw: Any, at: str) -> dict[str, Expression]:

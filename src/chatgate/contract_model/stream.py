@@ -43,6 +43,7 @@ class StreamModel:
     error_event: str | None
     link_field: str | None
     unknown_events: str  # reject | ignore
+    unknown_events_stated: bool  # the spec says it (else the default, reject)
     idle_s: float | None
     total_s: float | None
     select_field: str | None
@@ -57,8 +58,13 @@ class StreamModel:
         return self.grammar.terminal
 
     @property
+    def rules_pointer(self) -> str:
+        """Where the stream's rules stand in the spec (``x-chatgate-stream``)."""
+        return f"{self.pointer}/{EXT}"
+
+    @property
     def grammar_pointer(self) -> str:
-        return f"{self.pointer}/{EXT}/grammar"
+        return f"{self.rules_pointer}/grammar"
 
     def known(self, name: str) -> bool:
         return name in self.data_pointers or name in self.events
@@ -165,6 +171,7 @@ def build_stream(doc: SpecDoc, media_at: str) -> StreamModel | None:
         error_event=ext.get("error_event"),
         link_field=ext.get("link_field"),
         unknown_events=str(ext.get("unknown_events", "reject")),
+        unknown_events_stated="unknown_events" in ext,
         idle_s=_seconds(doc, f"{at}/liveness/idle", liveness.get("idle")),
         total_s=_seconds(doc, f"{at}/liveness/total", liveness.get("total")),
         select_field=select.get("field"),

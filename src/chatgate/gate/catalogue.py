@@ -20,10 +20,10 @@ class Check:
     description: str
     idle_reason: str  # why a run may have given it nothing to judge
     writes: bool = False  # judging it needs the run to create messages
-    apis: tuple[str, ...] = ("nara", "navigable")  # the APIs it applies to
+    rule: str | None = None  # the spec rule it judges (stream, read-back, pagination, ownership, window):
+    # it applies to an API whose spec states that rule (chatgate.contract_model.ContractModel.states)
 
 
-NARA = ("nara",)
 _OWN = [
     Check(
         "schema_validation",
@@ -33,64 +33,68 @@ _OWN = [
     ),
     Check(
         "stream_grammar",
-        "message_start, then delta*, then exactly one terminal event (message_end or error), nothing after "
-        "it; each event's type equals its name; delta indexes run from 0 without gaps.",
-        "no streaming operation selected (or no 200 text/event-stream answer)",
+        "Every stream follows the grammar its spec states (x-chatgate-stream): an opening event first, "
+        "exactly one terminal event last and nothing after it; each event's data repeats its name; the "
+        "content event's index runs from 0 without gaps; events carrying the link field agree on it.",
+        "no selected operation states a stream (or no 2xx text/event-stream answer came)",
         writes=True,
-        apis=NARA,
+        rule="stream",
     ),
     Check(
         "stream_mode",
-        "stream: true answers text/event-stream and stream: false (or absent) answers JSON, whatever "
-        "Accept says.",
-        "no streaming operation selected",
+        "The request field that selects the stream (x-chatgate-stream select) answers text/event-stream "
+        "when set, and the JSON form when set otherwise or absent, whatever Accept says.",
+        "no selected operation states a stream",
         writes=True,
-        apis=NARA,
+        rule="stream",
     ),
     Check(
         "stream_stalled",
         "Every stream sends an event at least every --stream-idle-timeout (comments such as ': ping' do not "
         "count) and ends within --stream-timeout; the partial stream is shown when it does not.",
-        "no streaming operation selected (or no 200 text/event-stream answer)",
+        "no selected operation states a stream (or no 2xx text/event-stream answer came)",
         writes=True,
-        apis=NARA,
+        rule="stream",
     ),
     Check(
         "stream_equivalence",
-        "A streamed reply equals its own stored copy, read back from the listing, and a non-streamed reply "
-        "its own; the user's message is stored too. With --deterministic-replies, the streamed content also "
-        "equals the non-streamed reply to the same input.",
-        "no streaming operation selected",
+        "A streamed reply equals its own stored copy as the spec's read-back rules state it "
+        "(x-chatgate-read-back), and a reply of the other form its own. With --deterministic-replies, the "
+        "streamed content also equals the other form's reply to the same input.",
+        "no selected streamed operation states a read-back rule",
         writes=True,
-        apis=NARA,
+        rule="read-back",
     ),
     Check(
         "pagination",
-        "rows_per_page respected; pages disjoint and complete; order matches sort_by; totals consistent; a "
-        "page past the end is 200 with empty data. Judged on histories of any length (at most 12 pages per "
-        "walk: the first, middle and last pages) and while others append messages.",
-        "the Nara listing is not selected",
-        apis=NARA,
+        "Pages as the spec's pagination rule states (x-chatgate-pagination): the page size respected; "
+        "pages disjoint and complete; order matches the sort value; totals consistent; a page past the end "
+        "empty. Judged on histories of any length (at most 12 pages per walk: the first, middle and last "
+        "pages) and while others append rows.",
+        "no selected operation states a pagination rule",
+        rule="pagination",
     ),
     Check(
         "ownership",
-        "One key cannot read another user's messages (403), and a listing holds only its user's.",
-        "the Nara listing is not selected",
-        apis=NARA,
+        "One key cannot read another identity's rows (the status x-chatgate-ownership states), and a "
+        "listing holds only its own identity's.",
+        "no selected operation states an ownership rule",
+        rule="ownership",
     ),
     Check(
         "ownership_cross_user",
-        "With a second identity: neither user reads the other's listing (403), and neither user's listing "
-        "holds a message the other sent.",
+        "With a second identity: neither reads the other's rows, and neither listing holds what the other "
+        "stored.",
         "needs a second key (NARA_API_KEY_2 and NARA_USER_ID_2)",
-        apis=NARA,
+        rule="ownership",
     ),
     Check(
         "navigable_read",
-        "At most 20 messages, oldest first, the latest ones; documented envelope on 200/400/401; "
-        "identifier accepted alike in query, JSON body and urlencoded body.",
-        "the Navigable read is not selected",
-        apis=("navigable",),
+        "Window reads as x-chatgate-window states them: at most the window's size, the latest rows, in the "
+        "stated order, what a send stored listed in order; a parameter the spec lets a body carry reads the "
+        "same rows from each body form; the documented 400 (naming the field) and 401.",
+        "no selected operation states a window rule",
+        rule="window",
     ),
     Check(
         "auth",

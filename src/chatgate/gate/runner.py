@@ -22,6 +22,7 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.artifacts import RunDir
+from chatgate.contract_model import model_for, require_models
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
 from chatgate.gate.ledger import SuiteRecord
@@ -31,7 +32,6 @@ from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
-from chatgate.specs import load_spec, operations, require_valid_specs
 from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
@@ -67,10 +67,10 @@ def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
     if config.transport.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {config.transport.concurrency}")
     config.transport.tls.check()
-    require_valid_specs(tuple(config.apis))
+    models = require_models(tuple(config.apis))
     ops: list[tuple[str, str, str]] = []
     for api in config.apis:
-        ops += [(op.method, op.path, op.operation_id) for op in operations(load_spec(api))]
+        ops += [(op.method, op.path, op.operation_id) for op in models[api].operations]
     config.scope.validate(ops)
     return ops
 
@@ -79,8 +79,8 @@ def baseline_scope(config: GateConfig) -> Callable[[BaselineEntry], bool]:
     """Whether this run could have seen a baseline entry (its API, operation and check in scope)."""
     ids: dict[tuple[str, str], str] = {}
     for api in config.apis:
-        for op in operations(load_spec(api)):
-            ids[(api, f"{op.method.upper()} {op.path}")] = op.operation_id
+        for op in model_for(api).operations:
+            ids[(api, op.label)] = op.operation_id
 
     def in_scope(entry: BaselineEntry) -> bool:
         if entry.api not in config.apis or not config.scope.check_selected(entry.check):
