@@ -143,10 +143,11 @@ def test_a_misspelt_or_ill_typed_extension_is_a_problem_at_its_line(
     [
         ("content: {event: delta, field: content, index: index}", "content: {event: delta, field: text}",
          "x-chatgate-stream.content.field 'text' is not a field of the delta event's data"),
-        ('grammar: "message_start delta* (message_end | error)"', 'grammar: "message_start delta* usage? message_end"',
-         "names events the schema does not list: ['usage']"),
+        ('grammar: "message_start delta* (message_end | error)"',
+         'grammar: "message_start delta* usage? message_end"', "names events the schema does not list: ['usage']"),
         ("        page: current_page\n", "        page: page_number\n", "has no parameter 'page_number'"),
-        ("        - link: ListChatMessages\n", "        - link: ListMessages\n", "has no link 'ListMessages'"),
+        ("        - link: ListChatMessages\n", "        - link: ListMessages\n",
+         "has no link 'ListMessages'"),
     ],
 )  # fmt: skip
 def test_a_rule_that_names_what_the_spec_lacks_is_an_error_at_its_line(
@@ -161,8 +162,8 @@ def test_a_rule_that_names_what_the_spec_lacks_is_an_error_at_its_line(
 
 def test_lint_refuses_a_misspelt_extension_with_its_file_and_line(tmp_path: Path) -> None:
     path = _edited(tmp_path, "x-chatgate-ownership:", "x-chatgate-ownershp:")
-    proc = subprocess.run([sys.executable, "-m", "chatgate", "lint", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    cmd = [sys.executable, "-m", "chatgate", "lint", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "x-chatgate-ownershp" in t)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"{path}:{line}: error: [x-chatgate] unknown extension x-chatgate-ownershp" in proc.stdout

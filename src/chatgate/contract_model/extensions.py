@@ -333,12 +333,11 @@ def reference_markdown() -> str:
         "# The x-chatgate-* extensions",
         "",
         "<!-- generated from src/chatgate/contract_model/extensions.py by",
-        "     python -c 'from chatgate.contract_model.extensions import reference_markdown as r; print(r(), end=\"\")'"
-        " > docs/spec-extensions.md -->",
+        "     python -m chatgate.contract_model.extensions > docs/spec-extensions.md -->",
         "",
-        "OpenAPI states shapes; these extensions state the behaviour OpenAPI has no construct for. Each has a",
-        "JSON Schema of its own: `chatgate lint` (and every command that loads a spec) refuses an unknown,",
-        "misplaced or ill-typed one with its FILE:LINE (exit 2). Keys marked `?` are optional.",
+        "OpenAPI states shapes; these extensions state the behaviour OpenAPI has no construct for. Each",
+        "has a JSON Schema of its own: `chatgate lint` (and every command that loads a spec) refuses an",
+        "unknown, misplaced or ill-typed one with its FILE:LINE (exit 2). Keys marked `?` are optional.",
         "",
         "| extension | stands on | keys | what it says |",
         "| --- | --- | --- | --- |",
@@ -347,3 +346,7 @@ def reference_markdown() -> str:
         meaning = ext.meaning.replace("|", "\\|")
         lines.append(f"| `{ext.name}` | {ext.where} | {_fields(ext.schema)} | {meaning} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")
