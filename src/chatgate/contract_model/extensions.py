@@ -333,7 +333,7 @@ def reference_markdown() -> str:
         "# The x-chatgate-* extensions",
         "",
         "<!-- generated from src/chatgate/contract_model/extensions.py by",
-        "     python -m chatgate.contract_model.extensions > docs/spec-extensions.md -->",
+        "     python -m chatgate.contract_model > docs/spec-extensions.md -->",
         "",
         "OpenAPI states shapes; these extensions state the behaviour OpenAPI has no construct for. Each",
         "has a JSON Schema of its own: `chatgate lint` (and every command that loads a spec) refuses an",
@@ -346,7 +346,3 @@ def reference_markdown() -> str:
         meaning = ext.meaning.replace("|", "\\|")
         lines.append(f"| `{ext.name}` | {ext.where} | {_fields(ext.schema)} | {meaning} |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(reference_markdown(), end="")
