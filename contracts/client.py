@@ -149,7 +149,9 @@ class Client:
         response.close()
 
     def example(self, ex: Exchange) -> Example:
-        return self.gate.example(ex.method, ex.url, ex.request_headers, ex.request_body, ex.status, ex.body)
+        return self.gate.example(
+            ex.method, ex.url, ex.request_headers, ex.request_body, ex.status, ex.body, ex.content_type
+        )
 
     def _judge(self, ex: Exchange, validate: bool, op: Operation) -> None:
         api, example = self.target.api, self.example(ex)

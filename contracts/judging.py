@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemathesis import Case, CheckContext, Response
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.specs.openapi.checks import (
@@ -25,9 +26,19 @@ from schemathesis.specs.openapi.checks import (
 
 from chatgate.apis import API_NAMES
 from chatgate.specs import spec_path
+from contracts.transport import recent, sent_count
 from contracts.validation import documented_schema
 
-__all__ = ["RULES", "AnyCase", "CheckFunction", "api_of", "count_probe", "judging", "probes_sent"]
+__all__ = [
+    "RULES",
+    "AnyCase",
+    "CheckFunction",
+    "api_of",
+    "count_probe",
+    "judging",
+    "probes_sent",
+    "take_evidence",
+]
 
 FORM = "application/x-www-form-urlencoded"
 AnyCase = Case[Any]
@@ -177,15 +188,60 @@ RULES: dict[str, Rule] = {
 }
 
 
+_EVIDENCE = threading.local()  # check name -> (request, response) its own probe sent and got
+
+
+def take_evidence(check: str) -> tuple[Any, Any] | None:
+    """What ``check`` itself sent and got when it failed on a probe of its own (this thread, once)."""
+    found: dict[str, tuple[Any, Any]] = getattr(_EVIDENCE, "by_check", {})
+    return found.pop(check, None)
+
+
+def _probes(mark: int) -> list[tuple[Any, Any]]:
+    sent = sent_count() - mark
+    return recent()[-sent:] if sent > 0 else []
+
+
 def judging(check: CheckFunction) -> CheckFunction:
-    """``check`` returning True ("skipped" to schemathesis) whenever it did not judge the response."""
+    """``check`` returning True ("skipped" to schemathesis) whenever it did not judge the response.
+
+    A check that sends requests of its own (``ignored_auth`` replays without credentials...) is judged on
+    what those got: when one of them got a 5xx, that is the server's error (recorded as
+    ``not_a_server_error`` on that exchange) and the check judged nothing; when it failed, the request it
+    sent and the answer it got are its finding's evidence (:func:`take_evidence`)."""
     rule = RULES[check.__name__]
 
     @functools.wraps(check)
     def run(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-        before = probes_sent()
-        if check(ctx, response, case):
+        before, mark = probes_sent(), sent_count()
+        try:
+            skipped = check(ctx, response, case)
+        except (Failure, FailureGroup):
+            probes = _probes(mark)
+            if _server_error_in(probes, case):
+                return True
+            if probes:
+                _EVIDENCE.by_check = {**getattr(_EVIDENCE, "by_check", {}), check.__name__: probes[-1]}
+            raise
+        if _server_error_in(_probes(mark), case):
+            return True
+        if skipped:
             return True
         return None if rule(ctx, case, response, probes_sent() - before) else True
 
     return run
+
+
+def _server_error_in(probes: list[tuple[Any, Any]], case: AnyCase) -> bool:
+    """Record a 5xx one of the check's own probes got as the server's error; whether there was one."""
+    from contracts.gate import session_gate
+
+    failed = [(req, resp) for req, resp in probes if resp.status_code >= 500]
+    for req, resp in failed:
+        gate = session_gate()
+        body = req.body if isinstance(req.body, bytes | str) else None
+        media = resp.headers.get("content-type", "")
+        example = gate.example(str(req.method), str(req.url), dict(req.headers), body, resp.status_code,
+                               resp.content, media)  # fmt: skip
+        gate.server_error(api_of(case), case.operation.label, example)
+    return bool(failed)

@@ -66,24 +66,24 @@ Rows = list[dict[str, Any]]
 
 def listed_rows(
     model: ContractModel, client: Client, rule: ReadBack, call: Call
-) -> tuple[Rows | None, Exchange | None]:
-    """The rows the rule's read lists for ``call`` (None: the read failed), and its last exchange."""
+) -> tuple[Rows | None, list[Exchange]]:
+    """The rows the rule's read lists for ``call`` (None: the read failed), and the exchanges it took."""
     target = model.operation(rule.target)
     params = _params(rule, call)
     if target is None or params is None:
-        return None, None
+        return None, []
     rules = model.rules(target)
     if rules.window is not None:
         read = client.request(target, params=params)
         rows = resolve_pointer(read.json(), rules.window.items) if read.status == 200 else None
-        return ([r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None), read
+        return ([r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None), [read]
     pagination = rules.pagination
     assert pagination is not None  # the model checked the read-back names a listing or a window
     newest = pagination.newest_first()
     _, largest, _ = pagination.size_range
     wanted = _wanted_keys(rule, call)
     found: list[dict[str, Any]] = []
-    ex: Exchange | None = None
+    taken: list[Exchange] = []
     for n in range(MAX_PAGES):
         query = dict(params)
         if pagination.page is not None:
@@ -93,13 +93,14 @@ def listed_rows(
         if newest is not None and pagination.sort is not None:
             query[pagination.sort.name] = newest.value
         ex = client.request(target, params=query)
+        taken.append(ex)
         page = resolve_pointer(ex.json(), pagination.items) if ex.status == 200 else None
         if not isinstance(page, list):
-            return (found or None), ex
+            return (found or None), taken
         found += [r for r in page if isinstance(r, dict)]
         if len(page) < largest or (all(any(_matches(r, w) for r in found) for w in wanted) and wanted):
             break
-    return found, ex
+    return found, taken
 
 
 def _field(row: dict[str, Any], name: str) -> Any:
@@ -146,19 +147,20 @@ def row_problems(rule: ReadBack, call: Call, rows: list[dict[str, Any]], form: s
 
 def read_back(
     model: ContractModel, client: Client, rule: ReadBack, call: Call, form: str
-) -> tuple[list[Problem], Exchange | None]:
-    """The rule's rows read back for ``call`` and judged; read again while they fall short, until the
-    rule's ``within`` has passed (a backend may store a row a moment after the call ends)."""
+) -> tuple[list[Problem], list[Exchange]]:
+    """The rule's rows read back for ``call`` and judged, and the exchanges read; read again while they
+    fall short, until the rule's ``within`` has passed (a backend may store a row a moment after the call
+    ends)."""
     ends = time.monotonic() + rule.within_s
     while True:
-        rows, ex = listed_rows(model, client, rule, call)
+        rows, taken = listed_rows(model, client, rule, call)
         if rows is None:
-            status = ex.status if ex is not None else "not read"
+            status = taken[-1].status if taken else "not read"
             problems = [Problem(f"{form} call: its listing could not be read", f"{status}")]
         else:
             problems = row_problems(rule, call, rows, form)
         if not problems or time.monotonic() >= ends:
-            return problems, ex
+            return problems, taken
         time.sleep(min(0.25, max(0.0, ends - time.monotonic())))
 
 

@@ -16,6 +16,7 @@ goes through the one transport (``contracts.transport``).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Callable
 from typing import Any
 
@@ -27,14 +28,16 @@ from schemathesis.core import NotSet
 from schemathesis.core.failures import Failure, FailureGroup
 
 from chatgate.contract_model import model_for
-from chatgate.gate.model import Problem
+from chatgate.gate.model import Example, Problem
 from contracts.chains import Chain, linked_case, new_recorder
 from contracts.client import stall_problems, transport_problems
+from contracts.failures import CREDENTIALS_NOT_ENFORCED, signature
 from contracts.gate import Gate
-from contracts.judging import AnyCase, CheckFunction, api_of, judging
+from contracts.judging import AnyCase, CheckFunction, api_of, judging, take_evidence
+from contracts.pointers import spec_pointer_of
 from contracts.streams import grammar_problems
 from contracts.transport import BULK, wire_of
-from contracts.validation import body_problems, stable
+from contracts.validation import body_problems, schema_defect, stable
 
 __all__ = ["case_checks", "describe", "load_schema", "record_transport", "run_case", "run_chain"]
 
@@ -49,11 +52,12 @@ class GateFailure(Failure):
 
     code = "CG100"
     kind_title = "chatgate check failed"
-    __slots__ = ("signature",)
+    __slots__ = ("problem", "signature")
 
     def __init__(self, *, operation: str, problem: Problem) -> None:
         super().__init__(operation=operation, title=problem.title, message=problem.message)
         self.signature = problem.key
+        self.problem = problem  # with its spec pointer and defect, recorded as the check made it
 
     @property
     def _unique_key(self) -> str:  # each distinct problem is its own failure (schemathesis dedups on it)
@@ -115,61 +119,75 @@ def case_checks(gate: Gate) -> list[CheckFunction]:
     return chosen + [c for c in OWN_CASE_CHECKS if gate.scope.check_selected(c.__name__)]
 
 
-_KEEP = ("status_code", "content_type", "scenario", "header_name", "failure_reason", "method")
+def defect_of(check: str, failure: Failure, pointer: str | None) -> str | None:
+    """The defect a schemathesis failure shows, when another check can show the same one: a schema
+    violation (the schema object at the place of the body), requests accepted without valid credentials."""
+    if check == "ignored_auth":
+        return CREDENTIALS_NOT_ENFORCED
+    instance = getattr(failure, "instance_path", None)
+    if check == "response_schema_conformance" and instance is not None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in instance)
+        return schema_defect(pointer, stable("$" + path))
+    return None
 
 
-def signature(failure: Failure, response: Response) -> str:
-    """What makes two failures of one check the same violation: no generated value in it."""
-    if isinstance(failure, GateFailure):
-        return failure.signature
-    parts = [str(getattr(failure, "code", "")), str(failure.title)]
-    schema_path = getattr(failure, "schema_path", None)
-    if schema_path is not None:
-        instance = "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in getattr(failure, "instance_path", [])
-        )
-        parts += [str(response.status_code), "/".join(map(str, schema_path)), stable("$" + instance)]
-    for name in _KEEP:
-        value = getattr(failure, name, None)
-        if value is not None and not callable(value):
-            parts.append(f"{name}={value}")
-    return " ".join(parts)
+def _signature(failure: Failure, response: Response) -> str:
+    own = failure.signature if isinstance(failure, GateFailure) else None
+    return signature(failure, response.status_code, own)
 
 
-def _request_body(response: Response) -> bytes | str | None:
-    body = response.request.body
-    return body if isinstance(body, bytes | str) else None
+def _example(gate: Gate, request: Any, response: Any) -> Example:
+    """The exchange as a finding shows it (a requests or a schemathesis response)."""
+    body = request.body if isinstance(request.body, bytes | str) else None
+    headers = response.headers
+    media = headers.get("content-type") or ""
+    media = media[0] if isinstance(media, list) else media
+    status = getattr(response, "status_code", None)
+    return gate.example(str(request.method), str(request.url), dict(request.headers), body, status,
+                        response.content, str(media))  # fmt: skip
 
 
 def record_results(gate: Gate, api: str) -> Callable[..., None]:
-    """A schemathesis ``after_validate`` hook recording what each check judged into ``gate``."""
+    """A schemathesis ``after_validate`` hook recording what each check judged into ``gate``: each
+    check's evidence is the exchange it judged (a check that failed on a request of its own shows that)."""
 
     def after_validate(context: Any, case: AnyCase, response: Response, results: list[Any]) -> None:
         operation = case.operation.label
         req = response.request
-        example = gate.example(str(req.method), str(req.url), dict(req.headers), _request_body(response),
-                               response.status_code, response.content)  # fmt: skip
+        example = _example(gate, req, response)
         by_check: dict[str, list[Problem]] = defaultdict(list)
         codes: dict[str, str] = {}
+        evidence: dict[str, Example] = {}
         for result in results:
             problems = by_check[result.name]
-            if result.failure is not None:
-                f = result.failure
-                problems.append(Problem(str(f.title), str(f.message)[:4000], signature(f, response)))
-                codes[result.name] = str(getattr(f, "code", "")) or codes.get(result.name, "")
+            f = result.failure
+            if f is None:
+                continue
+            codes[result.name] = str(getattr(f, "code", "")) or codes.get(result.name, "")
+            if isinstance(f, GateFailure):
+                problems.append(replace(f.problem, message=f.problem.message[:4000]))
+            else:
+                pointer = spec_pointer_of(api, case, response, result.name, f)
+                problems.append(Problem(str(f.title), str(f.message)[:4000], _signature(f, response), pointer,
+                                        defect_of(result.name, f, pointer)))  # fmt: skip
+                own = take_evidence(result.name)
+                if own is not None:
+                    evidence[result.name] = _example(gate, *own)
         if gate.scope.check_selected("transport"):
             content_type = _content_type(response)
             by_check["transport"] = transport_problems(wire_of(req), None, response.status_code, content_type)
         seconds = gate.lap() / max(1, len(by_check))
         for check, problems in by_check.items():
-            gate.judged(api, operation, check, problems, example, code=codes.get(check), seconds=seconds)
+            shown = evidence.get(check, example)
+            gate.judged(api, operation, check, problems, shown, code=codes.get(check), seconds=seconds)
 
     return after_validate
 
 
 def describe(case: AnyCase) -> str:
     """A case as deterministic text (credentials left out): what the same seed must reproduce."""
-    secret = {"authorization", "x-api-key"}
+    ops = model_for(api_of(case)).operations
+    secret = {"authorization", *(s.field.lower() for op in ops for s in op.schemes if s.location == "header")}
     headers = {k: v for k, v in (case.headers or {}).items() if k.lower() not in secret}
     body = "(no body)" if isinstance(case.body, NotSet) else case.body  # NotSet's repr has an address
     return repr((case.operation.label, case.path_parameters, case.query, sorted(headers.items()), body))

@@ -12,6 +12,7 @@ the credentials can be the reason to refuse it. The variants of one operation ar
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from chatgate.contract_model import (
     refused_placements,
 )
 from contracts.client import Exchange
+from contracts.failures import CREDENTIALS_NOT_ENFORCED, KEY_ACCEPTED_ELSEWHERE, SCHEME_REFUSED
 from contracts.session import Suite
 from contracts.validation import Problem, validator_for, violations
 
@@ -50,7 +52,8 @@ def _operations() -> list[Any]:
 
 
 def _refused(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, Placement]:
-    """Credentials each operation must refuse: label -> where they go. ``key`` is the right key."""
+    """Credentials each operation must refuse: label -> where they go. ``key`` is the right key. Those
+    before the right key's wrong places are not valid credentials at all."""
     out = {"none": Placement({}, {})}
     for s in schemes:
         out[f"wrong key ({s.name})"] = s.place(WRONG_KEY)
@@ -82,18 +85,20 @@ def _valid_request(suite: Suite, model: ContractModel, op: Operation) -> dict[st
     return kwargs
 
 
-def _refusal_problems(label: str, ex: Exchange, api: str, op: Operation) -> list[Problem]:
+def _refusal_problems(label: str, ex: Exchange, api: str, op: Operation, elsewhere: bool) -> list[Problem]:
     if ex.status != 401:
-        return [Problem(f"credentials {label}: not refused with 401", f"got {ex.status}")]
+        defect = KEY_ACCEPTED_ELSEWHERE if elsewhere else CREDENTIALS_NOT_ENFORCED
+        return [Problem(f"credentials {label}: not refused with 401", f"got {ex.status}", defect=defect)]
     doc = ex.json()
     if doc is None:
         return [Problem("401 body is not JSON", f"{ex.content_type}: {ex.body[:120]!r}")]
-    pointer = model_for(api).schema(op, 401, "application/json")
+    model = model_for(api)
+    pointer = model.schema(op, 401, "application/json")
     if pointer is None:
         return []
     return [
-        Problem(f"401 envelope: {p.title}", p.message, f"401 envelope: {p.key}")
-        for p in violations(validator_for(api, pointer), doc)
+        replace(p, title=f"401 envelope: {p.title}", signature=f"401 envelope: {p.key}")
+        for p in violations(validator_for(api, pointer), doc, spec=model.spec, base=pointer)
     ]
 
 
@@ -112,12 +117,16 @@ def test_refused_without_valid_credentials(suite: Suite, api: str, operation: st
             op, params=params, headers=dict(where.headers), auth=False, json=request.get("json")
         )
 
+    elsewhere = refused_placements(op.schemes, key)
     refused = list(_refused(op.schemes, key).items())
     for (label, _), ex in zip(refused, suite.map(send, refused), strict=True):
-        suite.gate.check(api, op.label, "auth", _refusal_problems(label, ex, api, op), client.example(ex))
+        problems = _refusal_problems(label, ex, api, op, label in elsewhere)
+        suite.gate.check(api, op.label, "auth", problems, client.example(ex))
     accepted = list(_accepted(op.schemes, key).items())
     for (label, _), ex in zip(accepted, suite.map(send, accepted), strict=True):
         problems = []
         if ex.status in (401, 403):
-            problems.append(Problem(f"{label} refused", f"got {ex.status} (the spec documents it)"))
+            problems.append(
+                Problem(f"{label} refused", f"got {ex.status} (the spec documents it)", defect=SCHEME_REFUSED)
+            )
         suite.gate.check(api, op.label, "auth", problems, client.example(ex))

@@ -19,6 +19,7 @@ import pytest
 
 from chatgate.contract_model import MISSING, Call, ContractModel, Operation, build_body, model_for
 from contracts.client import Client
+from contracts.failures import FOREIGN_ROWS_LISTED, OTHER_IDENTITY_READABLE
 from contracts.readback import call_of, listed_rows, rule_for
 from contracts.rules import rule_params
 from contracts.session import Suite
@@ -63,7 +64,7 @@ def test_neither_identity_reads_the_others_rows(suite: Suite, api: str, operatio
             who, whose = reader.target.user_id, owner.target.user_id
             message = f"{rule.identity} {who} reading {rule.identity} {whose}'s rows: {ex.status}"
             message += f", expected {rule.status}"
-            problems.append(Problem("another identity's rows are readable", message))
+            problems.append(Problem(OTHER_IDENTITY_READABLE, message, defect=OTHER_IDENTITY_READABLE))
         suite.gate.check(api, op.label, "ownership_cross_user", problems, reader.example(ex))
 
     suite.map(read, [(first, second), (second, first)])
@@ -100,7 +101,8 @@ def test_neither_listing_holds_the_others_rows(suite: Suite, api: str, operation
         if mine is None:
             continue
         call, info = mine
-        rows, ex = listed_rows(model, client, info["rule"], call)
+        rows, taken = listed_rows(model, client, info["rule"], call)
+        ex = taken[-1] if taken else None
         listed = rows or []
         problems = []
 
@@ -110,7 +112,7 @@ def test_neither_listing_holds_the_others_rows(suite: Suite, api: str, operation
         foreign = [k for k in (theirs[1]["keys"] if theirs else []) if has(k)]
         if foreign:
             message = f"{client.target.user_id}'s listing holds rows {foreign} the other identity stored"
-            problems.append(Problem("a listing holds another identity's rows", message))
+            problems.append(Problem(FOREIGN_ROWS_LISTED, message, defect=FOREIGN_ROWS_LISTED))
         missing = [k for k in info["keys"] if not has(k)]
         if missing:
             problems.append(

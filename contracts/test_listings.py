@@ -28,6 +28,7 @@ from chatgate.contract_model import (
     resolve_pointer,
 )
 from contracts.client import Client, Exchange
+from contracts.failures import FOREIGN_ROWS_LISTED, OTHER_IDENTITY_READABLE
 from contracts.pagination import Page, judge_pages, pages_to_read
 from contracts.readback import identity_of
 from contracts.rules import rule_params
@@ -109,7 +110,8 @@ def _walk(suite: Suite, model: ContractModel, op: Operation, size: int | None, o
         exchanges += [e for _, e in more]
     problems = judge_pages(pages, label, option)
     shown = next((e for p, e in zip(pages, exchanges, strict=True) if p.doc is None), exchanges[-1])
-    suite.gate.check(model.api, op.label, "pagination", problems, client.example(shown))
+    also = [client.example(e) for e in exchanges] if problems else []
+    suite.gate.check(model.api, op.label, "pagination", problems, client.example(shown), also)
 
 
 def _sorts(op: Operation) -> list[Any]:
@@ -148,7 +150,8 @@ def test_pagination_sizes(suite: Suite, api: str, operation: str) -> None:
 
         read = suite.map(page, (first, first + 1, first + 2))
         problems = judge_pages([p for p, _ in read], f"size {size}", option)
-        suite.gate.check(api, op.label, "pagination", problems, client.example(read[-1][1]))
+        also = [client.example(e) for _, e in read] if problems else []
+        suite.gate.check(api, op.label, "pagination", problems, client.example(read[-1][1]), also)
     if rule.default_sort is None:
         return
     both = suite.map(lambda sort: read_page(suite, model, op, client, None, None, sort), (None, option.value))
@@ -157,7 +160,8 @@ def test_pagination_sizes(suite: Suite, api: str, operation: str) -> None:
         for p in judge_pages([p for p, _ in both], f"default sort vs {option.value}", option)
         if p.title == "pages overlap" or p.title.startswith("order does not match")
     ]
-    suite.gate.check(api, op.label, "pagination", problems, client.example(both[0][1]))
+    also = [client.example(e) for _, e in both] if problems else []
+    suite.gate.check(api, op.label, "pagination", problems, client.example(both[0][1]), also)
 
 
 def _others(value: Any) -> list[Any]:
@@ -189,13 +193,14 @@ def test_ownership(suite: Suite, api: str, operation: str) -> None:
         problems = []
         if ex.status != int(rule.status):
             message = f"{name}={own}'s key reading {name}={other}: {ex.status}, expected {rule.status}"
-            problems.append(Problem("another identity's rows are readable", message))
+            problems.append(Problem(OTHER_IDENTITY_READABLE, message, defect=OTHER_IDENTITY_READABLE))
         suite.gate.check(api, op.label, "ownership", problems, client.example(ex))
     ex = read(own, **size)
     problems = []
     foreign = _foreign(model, op, ex, own)
     if foreign:
-        problems.append(Problem("listing holds another identity's rows", f"{rule.item_field}: {foreign}"))
+        message = f"{rule.item_field}: {foreign}"
+        problems.append(Problem(FOREIGN_ROWS_LISTED, message, defect=FOREIGN_ROWS_LISTED))
     suite.gate.check(api, op.label, "ownership", problems, client.example(ex))
 
 

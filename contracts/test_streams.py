@@ -104,17 +104,20 @@ def test_stream_mode(suite: Suite, api: str, operation: str, mode: str) -> None:
 
 def _copies(
     suite: Suite, api: str, op: Operation, pair: list[tuple[Exchange, dict[str, Any]]]
-) -> list[Problem]:
-    """Each reply of the pair against its own stored copy, as the read-back rule of its form says."""
+) -> tuple[list[Problem], list[Exchange]]:
+    """Each reply of the pair against its own stored copy, as the read-back rule of its form says; and
+    the listing's exchanges read."""
     model, client = model_for(api), suite.client(api)
     problems: list[Problem] = []
+    read: list[Exchange] = []
     for (ex, sent), form in zip(pair, ("streamed", "non-streamed"), strict=True):
         rule = rule_for(model, op, ex.content_type)
         if rule is None:
             continue
-        found, _ = read_back(model, client, rule, call_of(op, ex, sent, client.target.user_id), form)
+        found, taken = read_back(model, client, rule, call_of(op, ex, sent, client.target.user_id), form)
         problems += found
-    return problems
+        read += taken
+    return problems, read
 
 
 def _same_reply(op: Operation, streamed: Exchange, plain: Exchange) -> list[Problem]:
@@ -147,6 +150,7 @@ def test_stream_equivalence(suite: Suite, api: str, operation: str) -> None:
         session = _session("equiv")
         streamed, plain = suite.map(lambda stream: _send(client, op, message, session, stream), (True, False))
         ok = 200 <= streamed[0].status < 300 and streamed[0].content_type == SSE
+        read: list[Exchange] = []
         if not ok or not 200 <= plain[0].status < 300:
             found = (
                 f"streamed: {streamed[0].status} {streamed[0].content_type}; "
@@ -156,9 +160,10 @@ def test_stream_equivalence(suite: Suite, api: str, operation: str) -> None:
         elif not streamed[0].whole or not plain[0].whole:
             return  # not read to its end: transport, stream_grammar and stream_stalled report it
         else:
-            problems = _copies(suite, api, op, [streamed, plain])
+            problems, read = _copies(suite, api, op, [streamed, plain])
             if suite.settings.deterministic_replies:
                 problems += _same_reply(op, streamed[0], plain[0])
-        suite.gate.check(api, op.label, "stream_equivalence", problems, client.example(streamed[0]))
+        also = [client.example(e) for e in (plain[0], *read)] if problems else []
+        suite.gate.check(api, op.label, "stream_equivalence", problems, client.example(streamed[0]), also)
 
     suite.map(pair, ["Is the stream the same?", "Zwei Wörter, bitte."])

@@ -68,7 +68,9 @@ __all__ = [
     "Slots",
     "Transport",
     "install",
+    "recent",
     "retry_after",
+    "sent_count",
     "wire_of",
 ]
 
@@ -83,6 +85,26 @@ _WIRE = "chatgate_wire"
 
 
 BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("chatgate_bulk", default=False)
+_RECENT = threading.local()  # the last exchanges this thread sent: what a check's own probes got
+RECENT_KEPT = 16
+
+
+def recent() -> list[tuple[Any, requests.Response]]:
+    """The last exchanges (request, response) this thread sent, oldest first (at most RECENT_KEPT)."""
+    found: list[tuple[Any, requests.Response]] = getattr(_RECENT, "items", [])
+    return found
+
+
+def sent_count() -> int:
+    """How many exchanges this thread has sent (a mark: what was sent after it is ``recent()[-n:]``)."""
+    return int(getattr(_RECENT, "count", 0))
+
+
+def _remember(request: Any, response: requests.Response) -> None:
+    items = recent()
+    items.append((request, response))
+    _RECENT.items = items[-RECENT_KEPT:]
+    _RECENT.count = sent_count() + 1
 
 
 class Slots:
@@ -272,6 +294,7 @@ class Transport:
         if wire is not None:
             wire.retried = earlier
             self._judge_end(wire, request, api, operation)
+        _remember(request, response)
         return response
 
     def _sleep(self, seconds: float) -> None:

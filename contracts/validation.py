@@ -22,7 +22,15 @@ from chatgate.gate.model import Problem
 from chatgate.specs import schema_validator
 from contracts.streams import decode_stream
 
-__all__ = ["Problem", "body_problems", "documented_schema", "event_problems", "validator_for", "violations"]
+__all__ = [
+    "Problem",
+    "body_problems",
+    "documented_schema",
+    "event_problems",
+    "schema_defect",
+    "validator_for",
+    "violations",
+]
 
 
 def _escape(part: object) -> str:
@@ -96,9 +104,18 @@ def violations(
                 f"{path}: {err.message[:300]}" + (f" (schema: #{pointer})" if pointer else ""),
                 signature=f"{context} {pointer or ''} ({keyword}) at {where}".strip(),
                 spec_pointer=pointer,
+                defect=schema_defect(pointer, where),
             )
         )
     return problems
+
+
+def schema_defect(pointer: str | None, where: str) -> str | None:
+    """The defect a schema violation shows: the schema object its keyword belongs to, at one place of the
+    body (every keyword that object's value breaks there is one wrong value, one finding)."""
+    if pointer is None:
+        return None
+    return f"schema {pointer.rsplit('/', 1)[0]} at {where}"
 
 
 def _media(content_type: str | None) -> str:

@@ -158,7 +158,9 @@ class GateRun:
 
     @property
     def fired(self) -> set[str]:
-        return {f["check"] for f in self.summary["findings"]}
+        """Every check that saw a defect: each finding's primary check and the checks that agreed."""
+        findings = self.summary["findings"]
+        return {f["check"] for f in findings} | {a["check"] for f in findings for a in f["agreeing"]}
 
     def status(self, check: str) -> str:
         return str(self.summary["checks"][check]["status"])

@@ -3,7 +3,10 @@ fingerprints and the baseline file (versions 1 and 2)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,10 @@ from chatgate.artifacts import scrub
 from chatgate.contract_model import StreamModel, model_for
 from chatgate.errors import UsageError
 from chatgate.gate.baseline import compare, load_baseline, render_baseline
+from chatgate.gate.ledger import Ledger
 from chatgate.gate.model import Example, Finding, mask_headers
+from chatgate.gate.scope import Scope
+from contracts.gate import Gate
 from chatgate.gate.reproduce import curl
 from contracts.streams import grammar_problems, stream_content
 from contracts.validation import body_problems, event_problems
@@ -108,9 +114,29 @@ def test_body_violation_names_its_json_path_and_its_schema() -> None:
 def test_curl_masks_credentials_and_scrub_removes_keys() -> None:
     headers = mask_headers({"authorization": "Bearer k-123456", "x-api-key": "k-abcdef"})
     cmd = curl(Example("post", "http://h/x", tuple(headers.items()), '{"a":1}'))
-    assert "k-123456" not in cmd and "k-abcdef" not in cmd
-    assert "'Authorization: Bearer ***'" in cmd and "'X-Api-Key: ***'" in cmd and cmd.startswith("curl ")
+    assert "k-123456" not in cmd and cmd.startswith("curl ")
+    assert "'Authorization: Bearer ***'" in cmd  # HTTP's own credential header, outside the suite
     assert scrub("key k-123456 here", ["k-123456"]) == "key *** here"
+
+
+def test_a_reproducer_holds_keys_as_variables_and_runs_as_printed() -> None:
+    """The suite writes each key as a reference to its variable (its Basic form too): the curl holds no
+    key, quotes everything else, reads a stream unbuffered, and a shell with the variables set sends
+    exactly what the check sent."""
+    gate = Gate(Ledger(), {"NARA_API_KEY": "k-123456", "NAVIGABLE_API_KEY": "k-abc+def"}, Scope())
+    basic = base64.b64encode(b"k-123456:").decode()
+    sent = {"Authorization": f"Basic {basic}", "X-Api-Key": "k-abc+def", "X-Note": 'it"s $HOME'}
+    example = gate.example("GET", "http://h/x?api_key=k-123456&q=1", sent, '{"a": "$PATH"}', 200, b"data",
+                           "text/event-stream; charset=utf-8")  # fmt: skip
+    cmd = curl(example)
+    assert "k-123456" not in cmd and "k-abc" not in cmd and basic not in cmd
+    assert cmd.startswith("curl -sS -N ") and "${NAVIGABLE_API_KEY}" in cmd and "${NARA_API_KEY}" in cmd
+    echo = "printf '%s\\n' " + cmd.removeprefix("curl -sS -N ")
+    env = {"PATH": os.environ["PATH"], "NARA_API_KEY": "k-123456", "NAVIGABLE_API_KEY": "k-abc+def"}
+    out = subprocess.run(["sh", "-c", echo], capture_output=True, text=True, env=env, check=True).stdout
+    assert f"Authorization: Basic {basic}" in out and "X-Api-Key: k-abc+def" in out
+    assert 'X-Note: it"s $HOME' in out and '{"a": "$PATH"}' in out  # nothing else expands
+    assert "http://h/x?api_key=k-123456&q=1" in out
 
 
 def _finding(

@@ -10,6 +10,9 @@ Against a run, every finding is **new** or **known**, and every entry the run co
 operation and check were in scope) but did not is **stale**. ``--update-baseline`` rewrites the file:
 this run's findings (notes kept), stale entries dropped, entries outside the run's scope kept.
 
+A finding several checks agreed on (one defect) matches an entry written for any of them, so a baseline
+written before findings were grouped does not go stale by the grouping alone.
+
 Version 1 files (written before signatures) still load: their entries are matched on the old key (API,
 operation, check, title) and rewritten in version 2 on ``--update-baseline``.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chatgate.errors import UsageError
-from chatgate.gate.model import Finding
+from chatgate.gate.model import Finding, legacy_fingerprint_of
 
 __all__ = ["Baseline", "BaselineComparison", "BaselineEntry", "compare", "load_baseline", "render_baseline"]
 
@@ -41,9 +44,15 @@ class BaselineEntry:
     note: str = ""
 
     def matches(self, finding: Finding) -> bool:
+        """Whether this entry names ``finding``: its primary check's fingerprint, or an agreeing check's
+        (an entry written before findings were grouped still matches the defect it named)."""
         if self.signature is None:
-            return self.fingerprint == finding.legacy_fingerprint
-        return self.fingerprint == finding.fingerprint
+            legacy = {
+                legacy_fingerprint_of(finding.api, finding.operation, a.check, a.title)
+                for a in finding.agreeing
+            }
+            return self.fingerprint in {finding.legacy_fingerprint, *legacy}
+        return self.fingerprint in finding.fingerprints
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

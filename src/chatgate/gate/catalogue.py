@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["CHECKS", "OWN_CHECKS", "SCHEMATHESIS_CHECKS", "Check", "describe"]
+__all__ = [
+    "CHECKS",
+    "JUDGEMENTS",
+    "OWN_CHECKS",
+    "PRECEDENCE",
+    "SCHEMATHESIS_CHECKS",
+    "Check",
+    "describe",
+    "precedence",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +196,48 @@ CHECKS: Mapping[str, Check] = {**OWN_CHECKS, **SCHEMATHESIS_CHECKS}
 def describe(name: str) -> str:
     check = CHECKS.get(name)
     return check.description if check else "a check of the suite"
+
+
+# When several checks saw one defect (they judged the same exchanges), the finding is the first of them in
+# this order, the others listed as agreeing (chatgate.gate.ledger): the cause before its consequences (a
+# server error, an answer that cannot be read, a stream that stalled), then whom a request may act as,
+# then what came back (status, media type, the body against its schema, the stream's grammar), then the
+# behaviour the spec's rules state, then what the request sent should have got.
+PRECEDENCE: tuple[str, ...] = (
+    "not_a_server_error",
+    "transport",
+    "stream_stalled",
+    "auth",
+    "ignored_auth",
+    "ownership",
+    "ownership_cross_user",
+    "object_level_authorization",
+    "status_code_conformance",
+    "content_type_conformance",
+    "schema_validation",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "stream_grammar",
+    "stream_mode",
+    "stream_equivalence",
+    "pagination",
+    "navigable_read",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+)
+
+
+# Checks whose problems on one exchange (one walk, one stream, one read-back) are symptoms of one defect:
+# a page past the end that is not empty and pages that overlap, after a size was ignored. Two problems of
+# another check on one exchange are two defects (two fields of a body, each wrong its own way).
+JUDGEMENTS: frozenset[str] = frozenset(OWN_CHECKS) - {"schema_validation"}
+
+
+def precedence(check: str) -> int:
+    """A check's rank in :data:`PRECEDENCE` (lower first; a check not listed comes last)."""
+    return PRECEDENCE.index(check) if check in PRECEDENCE else len(PRECEDENCE)

@@ -53,6 +53,12 @@ def _cases(result: GateResult, api: str, suite: ET.Element) -> tuple[int, int, f
         known = [f for f in found if not result.is_new(f)]
         if known:
             out += "; known (baseline): " + "; ".join(f.title for f in known)
+        agreed = [f for f in result.findings if (f.api, f.operation) == (api, operation)
+                  and any(a.check == check for a in f.agreeing)]  # fmt: skip
+        if agreed:
+            out += "; saw the defects reported under another check: " + "; ".join(
+                f"[{f.check}] {f.title}" for f in agreed
+            )
         ET.SubElement(case, "system-out").text = xml_safe(out)
     return len(keys), failures, seconds
 

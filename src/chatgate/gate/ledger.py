@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chatgate.gate.model import MAX_EXAMPLES_PER_FINDING, Example, Finding, Problem, Tally, Traffic
+from chatgate.gate.catalogue import JUDGEMENTS, precedence
+from chatgate.gate.model import MAX_EXAMPLES_PER_FINDING, Agreeing, Example, Finding, Problem, Tally, Traffic
 
 __all__ = ["Ledger", "SuiteRecord"]
 
@@ -118,11 +119,14 @@ class _Found:
     code: str | None
     examples: list[Example] = field(default_factory=list)
     occurrences: int = 0
+    exchanges: set[str] = field(default_factory=set)
 
     def add(self, example: Example | None, message: str) -> None:
         """One more occurrence. The examples kept, and the message shown when there is none, are chosen
         by a total order (smallest first), never by arrival: concurrent runs report the same finding."""
         self.occurrences += 1
+        if example is not None and example.exchange:
+            self.exchanges.add(example.exchange)
         if example is None:
             if not self.examples and message < self.problem.message:
                 self.problem = replace(self.problem, message=message)
@@ -135,6 +139,7 @@ class _Found:
 
     def freeze(self) -> Finding:
         first = self.examples[0] if self.examples else None
+        occurrences = len(self.exchanges) if self.exchanges else self.occurrences
         return Finding(
             api=self.api,
             operation=self.operation,
@@ -143,7 +148,7 @@ class _Found:
             signature=self.problem.key,
             message=first.detail if first is not None and first.detail else self.problem.message,
             examples=tuple(self.examples),
-            occurrences=self.occurrences,
+            occurrences=occurrences,
             status=first.status if first is not None and first.status else self.status,
             code=self.code,
             spec_pointer=self.problem.spec_pointer,
@@ -152,6 +157,56 @@ class _Found:
 
 def _finding_order(f: Finding) -> tuple[str, str, str, str]:
     return (f.api, f.operation, f.check, f.signature)
+
+
+@dataclass(slots=True)
+class _Group:
+    """Findings of several checks on the same exchanges: one defect, its primary check first."""
+
+    primary: _Found
+    members: list[_Found] = field(default_factory=list)
+    exchanges: set[str] = field(default_factory=set)
+    defects: set[str | None] = field(default_factory=set)
+
+    def freeze(self) -> Finding:
+        first = self.primary.freeze()
+        agreeing = tuple(
+            Agreeing(m.check, m.problem.title, m.problem.key, m.freeze().fingerprint, m.problem.spec_pointer)
+            for m in self.members
+        )
+        occurrences = len(self.exchanges) if self.exchanges else first.occurrences
+        return replace(first, agreeing=agreeing, occurrences=occurrences)
+
+
+def _joins(group: _Group, f: _Found) -> bool:
+    """Whether ``f`` shows the defect ``group`` is: the same named defect, or a shared exchange judged by
+    another check (or, for a check whose problems on one exchange are one defect, by the same one)."""
+    if (group.primary.api, group.primary.operation) != (f.api, f.operation):
+        return False
+    if f.problem.defect is not None and f.problem.defect in group.defects:
+        return True
+    shared = group.exchanges & f.exchanges
+    return bool(shared) and (group.primary.check != f.check or f.check in JUDGEMENTS)
+
+
+def group_findings(found: Iterable[_Found]) -> list[Finding]:
+    """One finding per defect (see :func:`_joins`): the first in
+    :data:`~chatgate.gate.catalogue.PRECEDENCE` of the checks that saw it is primary, the others agree;
+    a finding that could join several joins the one it shares most exchanges with."""
+    ordered = sorted(found, key=lambda f: (f.api, f.operation, precedence(f.check), f.problem.key))
+    groups: list[_Group] = []
+    for f in ordered:
+        near = [g for g in groups if _joins(g, f)]
+        if not near:
+            groups.append(_Group(f, [], set(f.exchanges), {f.problem.defect} - {None}))
+            continue
+        same = [g for g in near if f.problem.defect is not None and f.problem.defect in g.defects]
+        best = same[0] if same else max(near, key=lambda g: len(g.exchanges & f.exchanges))
+        best.members.append(f)
+        best.exchanges |= f.exchanges
+        if f.problem.defect is not None:
+            best.defects.add(f.problem.defect)
+    return [g.freeze() for g in groups]
 
 
 def _same(a: Example, b: Example) -> bool:
@@ -189,11 +244,14 @@ class Ledger:
         seconds: float = 0.0,
         code: str | None = None,
         test: str = "",
+        exchanges: Iterable[str] = (),
     ) -> bool:
         """Record one case ``check`` judged: a pass, or one finding per distinct problem. True: passed.
 
-        ``test``: the test that judged it (its findings are listed when it fails)."""
+        ``test``: the test that judged it (its findings are listed when it fails); ``exchanges``: the other
+        exchanges the judgement read (the pages of a walk, a read-back's listing) besides ``example``'s."""
         found = list(problems)
+        also = {e for e in exchanges if e}
         with self._lock:
             key = (api, operation, check)
             self._tallies[key] = self._tallies.get(key, Tally()).plus(Tally(1, 1 if found else 0, seconds))
@@ -203,6 +261,7 @@ class Ledger:
                 fingerprint = entry.freeze().fingerprint
                 entry = self._found.setdefault(fingerprint, entry)
                 entry.add(detail, problem.message)
+                entry.exchanges |= also
                 self._by_test.setdefault(test, []).append(fingerprint)
         return not found
 
@@ -261,7 +320,7 @@ class Ledger:
             generated, digest = self._digest()
             return SuiteRecord(
                 tallies=dict(self._tallies),
-                findings=tuple(sorted((f.freeze() for f in self._found.values()), key=_finding_order)),
+                findings=tuple(sorted(group_findings(self._found.values()), key=_finding_order)),
                 traffic=dict(self._traffic),
                 not_run=dict(self._not_run),
                 errors=tuple(self._errors),

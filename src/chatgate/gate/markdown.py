@@ -1,8 +1,9 @@
 """``summary.md``: the verdict for a CI job summary, readable at a glance.
 
-A headline (verdict, requests and writes per API, findings new / known / stale), one row per check with
-its status (passed with n cases, failed, not run and why), then each finding with up to three
-reproducing commands.
+A headline (verdict, requests and writes per API, findings new / known / stale), then each finding (one
+per defect: the checks that agreed on it, seen in k of n, the spec lines, the exact request the check
+sent and what came back, up to three reproducing commands), then one row per check with its status
+(passed with n cases, failed, not run and why).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
 
-__all__ = ["render_markdown"]
+__all__ = ["render_markdown", "seen"]
 
 _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "not_run": "⏭️ not run"}
 
@@ -65,38 +66,67 @@ def _check_rows(result: GateResult) -> list[str]:
     return lines
 
 
+def seen(result: GateResult, f: Finding) -> str:
+    """ "seen in k of n responses" (and whether a replay of the same request passed)."""
+    n = result.judged(f)
+    text = f"seen in {f.occurrences} of {n} judged" if n >= f.occurrences else f"seen {f.occurrences}×"
+    return text + (" · **intermittent** (a replay of the same request passed)" if f.intermittent else "")
+
+
+def _places(result: GateResult, f: Finding) -> str:
+    where = result.locations.get(f.fingerprint)
+    if where is None:
+        return ""
+    out = f" · operation `{where.file}:{where.line}`"
+    return out + (f" · violated `{where.file}:{where.schema_line}`" if where.schema_line else "")
+
+
+def _request(f: Finding) -> list[str]:
+    if not f.examples:
+        return []
+    e = f.examples[0]
+    lines = ["The request the check sent (first example):", "", "```http", f"{e.method} {e.url}"]
+    lines += [f"{k}: {v}" for k, v in e.headers]
+    if e.body:
+        lines += ["", e.body[:1500]]
+    lines += ["```", ""]
+    if e.response:
+        kind = f" ({e.status} {e.response_type})" if e.status else ""
+        lines += [f"What came back{kind}:", "", "```text", e.response.strip()[:1500], "```", ""]
+    return lines
+
+
 def _finding(result: GateResult, f: Finding) -> list[str]:
     tag = "NEW" if result.is_new(f) else "known"
-    where = result.locations.get(f.fingerprint)
-    place = f" · `{where.file}:{where.schema_line or where.line}`" if where else ""
     note = result.baseline.notes.get(f.fingerprint) if result.baseline else None
     lines = [
         f"#### [{tag}] {f.api} `{f.operation}` · {f.check}: {f.title}",
         "",
-        f"fingerprint `{f.fingerprint}` · seen {f.occurrences}×{place}"
+        f"fingerprint `{f.fingerprint}` · {seen(result, f)}{_places(result, f)}"
         + (f" · note: {note}" if note else ""),
         "",
-        "```text",
-        f.message.strip()[:1500],
-        "```",
-        "",
     ]
-    answer = next((e.response for e in f.examples if e.response), "")
-    if answer:
-        lines += ["What came back (first example):", "", "```text", answer.strip()[:1500], "```", ""]
+    if f.agreeing:
+        lines += [
+            "Also seen, as the same defect, by: " + "; ".join(f"{a.check} ({a.title})" for a in f.agreeing),
+            "",
+        ]
+    lines += ["```text", f.message.strip()[:1500], "```", "", *_request(f)]
     commands = curls(f)
     if not commands:
         return [*lines, "(no single request reproduces it; see the message)", ""]
-    lines += [f"Reproduce ({len(commands)} example(s); run from the report directory):", "", "```sh"]
+    how = "set the key variables, run from the report directory"
+    lines += [f"Reproduce ({len(commands)} example(s); {how}):", "", "```sh"]
     return [*lines, *commands, "```", ""]
 
 
 def render_markdown(result: GateResult) -> str:
-    lines = [*_headline(result), *_check_rows(result)]
+    lines = _headline(result)
     if result.findings:
-        lines += ["", "### Findings", ""]
+        lines += ["### Findings", ""]
         for f in result.findings:
             lines += _finding(result, f)
+    lines += ["### Checks", "", *_check_rows(result)]
     if result.baseline and result.baseline.stale:
         lines += [
             "",

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 __all__ = [
     "MAX_EXAMPLES_PER_FINDING",
+    "Agreeing",
     "CheckStatus",
     "CheckVerdict",
     "Example",
@@ -35,18 +36,27 @@ MAX_EXAMPLES_PER_FINDING = 3
 
 CheckStatus = Literal["passed", "failed", "not_run"]
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+# HTTP's own credential headers; a key in any other header (an apiKey scheme's) is replaced wherever it
+# appears by the suite, which knows every key it sends (contracts.gate.Gate.scrub).
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_KEY_HEADERS = frozenset({"authorization"})
 
 
-def mask_headers(headers: Mapping[str, str], extra: frozenset[str] = frozenset()) -> dict[str, str]:
+def mask_headers(
+    headers: Mapping[str, str], extra: frozenset[str] = frozenset(), *, keys_referenced: bool = False
+) -> dict[str, str]:
     """A copy of ``headers`` with credentials replaced by ``***`` (an Authorization scheme is kept).
 
     ``extra``: more header names (lower case) to mask, e.g. secret-looking ``-H`` headers.
+    ``keys_referenced``: the run's keys were already replaced by references to their variables (the
+    suite does so), so the headers that carry keys are shown as sent: a wrong key the check sent on
+    purpose is what reproduces its finding.
     """
     out: dict[str, str] = {}
+    masked = _SECRET_HEADERS - _KEY_HEADERS if keys_referenced else _SECRET_HEADERS
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _SECRET_HEADERS or lower in extra:
+        if lower in masked or lower in extra:
             scheme, sep, _ = value.partition(" ")
             out[name] = f"{scheme} ***" if sep and lower == "authorization" else "***"
         else:
@@ -59,13 +69,17 @@ class Problem:
     """What is wrong with one response (or one set of responses), as a check judged it.
 
     ``title`` is stable (no generated values); ``signature`` tells two violations apart (defaults to the
-    title); ``spec_pointer`` is the JSON pointer into the spec of the violated schema keyword, when known.
+    title); ``spec_pointer`` is the JSON pointer into the spec of the violated schema keyword or rule, when
+    known; ``defect`` names the defect it shows when other problems (of this check or another) can show the
+    same one (e.g. every violation of one schema object at one place of a body; credentials not enforced,
+    whichever credentials showed it): the ledger makes one finding of them.
     """
 
     title: str
     message: str
     signature: str = ""
     spec_pointer: str | None = None
+    defect: str | None = None
 
     @property
     def key(self) -> str:
@@ -87,6 +101,9 @@ class Example:
     status: int | None = None
     detail: str = ""
     response: str = ""
+    exchange: str = ""  # identity of the HTTP exchange judged (request and whole answer): checks that
+    # judged the same exchange saw the same defect (:mod:`chatgate.gate.ledger` groups them)
+    response_type: str = ""  # the answer's media type (a stream's reproducer reads it unbuffered)
 
     @property
     def size(self) -> int:
@@ -101,6 +118,8 @@ class Example:
             "status": self.status,
             "detail": self.detail,
             "response": self.response,
+            "exchange": self.exchange,
+            "response_type": self.response_type,
         }
 
     @classmethod
@@ -113,6 +132,8 @@ class Example:
             status=data.get("status"),
             detail=str(data.get("detail", "")),
             response=str(data.get("response", "")),
+            exchange=str(data.get("exchange", "")),
+            response_type=str(data.get("response_type", "")),
         )
 
 
@@ -127,8 +148,35 @@ def legacy_fingerprint_of(api: str, operation: str, check: str, title: str) -> s
 
 
 @dataclass(frozen=True, slots=True)
+class Agreeing:
+    """Another check that judged the same exchanges and saw the same defect (listed under the finding
+    its primary check makes: one root cause, one finding)."""
+
+    check: str
+    title: str
+    signature: str
+    fingerprint: str
+    spec_pointer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "title": self.title, "signature": self.signature,
+                "fingerprint": self.fingerprint, "spec_pointer": self.spec_pointer}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Agreeing:
+        return cls(str(data["check"]), str(data["title"]), str(data["signature"]), str(data["fingerprint"]),
+                   data.get("spec_pointer"))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One distinct way the API broke its contract, with up to three examples that show it."""
+    """One distinct defect of the API, with up to three examples that show it.
+
+    ``check`` is the primary check (the first of :data:`chatgate.gate.catalogue.PRECEDENCE` among those
+    that saw it); ``agreeing`` the other checks that judged the same exchanges and saw it too. Its
+    ``fingerprint`` is the primary's; :attr:`fingerprints` adds every agreeing check's, so a baseline entry
+    written for any of them still matches. ``occurrences`` counts the distinct exchanges that showed it
+    (``k`` of the ``n`` the primary check judged on the operation)."""
 
     api: str
     operation: str  # "POST /api/v1.0/chat", or "(suite)" for a suite that broke
@@ -141,10 +189,17 @@ class Finding:
     status: int | None = None
     code: str | None = None  # schemathesis failure code (ST1xx) when it comes from schemathesis
     spec_pointer: str | None = None
+    agreeing: tuple[Agreeing, ...] = ()
+    intermittent: bool = False  # replaying the same idempotent request passed
 
     @property
     def fingerprint(self) -> str:
         return fingerprint_of(self.api, self.operation, self.check, self.signature)
+
+    @property
+    def fingerprints(self) -> frozenset[str]:
+        """The primary's fingerprint and every agreeing check's."""
+        return frozenset({self.fingerprint, *(a.fingerprint for a in self.agreeing)})
 
     @property
     def legacy_fingerprint(self) -> str:
@@ -164,6 +219,8 @@ class Finding:
             "status": self.status,
             "code": self.code,
             "spec_pointer": self.spec_pointer,
+            "agreeing": [a.to_dict() for a in self.agreeing],
+            "intermittent": self.intermittent,
         }
 
     @classmethod
@@ -180,6 +237,8 @@ class Finding:
             status=data.get("status"),
             code=data.get("code"),
             spec_pointer=data.get("spec_pointer"),
+            agreeing=tuple(Agreeing.from_dict(a) for a in data.get("agreeing", [])),
+            intermittent=bool(data.get("intermittent", False)),
         )
 
 

@@ -2,17 +2,45 @@
 
 A body up to :data:`INLINE_BODY_LIMIT` characters goes inline (``--data-raw``); a longer one goes into a
 file beside the reports, ``reproducers/<fingerprint>-<n>.body``, and the command reads it with
-``--data-binary @reproducers/...`` (run it from the report directory). Credentials were masked by the
-suite before the example was recorded (``Authorization: Bearer ***``, ``X-Api-Key: ***``).
+``--data-binary @reproducers/...`` (run it from the report directory). The suite wrote every key as a
+reference to its variable before the example was recorded (``Authorization: Bearer ${NARA_API_KEY}``;
+Basic credentials as the shell's Base64 of ``${NARA_API_KEY}:``): the command runs as printed in a shell
+where those variables are set, and never holds a key. A streamed answer is read unbuffered (``-N``).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from chatgate.gate.model import Example, Finding
 
-__all__ = ["INLINE_BODY_LIMIT", "body_file", "curl", "curls", "reproducer_files"]
+__all__ = ["INLINE_BODY_LIMIT", "base64_ref", "body_file", "curl", "curls", "reproducer_files"]
+
+_VAR = r"\$\{[A-Z][A-Z0-9_]*\}"
+_REF = re.compile(rf"{_VAR}|\$\(printf '%s:' \"{_VAR}\" \| base64\)")
+
+
+def base64_ref(ref: str) -> str:
+    """What stands for Basic credentials made of the key in ``ref`` (``${VAR}``): the shell computes them."""
+    return f"$(printf '%s:' \"{ref}\" | base64)"
+
+
+def _escape(text: str) -> str:
+    return re.sub(r'([\\"`$])', r"\\\1", text)
+
+
+def _quote(part: str) -> str:
+    """``part`` quoted for a POSIX shell: single quotes, or double quotes that let its variable
+    references (and nothing else) expand."""
+    if not _REF.search(part):
+        return shlex.quote(part)
+    out, pos = [], 0
+    for m in _REF.finditer(part):
+        out += [_escape(part[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    return '"' + "".join([*out, _escape(part[pos:])]) + '"'
+
 
 INLINE_BODY_LIMIT = 2048
 _SKIP = {"content-length", "accept-encoding", "connection", "user-agent", "host"}
@@ -24,7 +52,8 @@ def body_file(finding: Finding, index: int) -> str:
 
 def curl(example: Example, body_path: str | None = None) -> str:
     """A copy-pasteable curl command for one example (``body_path``: the body is in that file)."""
-    parts = ["curl", "-sS", "-X", example.method.upper()]
+    parts = ["curl", "-sS", *(["-N"] if example.response_type == "text/event-stream" else []), "-X",
+             example.method.upper()]  # fmt: skip
     for name, value in example.headers:
         if name.lower() in _SKIP:
             continue
@@ -35,7 +64,7 @@ def curl(example: Example, body_path: str | None = None) -> str:
     elif example.body:
         parts += ["--data-raw", example.body]
     parts.append(example.url)
-    return " ".join(shlex.quote(p) for p in parts)
+    return " ".join(_quote(p) for p in parts)
 
 
 def _long(example: Example) -> bool:

@@ -92,7 +92,7 @@ class GateResult:
         return self.record.tallies
 
     def is_new(self, finding: Finding) -> bool:
-        return self.baseline is None or finding.fingerprint not in self.baseline.known
+        return self.baseline is None or not finding.fingerprints & self.baseline.known
 
     @property
     def new_findings(self) -> tuple[Finding, ...]:
@@ -113,6 +113,11 @@ class GateResult:
     @property
     def verdict(self) -> str:
         return "pass" if self.exit_code == 0 else "fail"
+
+    def judged(self, finding: Finding) -> int:
+        """n of "seen in k of n": the responses of the finding's operation its primary check judged."""
+        tally = self.record.tallies.get((finding.api, finding.operation, finding.check))
+        return tally.cases if tally is not None else 0
 
     def findings_for(self, api: str, operation: str, check: str) -> list[Finding]:
         return [f for f in self.findings if (f.api, f.operation, f.check) == (api, operation, check)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chatgate.apis import API_NAMES, ApiName
+from chatgate.apis import API_NAMES, ApiName, key_variable
 from chatgate.artifacts import RunDir
 from chatgate.contract_model import model_for, require_models
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
@@ -28,6 +28,7 @@ from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseli
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
 from chatgate.gate.model import Finding, Traffic
+from chatgate.gate.replay import replay_findings
 from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
@@ -190,6 +191,10 @@ def _run_suite_on_target(
         record, code = run_suite(run, run_dir, say)
         breakage = _suite_breakage(record, code, config.apis)
         record = _with_probes(record, probes)
+        keys = {key_variable(t.api): t.key for t in targets.values()}
+        if second is not None:
+            keys[f"{key_variable(second.api)}_2"] = second.key
+        record = replay_findings(record, keys, tls.context())
     run_dir.scrub_logs(["server.log"], run.secrets)
     return record, breakage, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
 

@@ -1,8 +1,10 @@
 """``findings.sarif``: the findings in SARIF 2.1.0, so code scanning shows them on the spec's lines.
 
-One rule per check; one result per finding, located at the spec file (relative to the user's repository,
-``%SRCROOT%``) and the operation's line, with the violated schema's line as a related location where
-known. ``partialFingerprints`` carry the gate's fingerprint, so a finding keeps its identity across runs;
+One rule per check; one result per finding (per defect: its ``ruleId`` is the primary check, the checks
+that agreed on it are listed in its message and properties), located at the spec file (relative to the
+user's repository, ``%SRCROOT%``) and the operation's line, with the line of the violated schema keyword
+or ``x-chatgate-*`` rule (a grammar finding: the grammar) as a related location where known.
+``partialFingerprints`` carry the gate's fingerprint, so a finding keeps its identity across runs;
 ``baselineState`` says whether the baseline knew it (``unchanged``) or not (``new``).
 """
 
@@ -36,7 +38,12 @@ def _physical(where: SpecLocation, line: int) -> dict[str, Any]:
 def _result(result: GateResult, f: Finding, rules: list[str]) -> dict[str, Any]:
     new = result.is_new(f)
     commands = curls(f)
-    text = f"{f.title} ({f.api} {f.operation})\n{f.message}"
+    seen = f"seen in {f.occurrences} of {result.judged(f)} judged"
+    text = f"{f.title} ({f.api} {f.operation}; {seen})\n{f.message}"
+    if f.agreeing:
+        text += "\nAlso seen, as the same defect, by: " + "; ".join(
+            f"{a.check} ({a.title})" for a in f.agreeing
+        )
     if commands:
         text += f"\nReproduce: {commands[0]}"
     out: dict[str, Any] = {
@@ -46,14 +53,22 @@ def _result(result: GateResult, f: Finding, rules: list[str]) -> dict[str, Any]:
         "baselineState": "new" if new else "unchanged",
         "message": {"text": text},
         "partialFingerprints": {"chatgateFingerprint/v1": f.fingerprint},
-        "properties": {"api": f.api, "operation": f.operation, "occurrences": f.occurrences},
+        "properties": {
+            "api": f.api,
+            "operation": f.operation,
+            "occurrences": f.occurrences,
+            "judged": result.judged(f),
+            "intermittent": f.intermittent,
+            "agreeing": [a.check for a in f.agreeing],
+        },
     }
     where = result.locations.get(f.fingerprint)
     if where is not None:
         out["locations"] = [_physical(where, where.line)]
         if where.schema_line:
             related = _physical(where, where.schema_line)
-            related.update({"id": 1, "message": {"text": "the violated schema"}})
+            what = "the violated rule" if "/x-chatgate-" in (f.spec_pointer or "") else "the violated schema"
+            related.update({"id": 1, "message": {"text": f"{what} ({f.spec_pointer})"}})
             out["relatedLocations"] = [related]
     return out
 

@@ -45,7 +45,7 @@ from chatgate.gate.result import GateResult
 
 __all__ = ["REPORT_FILES", "SCHEMA_VERSION", "load_schema", "render_summary", "summary_dict"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one finding per defect (agreeing checks, k of n, intermittent, the exact request)
 REPORT_FILES = {
     "junit": "junit.xml",
     "markdown": "summary.md",
@@ -78,11 +78,27 @@ def _finding(result: GateResult, f: Finding) -> dict[str, Any]:
         "new": result.is_new(f),
         "note": notes.get(f.fingerprint),
         "occurrences": f.occurrences,
+        "judged": result.judged(f),
+        "intermittent": f.intermittent,
+        "spec_pointer": f.spec_pointer,
+        "agreeing": [a.to_dict() for a in f.agreeing],
         "location": {"file": where.file, "line": where.line, "schema_line": where.schema_line}
         if where
         else None,
         "examples": [
-            {"curl": c, "status": e.status, "detail": e.detail, "response": e.response}
+            {
+                "curl": c,
+                "request": {
+                    "method": e.method,
+                    "url": e.url,
+                    "headers": [list(h) for h in e.headers],
+                    "body": e.body,
+                },
+                "status": e.status,
+                "detail": e.detail,
+                "response": e.response,
+                "response_type": e.response_type,
+            }
             for c, e in zip(curls(f), f.examples, strict=True)
         ],
     }
