@@ -9,9 +9,12 @@ AST), the constant parts of f-strings are in. A literal names a spec name when
 
 - it contains one of the spec's paths, or a prefix of one, as a whole (``/api/v1.0``);
 - it contains the header a security scheme names (``X-Api-Key``, any case);
-- one of its words is a name (words: identifiers, with a version tail such as ``v1.0``); in a literal
-  with spaces (a sentence) only names no sentence uses by chance count: those with ``_``, a digit or an
-  inner capital (``user_id``, ``createdAt``), so "the message was cut" is not a hit for ``message``.
+- one of its words is a name (words: identifiers; hyphenated compounds and file names are words of
+  their own; a dotted word such as ``$stream.event.NAME`` is its parts too, but for chatgate's request
+  names such as ``nara.stream``; a path's version segment such as ``v1`` counts only within its path);
+  in a literal with spaces (a sentence) only names no sentence uses by chance count: those with ``_``,
+  a digit or an inner capital (``user_id``, ``createdAt``), so "the message was cut" is not a hit for
+  ``message``.
 
 Each hit is one line, ``FILE:LINE: 'name' is a name from specs/X (kind)``. Words every API or protocol
 uses are allowed by ``scripts/spec_names.allow``, globally or in named files, each with its reason::
@@ -41,6 +44,7 @@ SSE = "text/event-stream"
 _TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
 _FILE_TYPES = frozenset(("html", "css", "js", "json", "yaml", "yml", "py", "toml", "txt", "md", "csv", "png",
                          "svg", "xml", "j2", "sqlite3", "hlog", "gz", "log"))  # fmt: skip
+_VERSION = re.compile(r"v[0-9]+(\.[0-9]+)*")
 _GRAMMAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 _SKIPPED_KEYS = ("example", "examples", "description", "summary")
 
@@ -52,6 +56,7 @@ class Names:
     words: dict[str, tuple[str, str]] = field(default_factory=dict)
     paths: dict[str, tuple[str, str]] = field(default_factory=dict)
     headers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    apis: set[str] = field(default_factory=set)  # the specs' file stems: chatgate's names of the APIs
 
     def add(self, name: Any, spec: str, kind: str) -> None:
         if isinstance(name, str) and name:
@@ -119,7 +124,8 @@ def _paths(names: Names, spec: str, doc: dict[str, Any]) -> None:
                 "/" + "/".join(parts[:i]), (spec, "path" if i == len(parts) else "path prefix")
             )
         for part in parts:
-            names.add(part.strip("{}"), spec, "path segment")
+            if not _VERSION.fullmatch(part):  # a version segment is a name only within its path
+                names.add(part.strip("{}"), spec, "path segment")
         for op in (item or {}).values():
             if not isinstance(op, dict):
                 continue
@@ -134,6 +140,7 @@ def spec_names(specs_dir: Path) -> Names:
     for path in sorted(specs_dir.glob("*.openapi.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         spec = f"specs/{path.name}"
+        names.apis.add(path.name.split(".", 1)[0])
         found: set[str] = set()
         _events(doc, doc.get("paths") or {}, found)
         for name in sorted(found):
@@ -209,12 +216,13 @@ def _distinctive(name: str) -> bool:
 def _words(text: str, names: Names) -> Iterator[str]:
     """The words of a literal: a hyphenated compound (``content-type``, ``x-chatgate-stream``), a file
     name (``index.html``) or a name (``v1.0``) is one word of its own; another dotted one
-    (``$stream.event.NAME``) is its parts too."""
+    (``$stream.event.NAME``) is its parts too, but for chatgate's request names (``nara.stream``)."""
     for token in _TOKEN.findall(text):
         yield token
         if token in names.words or "." not in token or "-" in token:
             continue
-        if token.rsplit(".", 1)[1] not in _FILE_TYPES:
+        first, last = token.split(".", 1)[0], token.rsplit(".", 1)[1]
+        if last not in _FILE_TYPES and first not in names.apis:  # nara.stream: chatgate's request name
             yield from token.split(".")
 
 

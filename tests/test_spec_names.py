@@ -51,6 +51,9 @@ def f(x: int) -> str:
     other = "the thing_id of a thing"
     events = ("thing_start", "error", "created at")
     return f"{path} {other} {events} {x:>4} X-THING-KEY listThings ThingEvent" + "createdAt"
+
+
+LABELS = ("things.thing_start", "v9", "$stream.event.thing_end#/x", "index.html")
 '''
 
 
@@ -75,7 +78,8 @@ def _tree(tmp_path: Path, allow: str) -> Path:
 
 
 def test_names_are_found_with_file_line_and_kind(tmp_path: Path) -> None:
-    root = _tree(tmp_path, "error -- every API's word\nthing_id contracts/check.py -- a test entry\n")
+    allow = "error -- every API's word\nevent -- SSE's\nthing_id contracts/check.py -- a test entry\n"
+    root = _tree(tmp_path, allow)
     proc = _scan(root)
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
@@ -86,8 +90,9 @@ def test_names_are_found_with_file_line_and_kind(tmp_path: Path) -> None:
         "src/chatgate/mod.py:11: 'X-Thing-Key' is a name from specs/things.openapi.yaml (auth header)",
         "src/chatgate/mod.py:11: 'createdAt' is a name from specs/things.openapi.yaml (property)",
         "src/chatgate/mod.py:11: 'listThings' is a name from specs/things.openapi.yaml (operationId)",
+        "src/chatgate/mod.py:14: 'thing_end' is a name from specs/things.openapi.yaml (event)",
     ]
-    assert "6 spec name(s)" not in proc.stderr and "7 spec name(s)" in proc.stderr
+    assert "8 spec name(s)" in proc.stderr
     report = _scan(root, "--report")
     assert report.returncode == 0 and report.stdout == proc.stdout
 
