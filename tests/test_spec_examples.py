@@ -75,6 +75,23 @@ def test_stream_event_data_is_checked_against_its_content_schema() -> None:
     ]
 
 
+def test_the_field_that_names_the_event_is_the_discriminators() -> None:
+    """A spec whose events are told apart by ``kind`` (not ``type``) is checked by ``kind``."""
+    spec = copy.deepcopy(load_spec("nara"))
+    for name in ("MessageStartData", "DeltaData", "MessageEndData", "StreamErrorData"):
+        schema = spec["components"]["schemas"][name]
+        schema["properties"]["kind"] = schema["properties"].pop("type")
+        schema["required"] = ["kind" if r == "type" else r for r in schema["required"]]
+    data = spec["components"]["schemas"]["ChatStreamEvent"]["properties"]["data"]
+    data["contentSchema"]["discriminator"]["propertyName"] = "kind"
+    media = spec["paths"]["/api/v1.0/chat"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+    for example in media["examples"].values():
+        example["value"]["data"] = example["value"]["data"].replace('"type":', '"kind":')
+    assert example_problems(spec) == []
+    media["examples"]["message_end"]["value"]["data"] = '{"kind":"delta","index":0,"content":"a"}'
+    assert [p.message for p in example_problems(spec)] == ["data.kind 'delta' is not the event 'message_end'"]
+
+
 def test_lint_reports_a_broken_example_with_file_and_line(tmp_path: Path) -> None:
     text = spec_path("navigable").read_text(encoding="utf-8")
     marker = '                  identifier: "12345"\n                  toolCalls: []\n'

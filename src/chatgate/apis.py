@@ -1,10 +1,11 @@
-"""The two APIs chatgate knows: their names, their path prefixes, how each carries its key, and the
-reference server's public dev keys. One home for each of these concepts; everything else imports them.
+"""The two APIs chatgate knows: their names, the variables their keys are read from, and the reference
+server's public dev keys. One home for each of these concepts; everything else imports them.
 
-    >>> api_of_path("/api/v1.0/chat/messages")
-    'nara'
-    >>> auth_headers("navigable", "k")
-    {'X-Api-Key': 'k'}
+Where an API's paths live and how it carries its key are its spec's to say: ask
+:func:`chatgate.contract_model.model_for` (``find``/``path_label`` for a request, ``credentials`` for
+a key). ``PREFIXES``, :func:`api_of_path` and :func:`auth_headers` are deprecated (issue 20) and go once
+their last users (the suite's transport, the load generator, the reference server and tests) no
+longer import them.
 
 The dev keys are public on purpose (README, ARCHITECTURE.md): the reference server accepts them by
 default, and ``contract``/``load``/``run`` use them when they test the embedded server. Nara has two
@@ -33,7 +34,8 @@ __all__ = [
 ApiName = Literal["nara", "navigable"]
 API_NAMES: Final[tuple[ApiName, ...]] = ("nara", "navigable")
 
-# Where each API lives under a host (both live on the reference server's one port).
+# Deprecated (issue 20: the spec says where an API lives; ask the contract model). Where each API lives
+# under a host (both live on the reference server's one port).
 PREFIXES: Final[Mapping[ApiName, str]] = {"nara": "/api/v1.0", "navigable": "/api/v1"}
 
 # The reference server's dev keys: Nara key -> the user it belongs to; Navigable keys (one account).
@@ -46,7 +48,9 @@ DEV_SECOND_IDENTITY: Final[tuple[str, int]] = ("nara-dev-key-1002", 1002)
 
 
 def api_of_path(path: str) -> ApiName | None:
-    """The API a request path belongs to, or None for a path outside both."""
+    """The API a request path belongs to, or None for a path outside both.
+
+    Deprecated (issue 20): ask the contract model which operation a request reached."""
     for api in API_NAMES:
         prefix = PREFIXES[api]
         if path == prefix or path.startswith(prefix + "/"):
@@ -60,5 +64,7 @@ def key_variable(api: ApiName) -> str:
 
 
 def auth_headers(api: ApiName, key: str) -> dict[str, str]:
-    """The header that carries ``key`` as the API documents it (Nara: Bearer; Navigable: X-Api-Key)."""
+    """The header that carries ``key`` as the API documents it.
+
+    Deprecated (issue 20): ``model_for(api).credentials(key)`` reads it from the spec's security scheme."""
     return {"Authorization": f"Bearer {key}"} if api == "nara" else {"X-Api-Key": key}

@@ -4,8 +4,9 @@ Integrators copy examples; one that breaks its own schema teaches them the wrong
 finds each ``example`` and ``examples.<name>.value`` of media types (request bodies and responses),
 parameters and headers, and validates it with the spec's own schema (Draft 2020-12, formats on). For
 a ``text/event-stream`` example (one event: ``{event, data}``) the ``data`` string is also decoded and
-checked against its ``contentSchema``, which JSON Schema validators leave alone, and ``type`` must
-equal the event's name. ``chatgate lint`` reports each problem with its file and line::
+checked against its ``contentSchema``, which JSON Schema validators leave alone, and the property its
+``discriminator`` names must equal the event's name. ``chatgate lint`` reports each problem with its
+file and line::
 
     >>> from chatgate.specs import load_spec
     >>> example_problems(load_spec("nara"))
@@ -72,11 +73,19 @@ def _check(
                 ExampleProblem(at, f"data {_json_path(e.absolute_path)}: {e.message}")
                 for e in _leaves(schema_validator(spec, content), data)
             ]
-            if isinstance(data, dict) and "event" in value and data.get("type") != value["event"]:
+            name = _discriminator(spec, content)  # the data field that repeats the event's name
+            if name and isinstance(data, dict) and "event" in value and data.get(name) != value["event"]:
                 problems.append(
-                    ExampleProblem(at, f"data.type {data.get('type')!r} is not the event {value['event']!r}")
+                    ExampleProblem(at, f"data.{name} {data.get(name)!r} is not the event {value['event']!r}")
                 )
     return problems
+
+
+def _discriminator(spec: dict[str, Any], content: Any) -> str | None:
+    """The property that tells a stream's events apart (its data's ``discriminator``), if one is named."""
+    found = resolve(spec, content).get("discriminator") if isinstance(content, dict) else None
+    name = found.get("propertyName") if isinstance(found, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _leaves(validator: Any, value: Any) -> list[Any]:

@@ -3,12 +3,15 @@
 Shared by ``chatgate contract`` and ``chatgate load`` so both read their configuration the same way,
 in the order flag, environment, default (ARCHITECTURE.md): ``--base-url``, then ``NARA_BASE_URL`` /
 ``NAVIGABLE_BASE_URL`` / ``CHATGATE_BASE_URL``, else the embedded reference server; ``NARA_API_KEY``,
-``NAVIGABLE_API_KEY`` (the dev keys on the embedded server); ``NARA_USER_ID``.
+``NAVIGABLE_API_KEY`` (the dev keys on the embedded server); the identity the key belongs to, when the
+spec says a key identifies something (``x-chatgate-identity``), from ``<API>_<NAME>`` (``NARA_USER_ID``),
+and a second identity from ``<API>_API_KEY_2`` and ``<API>_<NAME>_2``.
 
-Before anything runs, :func:`probe` sends one valid, read-only request per API with the configured key.
-No answer, a TLS failure, a rejected key (401) or a key that belongs to another user (403) is a
-:class:`~chatgate.errors.TargetError` (exit 3, one line); anything else, even a 500, is left to the
-run to judge.
+Before anything runs, :func:`probe` sends one valid, read-only request per API with the configured key,
+built from the spec (:mod:`chatgate.contract_model`): a GET operation whose parameters can all be filled.
+No answer, a TLS failure, a rejected key (401), a key that does not own the identity it was given (the
+ownership rule's status) or an answer that is not the API's is a :class:`~chatgate.errors.TargetError`
+(exit 3, one line); anything else, even a 500, is left to the run to judge.
 
 TLS and proxies as users have them: :class:`Tls` carries ``--ca-bundle``, ``--client-cert`` (mTLS) and
 ``--no-tls-verify``; proxies come from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (httpx and
@@ -17,15 +20,20 @@ requests both read them).
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from chatgate.apis import DEV_KEYS, DEV_NARA_USER, DEV_SECOND_IDENTITY, ApiName, auth_headers, key_variable
+from chatgate.apis import DEV_KEYS, DEV_NARA_KEYS, DEV_SECOND_IDENTITY, ApiName, key_variable
+from chatgate.contract_model import ContractModel, Identity, Operation, build_query, model_for
 from chatgate.errors import TargetError, UsageError
 
 __all__ = ["Target", "Tls", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
@@ -87,11 +95,13 @@ class Target:
     api: ApiName
     base_url: str
     key: str = field(repr=False)
-    user_id: int | None = None  # Nara: the user the key belongs to
+    # The identity the key belongs to (the spec's x-chatgate-identity: Nara's user), parsed by its schema.
+    user_id: int | None = None
 
-    @property
+    @functools.cached_property
     def auth_headers(self) -> dict[str, str]:
-        return auth_headers(self.api, self.key)
+        """The headers that carry the key as the spec's security scheme says."""
+        return dict(model_for(self.api).credentials(self.key).headers)
 
     def url(self, path: str) -> str:
         """``path`` (``/api/...``) under this target's base URL."""
@@ -102,24 +112,81 @@ def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> t
     """Raise TargetError when ``target`` cannot be tested; return quietly otherwise.
 
     A 502, 503 or 504 (a proxy in front of the API) is sent once more, as the specs say a client does.
-    Returns the status of every answer, in order (one, or two when the first was sent again)."""
-    first = _probe_once(target, timeout, tls).status_code
+    Returns the status of every answer, in order (one, or two when the first was sent again; none when
+    the spec has no GET operation to probe with)."""
+    response = _probe_once(target, timeout, tls)
+    if response is None:
+        return ()
+    first = response.status_code
     if first not in (502, 503, 504):
         return (first,)
-    return first, _probe_once(target, timeout, tls).status_code
+    again = _probe_once(target, timeout, tls)
+    return (first,) if again is None else (first, again.status_code)
 
 
-def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Response:
-    if target.api == "nara":
-        path, params = "/api/v1.0/chat/messages", {"user_id": str(target.user_id), "rows_per_page": "1"}
-        key_var = "NARA_API_KEY"
-    else:
-        path, params = "/api/v1/chat", {"identifier": "chatgate-probe"}
-        key_var = "NAVIGABLE_API_KEY"
-    url = target.base_url.rstrip("/") + path
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    op: Operation
+    params: dict[str, str]
+    headers: dict[str, str]
+    bound: bool  # a parameter carries the identity the key belongs to
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _fill(model: ContractModel, op: Operation, target: Target) -> dict[str, Any] | None:
+    """The query of a probe of ``op``, or None when a parameter it needs cannot be filled: those bound to
+    the identity take the target's, a session one ``chatgate-probe``, the page size its minimum."""
+    bound = model.identity_parameters(op, target.user_id)
+    pages = model.rules(op).pagination
+    size = pages.size if pages is not None else None
+    extra = {size.name: pages.size_range[0]} if size is not None and pages is not None else {}
+    for p in op.parameters:
+        known = p.name in bound or p.role == "session" or p.name in extra
+        if p.required and (p.location != "query" or not known):
+            return None
+    return build_query(op, bound=bound, session="chatgate-probe", extra=extra)
+
+
+def probe_request(target: Target) -> _Probe | None:
+    """The probe of ``target``'s API: a GET of its spec whose parameters can all be filled (one that
+    takes the key first); None when the spec has none."""
+    model = model_for(target.api)
+    gets = sorted((o for o in model.operations if o.method == "GET"), key=lambda o: not o.schemes)
+    for op in gets:
+        query = _fill(model, op, target)
+        if query is not None:
+            placed = model.credentials(target.key, op)
+            params = {k: _text(v) for k, v in {**query, **placed.query}.items()}
+            bound = bool(model.identity_parameters(op, target.user_id))
+            return _Probe(op, params, dict(placed.headers), bound)
+    return None
+
+
+def _refused(target: Target, probe: _Probe, status: int) -> str | None:
+    """The one line for an answer that says the key cannot be used as configured, or None."""
+    model = model_for(target.api)
+    if status == 401:
+        return f"{target.api}: {target.base_url} rejected the key (401); check {key_variable(target.api)}"
+    rule = model.rules(probe.op).ownership
+    if rule is not None and probe.bound and str(status) == rule.status and model.identity is not None:
+        return (
+            f"{target.api}: the key does not belong to {model.identity.name} {target.user_id} ({status} on"
+            f" {probe.op.label}); check {model.identity_variable()}"
+        )
+    return None
+
+
+def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Response | None:
+    found = probe_request(target)
+    if found is None:
+        return None
+    url = target.base_url.rstrip("/") + found.op.path
     try:
         response = httpx.get(
-            url, params=params, headers=target.auth_headers, timeout=timeout, verify=(tls or Tls()).context()
+            url, params=found.params, headers=found.headers, timeout=timeout, verify=(tls or Tls()).context()
         )
     except httpx.ConnectError as exc:
         reason = str(exc) or type(exc).__name__
@@ -130,12 +197,9 @@ def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Respon
         raise TargetError(f"{target.api}: {target.base_url} did not answer within {timeout:.0f}s") from None
     except httpx.HTTPError as exc:
         raise TargetError(f"{target.api}: cannot reach {target.base_url}: {type(exc).__name__}") from None
-    if response.status_code == 401:
-        raise TargetError(f"{target.api}: {target.base_url} rejected the key (401); check {key_var}")
-    if response.status_code == 403 and target.api == "nara":
-        raise TargetError(
-            f"nara: the key may not read user {target.user_id}'s messages (403); check NARA_USER_ID"
-        )
+    refused = _refused(target, found, response.status_code)
+    if refused is not None:
+        raise TargetError(refused)
     if response.status_code == 404:
         raise TargetError(f"{target.api}: {url} is not found (404); is the base URL right?")
     if response.status_code < 500 and not _is_json(response):
@@ -183,11 +247,28 @@ def resolve_targets(
     return urls, origins
 
 
-def credentials(api: ApiName, url: str, embedded: bool) -> Target:
-    """The target of ``api`` at ``url`` with its key (and Nara user) from the environment.
+# The reference server's dev identities: per API, the identity each dev key belongs to, and a second one.
+_DEV_IDENTITIES: Mapping[ApiName, Mapping[str, int]] = {"nara": DEV_NARA_KEYS}
+_DEV_SECOND: Mapping[ApiName, tuple[str, int]] = {"nara": DEV_SECOND_IDENTITY}
 
-    On the embedded server a missing key means its dev key; anywhere else it is a UsageError naming
-    the variable (the key itself is never printed).
+
+def _identity(api: ApiName, variable: str, identity: Identity) -> Any:
+    """The identity in ``variable`` parsed by its schema; None when unset. UsageError when unreadable."""
+    raw = os.environ.get(variable, "")
+    if not raw:
+        return None
+    try:
+        return identity.parse(raw)
+    except ValueError:
+        kind = "an integer" if identity.schema.get("type") == "integer" else f"a {api} {identity.name}"
+        raise UsageError(f"{variable}={raw!r} is not {kind}") from None
+
+
+def credentials(api: ApiName, url: str, embedded: bool) -> Target:
+    """The target of ``api`` at ``url`` with its key (and the identity it belongs to) from the environment.
+
+    On the embedded server a missing key means its dev key (and that key's identity); anywhere else it is
+    a UsageError naming the variable (the key itself is never printed).
     """
     key_var = key_variable(api)
     key = os.environ.get(key_var, "")
@@ -195,38 +276,42 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
         if not embedded:
             raise UsageError(f"{key_var} is not set (the key for {url})")
         key = DEV_KEYS[api]
-    user_id: int | None = None
-    if api == "nara":
-        raw = os.environ.get("NARA_USER_ID", "")
-        if raw:
-            try:
-                user_id = int(raw)
-            except ValueError:
-                raise UsageError(f"NARA_USER_ID={raw!r} is not an integer") from None
-        elif key == DEV_KEYS["nara"]:
-            user_id = DEV_NARA_USER
-        else:
-            raise UsageError("NARA_USER_ID is not set (the user the Nara key belongs to)")
-    return Target(api, url, key, user_id)
+    model = model_for(api)
+    identity, variable = model.identity, model.identity_variable()
+    if identity is None or variable is None:
+        return Target(api, url, key)
+    value = _identity(api, variable, identity)
+    if value is None:
+        value = _DEV_IDENTITIES.get(api, {}).get(key) if key == DEV_KEYS[api] else None
+    if value is None:
+        raise UsageError(f"{variable} is not set (the {identity.name} the {api.capitalize()} key belongs to)")
+    return Target(api, url, key, value)
 
 
-def second_identity(nara: Target, *, embedded: bool = False) -> Target | None:
-    """A second Nara identity for cross-user checks, from ``NARA_API_KEY_2`` and ``NARA_USER_ID_2``
-    (both or neither), at the same host as ``nara``; None when not configured, except on the embedded
-    server, which provides one (its second dev key)."""
-    key = os.environ.get("NARA_API_KEY_2", "")
-    raw = os.environ.get("NARA_USER_ID_2", "")
-    if not key and not raw:
-        if embedded and nara.key == DEV_KEYS["nara"]:
-            return Target("nara", nara.base_url, *DEV_SECOND_IDENTITY)
+def second_identity(first: Target, *, embedded: bool = False) -> Target | None:
+    """A second identity of ``first``'s API for cross-user checks, from ``<API>_API_KEY_2`` and the
+    identity's variable with ``_2`` (``NARA_USER_ID_2``), both or neither, at the same host as ``first``;
+    None when not configured or when the API's keys identify nothing, except on the embedded server,
+    which provides one (its second dev key)."""
+    model = model_for(first.api)
+    identity, variable = model.identity, model.identity_variable()
+    if identity is None or variable is None:
         return None
-    if not key or not raw:
-        missing = "NARA_API_KEY_2" if not key else "NARA_USER_ID_2"
-        raise UsageError(f"{missing} is not set (a second Nara identity needs both of these variables)")
-    try:
-        user_id = int(raw)
-    except ValueError:
-        raise UsageError(f"NARA_USER_ID_2={raw!r} is not an integer") from None
-    if user_id == nara.user_id:
-        raise UsageError("NARA_USER_ID_2 is the same user as NARA_USER_ID (a second identity must differ)")
-    return Target("nara", nara.base_url, key, user_id)
+    key_var, id_var = f"{key_variable(first.api)}_2", f"{variable}_2"
+    key = os.environ.get(key_var, "")
+    value = _identity(first.api, id_var, identity)
+    if not key and value is None:
+        dev = _DEV_SECOND.get(first.api)
+        if embedded and dev is not None and first.key == DEV_KEYS[first.api]:
+            return Target(first.api, first.base_url, *dev)
+        return None
+    if not key or value is None:
+        missing = key_var if not key else id_var
+        raise UsageError(
+            f"{missing} is not set (a second {first.api.capitalize()} identity needs both of these variables)"
+        )
+    if value == first.user_id:
+        raise UsageError(
+            f"{id_var} is the same {identity.name} as {variable} (a second identity must differ)"
+        )
+    return Target(first.api, first.base_url, key, value)

@@ -1,7 +1,7 @@
 """Every curl and Python example on the docs pages runs as written against ``chatgate serve``.
 
-The host and key come from the environment, as the page says; the output must be what the spec
-promises for a 200 (the JSON body, or a complete stream whose every event is valid).
+The host, key and identity come from the environment, as the page says; the output must be what the
+spec promises for a 200 (the JSON body, or a stream its grammar accepts whose every event is valid).
 """
 
 from __future__ import annotations
@@ -15,27 +15,35 @@ from typing import Any
 
 import pytest
 
+from chatgate.apis import DEV_KEYS, DEV_NARA_USER
+from chatgate.contract_model import model_for
 from chatgate.docs.model import api_doc
-from chatgate.specs import API_NAMES, load_spec, schema_validator
+from chatgate.specs import API_NAMES, schema_validator
 from chatgate.sse import decode_all
 
-KEYS = {"nara": "nara-dev-key-1001", "navigable": "navigable-dev-key"}
 CASES = [(api, e) for api in API_NAMES for e in api_doc(api).examples]
 
 
 def _check(api: str, example: Any, out: str) -> None:
-    spec = load_spec(api)
+    model = model_for(api)
+    op = model.operation(example.operation_id)
+    assert op is not None
     if example.stream:
+        s = op.stream
+        assert s is not None
         events = decode_all(out.encode())
         names = [e.event for e in events]
-        assert names[0] == "message_start" and names[-1] == "message_end" and "delta" in names, names
-        data = schema_validator(spec, "#/components/schemas/ChatStreamEvent/properties/data/contentSchema")
+        assert s.grammar.matches(names) and names[-1] != s.error_event and s.content_event in names, names
         for event in events:
             payload = json.loads(event.data)
-            assert data.is_valid(payload) and payload["type"] == event.event, event
+            data = schema_validator(model.spec, "#" + s.data_pointers[event.event])
+            assert data.is_valid(payload) and payload[s.name_field] == event.event, event
         return
-    ok = spec["paths"][example.path][example.method]["responses"]["200"]["content"]["application/json"]
-    errors = [e.message for e in schema_validator(spec, ok["schema"]).iter_errors(json.loads(out))]
+    ok = op.success("application/json")
+    assert ok is not None and ok.schema_pointer is not None
+    errors = [
+        e.message for e in schema_validator(model.spec, "#" + ok.schema_pointer).iter_errors(json.loads(out))
+    ]
     assert not errors, (errors, out[:500])
 
 
@@ -44,7 +52,10 @@ def env(shared_server: Any) -> dict[str, str]:
     env = dict(os.environ)
     for api in API_NAMES:
         env[f"{api.upper()}_BASE_URL"] = shared_server.base_url
-        env[f"{api.upper()}_API_KEY"] = KEYS[api]
+        env[f"{api.upper()}_API_KEY"] = DEV_KEYS[api]
+        variable = model_for(api).identity_variable()
+        if variable:
+            env[variable] = str(DEV_NARA_USER)  # the dev key's user
     return env
 
 

@@ -25,9 +25,10 @@ __all__ = ["docs"]
 def docs(out: Path) -> None:
     """Build the offline spec docs for integrators: one self-contained HTML page per API.
 
-    Each page opens from disk with no network: the reference (Swagger UI, inlined), the stream's
-    event catalogue and grammar, the error catalogue, the assumptions made where the vendor is
-    silent, and a runnable curl and Python example per operation. The JSON Schemas of chatgate's
+    Each page opens from disk with no network: the reference (Swagger UI, inlined), the rules each
+    operation states (pages, whose rows, reading back, windows) and the identity a key carries, the
+    stream's event catalogue, roles and grammar, the error catalogue, the assumptions made where the
+    vendor is silent, and a runnable curl and Python example per operation. The JSON Schemas of chatgate's
     summary.json files are published under schemas/.
 
     Example: chatgate docs --out site/

@@ -26,8 +26,9 @@ import jinja2
 import markupsafe
 
 from chatgate import __version__
+from chatgate.contract_model import model_for
 from chatgate.docs.model import api_doc
-from chatgate.specs import API_NAMES, load_spec, spec_path
+from chatgate.specs import API_NAMES
 
 __all__ = ["ASSETS", "asset", "render_index", "render_page", "renderer_version"]
 
@@ -98,8 +99,9 @@ def render_page(
     ``asset_base`` set: Swagger UI's files are linked from there, else inlined.
     ``try_keys``: security scheme name -> key to pre-authorise try-it-out with (served pages only).
     """
-    spec = copy.deepcopy(load_spec(api))
-    doc = api_doc(api, spec)
+    model = model_for(api)
+    spec = copy.deepcopy(model.spec)
+    doc = api_doc(api)
     if server_url:
         spec["servers"] = [{"url": server_url, "description": "This chatgate reference server"}]
     config = {
@@ -130,7 +132,7 @@ def render_page(
         inline_css=css,
         inline_script=script,
         renderer=renderer_version(),
-        spec_file=spec_path(api).name,
+        spec_file=model.path.name,
         version=__version__,
     )
 
