@@ -16,8 +16,8 @@ goes through the one transport (``contracts.transport``).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import requests

@@ -6,7 +6,6 @@ Tiers: the default tier runs one fault per API and check that must fire, and the
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 

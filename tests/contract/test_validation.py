@@ -17,9 +17,9 @@ from chatgate.errors import UsageError
 from chatgate.gate.baseline import compare, load_baseline, render_baseline
 from chatgate.gate.ledger import Ledger
 from chatgate.gate.model import Example, Finding, mask_headers
+from chatgate.gate.reproduce import curl
 from chatgate.gate.scope import Scope
 from contracts.gate import Gate
-from chatgate.gate.reproduce import curl
 from contracts.streams import grammar_problems, stream_content
 from contracts.validation import body_problems, event_problems
 
