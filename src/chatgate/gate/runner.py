@@ -33,7 +33,7 @@ from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
-from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
+from chatgate.targets import Target, credentials, probe, probe_request, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
 
@@ -129,15 +129,12 @@ def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -
     return out
 
 
-PROBE_OPERATION = {"nara": "GET /api/v1.0/chat/messages", "navigable": "GET /api/v1/chat"}
-
-
-def _with_probes(record: SuiteRecord, probes: dict[str, tuple[int, ...]]) -> SuiteRecord:
-    """The record with the probes counted (each answer is a request) and their transient answers, sent
-    again like the suite's, as notes."""
+def _with_probes(record: SuiteRecord, probes: dict[str, tuple[str, tuple[int, ...]]]) -> SuiteRecord:
+    """The record with the probes counted (each answer is a request, on the operation the probe sent
+    it to) and their transient answers, sent again like the suite's, as notes."""
     notes, traffic = dict(record.notes), dict(record.traffic)
-    for api, statuses in probes.items():
-        key = (api, PROBE_OPERATION[api])
+    for api, (operation, statuses) in probes.items():
+        key = (api, operation)
         traffic[key] = traffic.get(key, Traffic()).plus(Traffic(len(statuses), 0))
         if len(statuses) < 2:
             continue
@@ -145,7 +142,7 @@ def _with_probes(record: SuiteRecord, probes: dict[str, tuple[int, ...]]) -> Sui
         if statuses[1] not in (502, 503, 504):
             found.append(("flaky", f"{statuses[0]} once, then {statuses[1]} (the probe)"))
         for kind, detail in found:
-            notes[(kind, api, PROBE_OPERATION[api], detail)] = 1
+            notes[(kind, api, operation, detail)] = 1
     return replace(record, notes=notes, traffic=traffic)
 
 
@@ -168,10 +165,11 @@ def _run_suite_on_target(
         tls = config.transport.tls
         if not tls.verify:
             say("contract: WARNING: --no-tls-verify: the target's TLS certificate is NOT verified")
-        probes: dict[str, tuple[int, ...]] = {}
+        probes: dict[str, tuple[str, tuple[int, ...]]] = {}
         for t in targets.values():
             say(f"contract: probing {t.api} at {t.base_url}")
-            probes[t.api] = probe(t, tls=tls)
+            sent = probe_request(t)
+            probes[t.api] = (sent.op.label if sent else "(probe)", probe(t, tls=tls))
         nara = targets.get("nara")
         second = second_identity(nara, embedded=urls.get("nara", "") is None) if nara is not None else None
         say(
