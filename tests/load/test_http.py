@@ -26,12 +26,13 @@ def target() -> Iterator[str]:
 ROOMY = Deadlines(5, 5, 10)
 VALIDATORS = Validators()
 VALIDATORS.warm()  # as a generator does before its first request: compiling a schema takes ms
+RULES = sse_servers.nara_rules()
 
 
 def stream(base: str, kind: str, deadlines: Deadlines = ROOMY) -> Outcome:
     client = HostClient(f"{base}/{kind}", {}, connections=4, deadlines=deadlines)
     try:
-        return client.stream(Outcome("nara.stream"), CHAT, {"stream": True}, VALIDATORS)
+        return client.stream(Outcome("nara.stream"), CHAT, {"stream": True}, RULES, VALIDATORS)
     finally:
         client.close()
 
