@@ -28,20 +28,10 @@ from typing import Any
 
 import brotli
 
-from chatgate.contract_model import model_for
-from chatgate.load.stream import StreamRules
-
 STALL_S = 0.3
 GAP_S = 0.02
 HEADERS: list[dict[str, str]] = []
 PAGE = {"data": [], "pagination": {"current_page": 1, "rows_per_page": 1, "total_rows": 0, "total_pages": 0}}
-
-
-def nara_rules() -> StreamRules:
-    """The rules of Nara's streamed send, as the shipped spec states them (what these servers speak)."""
-    op = model_for("nara").streamed()[0]
-    assert op.stream is not None
-    return StreamRules("nara", op.stream)
 
 
 def event(name: str, **data: Any) -> bytes:

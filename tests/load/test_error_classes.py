@@ -20,6 +20,7 @@ from chatgate.options import Deadlines
 from tests.contract.conftest import FaultyServer
 from tests.load import sse_servers
 from tests.load.conftest import run_judged
+from tests.load.spec_variants import nara_rules
 
 pytestmark = pytest.mark.slow
 # Tiers: one run per error class in the default tier (contract, broken_stream, a pagination gap); the
@@ -107,6 +108,6 @@ def error_end() -> Iterator[str]:
 
 def test_a_stream_ending_in_an_error_event_is_a_stream_error(error_end: str) -> None:
     client = HostClient(error_end, {}, connections=1, deadlines=Deadlines(5, 5, 5))
-    out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, sse_servers.nara_rules(), Validators())
+    out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, nara_rules(), Validators())
     client.close()
     assert out.error == "stream_error" and out.events == 3

@@ -21,7 +21,7 @@ from chatgate.load.outcome import Outcome
 from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 from tests.load.conftest import run_judged
-from tests.load.sse_servers import nara_rules
+from tests.load.spec_variants import nara_rules
 
 # Tiers: the gap before the terminal event in the default tier; the stall (marked e2e) in the e2e
 # tier, which .ci/run runs too.

@@ -298,6 +298,7 @@ def _read_stream(out: Outcome, resp: Any, dl: Deadlines, events: Events) -> None
         return
     splitter = EventSplitter()
     split, on, body, sock = splitter.feed, events.on, resp._body_buffer, resp._sock
+    stops = events.rules.stops  # grammar states after which the body must end
     idle_s, perf = dl.stream_idle_s, time.perf_counter
     watch = _Watchdog(out.sent, dl.stream_s, idle_s)
     at = perf()
@@ -317,7 +318,7 @@ def _read_stream(out: Outcome, resp: Any, dl: Deadlines, events: Events) -> None
                     watch.idle_end = at + idle_s
             if resp.message_complete:
                 break
-            if watch.quiet_end is None and events.final:
+            if events.state in stops and watch.quiet_end is None:
                 watch.quiet_end = at + AFTER_TERMINAL_S
                 watch.arm()
             data = sock.recv(_READ)

@@ -39,24 +39,30 @@ __all__ = ["BUFFERED_MIN_EVENTS", "BUFFERED_SPAN_S", "Events", "StreamRules", "j
 BUFFERED_SPAN_S = 0.001
 BUFFERED_MIN_EVENTS = 3
 _ABSENT: Any = object()
-_BROKEN = -1  # the grammar state after a violation: no way on
 
 
 class StreamRules:
-    """One stream's rules laid out for the hot path (built once per process and stream)."""
+    """One stream's rules laid out for the hot path (built once per process and stream).
+
+    ``moves[state]`` maps an event name to the next state (one dict lookup per event); the last entry
+    is the state after a violation, with no way on. ``ends[state]``: the grammar accepts there;
+    ``stops``: the states after which the body must end (a final one, or the one after a violation)."""
 
     __slots__ = (
-        "accepting", "api", "content", "delta", "envelope", "error_event", "finals", "grammar", "index",
-        "known", "link", "name_field", "pointers", "reject", "schemas",
+        "api", "broken", "content", "ends", "envelope", "error_event", "fast", "finals", "grammar", "index",
+        "known", "link", "moves", "name_field", "pointers", "reject", "stops",
     )  # fmt: skip
 
     def __init__(self, api: str, stream: StreamModel) -> None:
         g = stream.grammar
-        self.api = api
-        self.grammar = g
-        self.delta = g.delta
-        self.accepting = g.accepting
-        self.finals = g.finals
+        states = 1 + max((s for pair in g.delta.items() for s in (pair[0][0], pair[1])), default=0)
+        self.moves: list[dict[str, int]] = [{} for _ in range(states + 1)]
+        for (state, name), nxt in g.delta.items():
+            self.moves[state][name] = nxt
+        self.broken = states
+        self.ends = [s in g.accepting for s in range(states + 1)]
+        self.api, self.grammar, self.finals = api, g, g.finals
+        self.stops = g.finals | {states}
         self.known = frozenset(stream.events) | frozenset(stream.data_pointers) or frozenset(g.names)
         self.reject = stream.unknown_events != "ignore"
         self.content = stream.content_event
@@ -66,19 +72,19 @@ class StreamRules:
         self.error_event = stream.error_event
         self.pointers = dict(stream.data_pointers)
         self.envelope = stream.envelope_pointer
-        self.schemas: dict[str, tuple[Any, str, bool]] = {}  # name -> (validator, pointer, is envelope)
+        self.fast: dict[str, Any] = {}  # name -> the jsonschema-rs validator of its data (once looked up)
 
-    def schema(self, validators: Validators, name: str) -> tuple[Any, str, bool]:
-        """The validator of ``name``'s data (else of the envelope), its pointer, and which it is."""
-        found = self.schemas.get(name)
-        if found is None:
-            pointer = self.pointers.get(name)
-            at, envelope = (pointer, False) if pointer is not None else (self.envelope, True)
-            found = self.schemas[name] = (validators.fast(self.api, at), at, envelope)
+    def data_validator(self, validators: Validators, name: str) -> Any:
+        """The validator of ``name``'s data; None for an event with no data schema (its envelope is
+        validated instead, off the hot path)."""
+        pointer = self.pointers.get(name)
+        if pointer is None:
+            return None
+        found = self.fast[name] = validators.fast(self.api, pointer)
         return found
 
     def expected(self, state: int) -> list[str]:
-        return self.grammar.expected(state) if state >= 0 else []
+        return self.grammar.expected(state) if state < self.broken else []
 
 
 class Events:
@@ -100,87 +106,108 @@ class Events:
         self.index = 0
         self.link: Any = _ABSENT
 
-    @property
-    def final(self) -> bool:
-        """The grammar allows nothing more: the body must end now."""
-        return self.state in self.rules.finals
-
     def on(self, name: str, data: bytes | str, at: float) -> None:
         out, r = self.out, self.rules
         out.events += 1
         if self.first_at is None:
             self.first_at = at
         self.last_at = at
-        if name not in r.known:
-            if r.reject:
-                out.fail("contract", f"unknown event {name!r} (the spec lists {sorted(r.known)})")
-            return
-        state = r.delta.get((self.state, name))
+        state = r.moves[self.state].get(name)
         if state is None:
+            if name not in r.known:
+                if r.reject:
+                    out.fail("contract", f"unknown event {name!r} (the spec lists {sorted(r.known)})")
+                return
             self._misplaced(name)
-            state = _BROKEN
+            state = r.broken
         self.state, self.last = state, name
-        if name == r.content:
+        content = name == r.content
+        if content:
             out.deltas += 1
             if self.last_content is None:
                 out.ttft_s = at - out.sent
             else:
                 out.gaps.append(at - self.last_content)
             self.last_content = at
-        elif state in r.accepting and self.last_content is not None:
+        elif r.ends[state] and self.last_content is not None:
             out.tail_gap_s = at - self.last_content
-        if out.error is None:
-            self._data(name, data)
-
-    def _misplaced(self, name: str) -> None:
-        state, out = self.state, self.out
-        if state == _BROKEN:
+        if out.error is not None:
             return
-        if state == 0:
-            why = f"stream opens with {name!r}, not one of {sorted(self.rules.grammar.opening)}"
-        elif state in self.rules.finals:
-            why = f"event {name!r} after terminal {self.last!r}"
-        else:
-            why = f"event {name!r} after {self.last!r} (expected one of {self.rules.expected(state)})"
-        out.fail("contract", f"{why}; grammar: {self.rules.grammar.text}")
-
-    def _data(self, name: str, data: bytes | str) -> None:
-        out, r = self.out, self.rules
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             payload = None
-        if type(payload) is not dict:
-            out.fail("contract", f"event {name!r}: data is not a JSON object")
-            return
-        if r.name_field is not None and payload.get(r.name_field) != name:
-            out.fail("contract", f"event {name!r}: data's {r.name_field} is {payload.get(r.name_field)!r}")
-            return
-        if name == r.content and r.index is not None:
-            got = payload.get(r.index)
-            if type(got) is not int or got != self.index:
-                out.fail("contract", f"event {name!r}: {r.index} {got!r} where {self.index} was due")
-                return
+        if type(payload) is not dict or (r.name_field is not None and payload.get(r.name_field) != name):
+            self._bad_data(name, payload)
+        elif content and r.index is not None and (got := payload.get(r.index)) != self.index:
+            self._bad_index(name, got)
+        elif (
+            r.link is not None
+            and (value := payload.get(r.link, _ABSENT)) is not _ABSENT
+            and value != self.link
+        ):
+            self._linked(name, payload, value, data)
+        elif self.validators is not None:
+            fast = r.fast.get(name)
+            if fast is not None:  # every event but the first of each name, and those with no data schema
+                out.validated += 1
+                if not fast.is_valid(payload):
+                    self._validate(name, payload, r.pointers[name])
+            else:
+                self._valid(name, payload, data)
+        if content:
             self.index += 1
-        if r.link is not None:
-            value = payload.get(r.link, _ABSENT)
-            if value is not _ABSENT:
-                if self.link is _ABSENT:
-                    self.link = value
-                elif value != self.link:
-                    out.fail("contract", f"event {name!r}: {r.link} {value!r}, earlier events {self.link!r}")
-                    return
-        if self.validators is not None:
-            self._validate(name, data, payload)
 
-    def _validate(self, name: str, data: bytes | str, payload: dict[str, Any]) -> None:
-        assert self.validators is not None
-        validator, pointer, envelope = self.rules.schema(self.validators, name)
-        if envelope:
-            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-            payload = {"event": name, "data": text}
+    def _valid(self, name: str, payload: dict[str, Any], data: bytes | str) -> None:
+        """Hold the event's data to its schema (an event with no data schema: its envelope)."""
+        r, validators = self.rules, self.validators
+        assert validators is not None
+        fast = r.fast[name] if name in r.fast else r.data_validator(validators, name)
         self.out.validated += 1
-        if not validator.is_valid(payload):
+        if fast is None:
+            self._validate(name, {"event": name, "data": data}, r.envelope)
+        elif not fast.is_valid(payload):
+            self._validate(name, payload, r.pointers[name])
+
+    def _linked(self, name: str, payload: dict[str, Any], value: Any, data: bytes | str) -> None:
+        """The first event that carries the link field sets it; a later one that differs is a violation."""
+        if self.link is not _ABSENT:
+            self.out.fail(
+                "contract", f"event {name!r}: {self.rules.link} {value!r}, earlier events {self.link!r}"
+            )
+        else:
+            self.link = value
+            if self.validators is not None:
+                self._valid(name, payload, data)
+
+    def _misplaced(self, name: str) -> None:
+        state, out, r = self.state, self.out, self.rules
+        if state == r.broken:
+            return
+        if state == 0:
+            why = f"stream opens with {name!r}, not one of {sorted(r.grammar.opening)}"
+        elif state in r.finals:
+            why = f"event {name!r} after terminal {self.last!r}"
+        else:
+            why = f"event {name!r} after {self.last!r} (expected one of {r.expected(state)})"
+        out.fail("contract", f"{why}; grammar: {r.grammar.text}")
+
+    def _bad_data(self, name: str, payload: Any) -> None:
+        field = self.rules.name_field
+        if type(payload) is not dict:
+            self.out.fail("contract", f"event {name!r}: data is not a JSON object")
+        else:
+            self.out.fail("contract", f"event {name!r}: data's {field} is {payload.get(str(field))!r}")
+
+    def _bad_index(self, name: str, got: Any) -> None:
+        self.out.fail("contract", f"event {name!r}: {self.rules.index} {got!r} where {self.index} was due")
+
+    def _validate(self, name: str, payload: Any, pointer: str) -> None:
+        """Hold ``payload`` to the schema at ``pointer`` (the envelope's: its data as text)."""
+        assert self.validators is not None
+        if isinstance(payload.get("data"), bytes) and pointer == self.rules.envelope:
+            payload = {**payload, "data": payload["data"].decode("utf-8", "replace")}
+        if not self.validators.fast(self.rules.api, pointer).is_valid(payload):
             problem = self.validators.explain(self.rules.api, pointer, payload)
             self.out.fail("contract", f"event {name}: {problem}")
 
@@ -188,9 +215,9 @@ class Events:
         out, r = self.out, self.rules
         if self.first_at is not None and out.events >= BUFFERED_MIN_EVENTS:
             out.buffered = self.last_at - self.first_at < BUFFERED_SPAN_S
-        if self.state not in r.accepting:
+        if not r.ends[self.state]:
             cut = " (cut mid-event)" if leftover else "" if complete else " (connection closed)"
-            due = f"; expected one of {r.expected(self.state)}" if self.state >= 0 else ""
+            due = f"; expected one of {r.expected(self.state)}" if self.state < r.broken else ""
             out.fail("broken_stream", f"stream ended before its grammar was complete{cut}{due}")
         elif self.last is not None and self.last == r.error_event:
             out.fail("stream_error", f"terminal {self.last!r} event")
