@@ -117,7 +117,7 @@ def walk(gen: Generator, arrival: Arrival) -> None:
     listing = LISTINGS[0] if len(LISTINGS) == 1 else gen.rng.choice(LISTINGS)
     size, sort = gen.rng.choice(listing.sizes), gen.rng.choice(listing.sorts)
     client, state, op = gen.client(API), _Walk(listing), listing.op
-    bound = model_for(API).identity_parameters(op, gen.identity(API))
+    bound = gen.bound(API, op)
     check = (gen.validators, API, listing.schema) if listing.schema else None
     start = time.perf_counter()
     complete = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from chatgate.apis import ApiName
-from chatgate.contract_model import build_body, build_query, model_for
+from chatgate.contract_model import build_body, build_query
 from chatgate.load.generator import Arrival, Generator
 from chatgate.load.operations import find, path_of, require
 from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
@@ -33,8 +33,7 @@ def stream(gen: Generator, arrival: Arrival) -> None:
     out = gen.outcome("nara.stream", arrival)
     session = gen.conversation_id()
     body = build_body(op, message=gen.message(), session=session, stream=True) if op.body else None
-    bound = model_for(API).identity_parameters(op, gen.identity(API))
-    params = build_query(op, bound=bound, session=session)
+    params = build_query(op, bound=gen.bound(API, op), session=session)
     rules = gen.stream_rules(API, op)
     gen.client(API).stream(
         out, path_of(op, session), body, rules, gen.validators, method=op.method, params=params

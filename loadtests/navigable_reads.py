@@ -21,6 +21,17 @@ require([(API, "windowed")], "navigable-reads")
 READS = find(API, "windowed")
 
 
+def _listing(op: Operation) -> tuple[str, str | None]:
+    """Where ``op``'s answer lists the window's rows, and the schema of that answer."""
+    window = model_for(API).rules(op).window
+    assert window is not None
+    answer = op.success(JSON)
+    return window.items, answer.schema_pointer if answer else None
+
+
+_LISTS = {op.operation_id: _listing(op) for op in READS}
+
+
 def read(
     gen: Generator,
     arrival: Arrival,
@@ -31,16 +42,13 @@ def read(
     """One session read (``op``, default the first window read; ``params`` over the query built for the
     session); the rows it listed (None when it failed)."""
     op = op or READS[0]
-    window = model_for(API).rules(op).window
-    assert window is not None
-    answer = op.success(JSON)
-    check = (gen.validators, API, answer.schema_pointer) if answer and answer.schema_pointer else None
-    bound = model_for(API).identity_parameters(op, gen.identity(API))
-    query = build_query(op, bound=bound, session=identifier, extra=params)
+    items, schema = _LISTS[op.operation_id]
+    check = (gen.validators, API, schema) if schema else None
+    query = build_query(op, bound=gen.bound(API, op), session=identifier, extra=params)
     out = gen.outcome("navigable.read", arrival)
     gen.client(API).json(out, op.method, path_of(op, identifier), params=query, check=check)
     gen.done(out)
-    rows = resolve_pointer(out.payload, window.items) if out.error is None else None
+    rows = resolve_pointer(out.payload, items) if out.error is None else None
     return rows if isinstance(rows, list) else None
 
 

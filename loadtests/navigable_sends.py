@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from chatgate.apis import ApiName
-from chatgate.contract_model import MISSING, Call, build_body, build_query, model_for
+from chatgate.contract_model import MISSING, Call, build_body, build_query
 from chatgate.load.generator import Arrival, Generator
 from chatgate.load.operations import path_of, read_back_pairs, require
 from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
@@ -19,16 +19,16 @@ if os.environ.get("CHATGATE_SHAPE"):
 API: ApiName = "navigable"
 require([(API, "read-back")], "navigable-sends")
 PAIR = read_back_pairs(API)[0]
+_ANSWER = PAIR.send.success(JSON)
+SCHEMA = _ANSWER.schema_pointer if _ANSWER else None
 
 
 def send(gen: Generator, arrival: Arrival, message: str | None = None) -> Call | None:
     """One send in the arrival's session; what it sent and got (None when it failed)."""
     op, session = PAIR.send, arrival.identifier
     body = build_body(op, message=message or gen.message(), session=session)
-    bound = model_for(API).identity_parameters(op, gen.identity(API))
-    query = build_query(op, bound=bound, session=session)
-    answer = op.success(JSON)
-    check = (gen.validators, API, answer.schema_pointer) if answer and answer.schema_pointer else None
+    query = build_query(op, bound=gen.bound(API, op), session=session)
+    check = (gen.validators, API, SCHEMA) if SCHEMA else None
     out = gen.outcome("navigable.send", arrival)
     gen.client(API).json(out, op.method, path_of(op, session), params=query, body=body, check=check)
     gen.done(out)

@@ -245,6 +245,7 @@ class Generator:
         self._on_done = on_done
         self._clients: dict[str, HostClient] = {}
         self._rules: dict[tuple[str, str], StreamRules] = {}
+        self._bound: dict[tuple[str, str], dict[str, Any]] = {}
         self.in_flight: dict[int, Outcome] = {}
         self.budget = settings.share(settings.max_requests) if settings.max_requests else None
         self._lengths = [c for c, _ in settings.message_lengths]
@@ -268,6 +269,14 @@ class Generator:
     def identity(self, api: str) -> Any:
         """The caller's identity on ``api`` (None when its spec states none)."""
         return self.settings.identities.get(api)
+
+    def bound(self, api: str, op: Operation) -> dict[str, Any]:
+        """``op``'s parameters bound to the caller's identity, with it (once per process and operation)."""
+        key = (api, op.operation_id)
+        found = self._bound.get(key)
+        if found is None:
+            found = self._bound[key] = model_for(api).identity_parameters(op, self.identity(api))
+        return found
 
     def stream_rules(self, api: str, op: Operation) -> StreamRules:
         """``op``'s stream rules laid out for the hot path (once per process)."""
