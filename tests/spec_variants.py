@@ -4,9 +4,13 @@ speak it (issue 20: a new version of an API's spec needs no change to chatgate).
 Each :class:`Variant` is an edit of today's spec (on the loaded document; :func:`write_specs` writes both
 specs, one of them evolved, into a folder for ``--specs``) and a :class:`~tests.variant_proxy.Rewrite`
 that serves the reference server's traffic as that spec says (``conforming``), or with the changed part
-broken (``mutant``). ``check`` is what the gate must find on the mutant; ``scenario`` the load run that
-drives the change. The reference server keeps today's specs: where a variant needs behaviour it does not
-have (a new sort key, a new operation) the proxy computes it from what the server answers.
+broken (``mutant``); ``check`` and ``finding`` say what the gate must find on the mutant.
+
+The reference server keeps today's specs: where a variant needs behaviour it does not have, the proxy
+computes it from what the server answers. A new sort key is sorted and paged here from every row the
+server lists, not by a server option: the server validates ``sort_by`` against today's spec, so an
+option would have had to loosen its own validation, and the server would no longer implement the
+specs it ships with. A new operation is served from the server's read of the same session.
 """
 
 from __future__ import annotations
@@ -399,7 +403,9 @@ class Variant:
     rewrite: type[Rewrite]
     check: str  # the check that must fail on the mutant
     finding: str  # ...with a finding whose title says this
-    scenario: str = "mixed"  # the load scenario that drives the change
+    # whether the load run's traffic is changed by the rewrite (False: the spec alone changed, the limit
+    # is one a client must keep to, or no scenario drives the change)
+    load_rewritten: bool = True
     prepare: Callable[[str], None] | None = None  # what a server (its base URL) needs before the gate
 
 
@@ -415,14 +421,14 @@ VARIANTS: dict[str, Variant] = {
         Variant("new-sort-key", "nara", new_sort_key, NewSortKey, "pagination",
                 "order does not match sort_by"),
         Variant("page-size-limit", "nara", page_size_limit, PageSizeLimit, "schema_validation",
-                "rows_per_page (maximum)"),
+                "rows_per_page (maximum)", load_rewritten=False),
         Variant("field-added", "nara", field_added, FieldAdded, "schema_validation", "tokens (type)"),
         Variant("component-renamed", "nara", lambda s: rename(s, "ChatMessage", "Message"), ComponentRenamed,
-                "schema_validation", "(required: conversation_id)"),
+                "schema_validation", "(required: conversation_id)", load_rewritten=False),
         Variant("second-auth-scheme", "navigable", second_auth_scheme, SecondAuthScheme, "auth",
                 "the right key in bearerAuth refused"),
         Variant("new-operation", "navigable", new_operation, NewOperation, "schema_validation",
-                "(required: closed)", prepare=start_session),
+                "(required: closed)", load_rewritten=False, prepare=start_session),
     )
 }  # fmt: skip
 

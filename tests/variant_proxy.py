@@ -37,6 +37,7 @@ __all__ = ["Event", "Rewrite", "VariantMiddleware", "VariantServer", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("conforming", "mutant")
+COUNTS_PATH = "/_variant/counts"
 Event = tuple[str, dict[str, Any]]  # an event's name and its JSON data
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -78,8 +79,8 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
 class _Relay:
     """The ``send`` the app is given: streams go on event by event through the rewrite, JSON whole."""
 
-    def __init__(self, rewrite: Rewrite, req: Req, send: Send) -> None:
-        self.rewrite, self.req, self.send = rewrite, req, send
+    def __init__(self, proxy: VariantMiddleware, req: Req, send: Send) -> None:
+        self.proxy, self.rewrite, self.req, self.send = proxy, proxy.rewrite, req, send
         self.start: dict[str, Any] | None = None
         self.stream: dict[str, Any] | None = None  # the stream's notes, once the answer is a stream
         self.pending = b""
@@ -124,7 +125,10 @@ class _Relay:
         if not isinstance(data, dict):  # comments (": ping") and data that is not JSON pass as they are
             return block + b"\n\n"
         assert self.stream is not None
-        return b"".join(_sse(n, d) for n, d in self.rewrite.events(self.req, self.stream, (name, data)))
+        before = json.dumps(data)
+        out = self.rewrite.events(self.req, self.stream, (name, data))
+        self.proxy.changes += out != [(name, json.loads(before))]
+        return b"".join(_sse(n, d) for n, d in out)
 
     async def _json(self) -> None:
         assert self.start is not None
@@ -132,7 +136,10 @@ class _Relay:
         resp = Resp(status, headers, b"".join(self.chunks))
         doc = resp.json() if resp.content_type == "application/json" else None
         if doc is not None:
-            resp = resp.with_json(self.rewrite.answer(self.req, status, doc))
+            before = json.dumps(doc)
+            after = self.rewrite.answer(self.req, status, doc)
+            self.proxy.changes += json.dumps(after) != before
+            resp = resp.with_json(after)
         await _send_whole(self.send, resp)
 
 
@@ -142,14 +149,19 @@ async def _send_whole(send: Send, resp: Resp) -> None:
 
 
 class VariantMiddleware:
-    """The reference app with a variant's :class:`Rewrite` around its API paths."""
+    """The reference app with a variant's :class:`Rewrite` around its API paths. ``changes`` counts
+    what the rewrite changed (requests, answers, events), answered as JSON at ``GET /_variant/counts``."""
 
     def __init__(self, app: ASGIApp, rewrite: Rewrite) -> None:
         self.app = app
         self.rewrite = rewrite
         self.call = FaultMiddleware(app, none)._call  # its buffered call to the app
+        self.changes = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == COUNTS_PATH:
+            await _send_whole(send, Resp(200, [], b"").with_json({"changes": self.changes}))
+            return
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
@@ -162,6 +174,7 @@ class VariantMiddleware:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         req = Req(scope["method"], scope["path"], query, list(scope.get("headers", [])), body, scope)
         out = await self.rewrite.request(req, self.call)
+        self.changes += out is not req
         if isinstance(out, Resp):
             await _send_whole(send, out)
             return
@@ -178,7 +191,7 @@ class VariantMiddleware:
             told = True
             return {"type": "http.request", "body": out.body, "more_body": False}
 
-        await self.app(inner, replay, _Relay(self.rewrite, out, send))
+        await self.app(inner, replay, _Relay(self, out, send))
 
 
 def with_path(req: Req, path: str) -> Req:
@@ -205,6 +218,11 @@ class VariantServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def changes(self) -> int:
+        """How many requests, answers and events the variant's rewrite has changed so far."""
+        found: int = httpx.get(f"{self.base_url}{COUNTS_PATH}", timeout=5).json()["changes"]
+        return found
 
     def start(self, timeout: float = 30.0) -> VariantServer:
         # the server runs today's specs: no spec folder, key or target of the developer's shell leaks in
