@@ -102,9 +102,10 @@ class UsageEvent(Rewrite):
 
     def events(self, req: Req, stream: dict[str, Any], event: Event) -> list[Event]:
         name, _ = event
+        if "input" not in stream:
+            stream["input"] = len(str((req.json() or {}).get("message", "")).split())
         stream["deltas"] = stream.get("deltas", 0) + (name == "delta")
-        message = (req.json() or {}).get("message", "")
-        tokens = {"input_tokens": len(str(message).split()), "output_tokens": stream["deltas"]}
+        tokens = {"input_tokens": stream["input"], "output_tokens": stream["deltas"]}
         usage = {"type": "usage", **tokens}
         if name == ("message_start" if self.mutant else "message_end"):
             return [event, ("usage", usage)] if self.mutant else [("usage", usage), event]

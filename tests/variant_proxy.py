@@ -12,7 +12,9 @@ Event streams are rewritten one event at a time, as the app sends them: nothing 
 time to the first content event and the gaps stay the server's (``FaultMiddleware`` buffers whole
 answers, which a load run's TTFT cannot survive). JSON answers are rewritten whole. A rewrite that
 needs other data (every row of a listing, a session's messages) calls the app again, buffered, with
-``tests.contract.faulty_server``'s ``Req`` / ``Resp``.
+``tests.contract.faulty_server``'s ``Req`` / ``Resp``. ``GET /_variant/counts`` answers how many
+requests, answers and events the rewrite has changed, so a test can tell a run that met the change from
+one that never did.
 """
 
 from __future__ import annotations
