@@ -83,37 +83,42 @@ def main() -> None:
     per_stream = a.tokens + 2
     ours_env = {"CHATGATE_MESSAGE_LENGTHS": "27:1", "NARA_API_KEY": "nara-dev-key-1001"}
     server_args = ["--ttft-ms", "100", "--itl-ms", str(a.itl_ms), "--reply-tokens", str(a.tokens)]
-    ratios: dict[str, list[float]] = {"chatgate": [], "baseline": []}
+    ratios: dict[str, list[float]] = {"chatgate / bare": [], "baseline / bare": [], "chatgate / baseline": []}
+    files = {"chatgate": (LOADTESTS / "nara_stream_sends.py", ours_env, None)}
+    if a.baseline is not None:
+        base = a.baseline.resolve()
+        env = {**ours_env, "PYTHONPATH": str(base / "src")}
+        files["baseline"] = (base / "loadtests/nara_stream_sends.py", env, base)
+    files["bare"] = (HERE / "load_bare_stream_locustfile.py", {}, None)
     with EmbeddedServer(server_args) as server:
         if PIN and server.proc is not None:
             subprocess.run(["taskset", "-pc", "1", str(server.proc.pid)], check=False, capture_output=True)
         for round_ in range(1, a.repeat + 1):
-            runs = {"chatgate": run_locust(LOADTESTS / "nara_stream_sends.py", server.base_url, a, ours_env)}
-            if a.baseline is not None:
-                base = a.baseline.resolve()
-                env = {**ours_env, "PYTHONPATH": str(base / "src")}
-                runs["baseline"] = run_locust(
-                    base / "loadtests/nara_stream_sends.py", server.base_url, a, env, base
-                )
-            runs["bare"] = run_locust(HERE / "load_bare_stream_locustfile.py", server.base_url, a, {})
-            rates = {}
-            for name, r in runs.items():
-                ev = r["requests"] * per_stream
-                rates[name] = ev / r["cpu_s"]
-                print(
-                    f"round {round_}: {name}: {ev:.0f} events in {r['wall_s']:.1f} s, "
-                    f"{r['cpu_s']:.2f} CPU-s, "
-                    f"{ev / r['cpu_s']:.0f} events/CPU-s ({1e6 * r['cpu_s'] / ev:.1f} us/event)"
-                )
+            order = list(files) if round_ % 2 else [*reversed(list(files)[:-1]), "bare"]  # fair to both
+            runs = {name: run_locust(files[name][0], server.base_url, a, files[name][1], files[name][2])
+                    for name in order}  # fmt: skip
+            rates = {name: _rate(round_, name, r, per_stream) for name, r in runs.items()}
             for name in ("chatgate", "baseline"):
                 if name in rates:
-                    ratios[name].append(rates[name] / rates["bare"])
-                    print(f"round {round_}: {name} / bare {ratios[name][-1]:.3f}")
+                    ratios[f"{name} / bare"].append(rates[name] / rates["bare"])
+                    print(f"round {round_}: {name} / bare {rates[name] / rates['bare']:.3f}")
+            if "baseline" in rates:
+                ratios["chatgate / baseline"].append(rates["chatgate"] / rates["baseline"])
+                print(f"round {round_}: chatgate / baseline {rates['chatgate'] / rates['baseline']:.3f}")
         print(counters(server.base_url, a))
     for name, got in ratios.items():
         if got:
             median = statistics.median(got)
-            print(f"median ratio ({name} / bare events per CPU-second) over {a.repeat} rounds: {median:.3f}")
+            print(f"median ratio ({name} events per CPU-second) over {a.repeat} rounds: {median:.3f}")
+
+
+def _rate(round_: int, name: str, r: dict[str, float], per_stream: int) -> float:
+    ev = r["requests"] * per_stream
+    print(
+        f"round {round_}: {name}: {ev:.0f} events in {r['wall_s']:.1f} s, {r['cpu_s']:.2f} CPU-s, "
+        f"{ev / r['cpu_s']:.0f} events/CPU-s ({1e6 * r['cpu_s'] / ev:.1f} us/event)"
+    )
+    return ev / r["cpu_s"]
 
 
 if __name__ == "__main__":

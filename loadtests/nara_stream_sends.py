@@ -31,7 +31,7 @@ SENDS = find(API, "streamed")
 def stream(gen: Generator, arrival: Arrival) -> None:
     op = SENDS[0] if len(SENDS) == 1 else gen.rng.choice(SENDS)
     out = gen.outcome("nara.stream", arrival)
-    session = gen.conversation_id()
+    session = gen.new_session()
     body = build_body(op, message=gen.message(), session=session, stream=True) if op.body else None
     params = build_query(op, bound=gen.bound(API, op), session=session)
     rules = gen.stream_rules(API, op)

@@ -338,8 +338,8 @@ class Generator:
                 self.recorder.not_sent(out.name, out.intended, "generator", now)
         self.in_flight.clear()
 
-    def conversation_id(self) -> str:
-        """A new conversation id, unique per run (cheaper than a uuid4 per stream)."""
+    def new_session(self) -> str:
+        """A new session (conversation) id, unique per run (cheaper than a uuid4 per stream)."""
         return f"cg{self._id_prefix}{next(self._ids):x}"
 
     def message(self) -> str:
