@@ -2,7 +2,7 @@
 that reads the same streams and only splits them into events (``load_bare_stream_locustfile.py``).
 
 Usage: python bench/load_events_cpu.py [--users 50] [--seconds 20] [--warm 4] [--repeat 3]
-       [--itl-ms 20] [--tokens 60]
+       [--itl-ms 20] [--tokens 60] [--baseline DIR]
 
 Both generators run as plain ``locust -f`` processes, alternately (chatgate, bare, chatgate, bare...),
 against one embedded reference server paced at TTFT 100 ms and ``--itl-ms`` between ``--tokens``
@@ -12,6 +12,10 @@ core. Each process measures its own CPU time and its completed streams over the 
 carries the same events (message_start, the deltas, message_end), so events = streams x that count.
 chatgate times every event, parses it as JSON and validates it against the spec; a last chatgate run
 prints its own counters to show that every event received was timed and validated.
+
+``--baseline DIR`` adds another checkout (``git archive <commit> | tar -x -C DIR``) as a third contender in
+each round (its ``loadtests/nara_stream_sends.py`` with its ``src/`` first on ``PYTHONPATH``): before and
+after a change, side by side against the same bare script.
 """
 
 from __future__ import annotations
@@ -37,14 +41,16 @@ LOADTESTS = HERE.parent / "loadtests"
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
 
 
-def run_locust(locustfile: Path, url: str, a: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
+def run_locust(
+    locustfile: Path, url: str, a: argparse.Namespace, env: dict[str, str], cwd: Path | None = None
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.json"
         cmd = [*PIN, sys.executable, "-m", "locust", "-f", f"{locustfile},{HERE / 'load_cpu_probe.py'}",
                "--headless", "-u", str(a.users), "-r", str(a.users), "-t", f"{a.seconds}s", "-H", url,
                "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "0"]  # fmt: skip
         full = {**os.environ, **env, "BENCH_OUT": str(out), "BENCH_WARM_S": str(a.warm)}
-        subprocess.run(cmd, env=full, check=False, capture_output=True, timeout=a.seconds + 120)
+        subprocess.run(cmd, env=full, check=False, capture_output=True, timeout=a.seconds + 120, cwd=cwd)
         data: dict[str, float] = json.loads(out.read_text(encoding="utf-8"))
         return data
 
@@ -72,31 +78,47 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--itl-ms", type=float, default=20.0)
     ap.add_argument("--tokens", type=int, default=60)
+    ap.add_argument("--baseline", type=Path, help="another checkout, run side by side")
     a = ap.parse_args()
     per_stream = a.tokens + 2
     ours_env = {"CHATGATE_MESSAGE_LENGTHS": "27:1", "NARA_API_KEY": "nara-dev-key-1001"}
     server_args = ["--ttft-ms", "100", "--itl-ms", str(a.itl_ms), "--reply-tokens", str(a.tokens)]
-    ratios = []
+    ratios: dict[str, list[float]] = {"chatgate / bare": [], "baseline / bare": [], "chatgate / baseline": []}
+    files = {"chatgate": (LOADTESTS / "nara_stream_sends.py", ours_env, None)}
+    if a.baseline is not None:
+        base = a.baseline.resolve()
+        env = {**ours_env, "PYTHONPATH": str(base / "src")}
+        files["baseline"] = (base / "loadtests/nara_stream_sends.py", env, base)
+    files["bare"] = (HERE / "load_bare_stream_locustfile.py", {}, None)
     with EmbeddedServer(server_args) as server:
         if PIN and server.proc is not None:
             subprocess.run(["taskset", "-pc", "1", str(server.proc.pid)], check=False, capture_output=True)
         for round_ in range(1, a.repeat + 1):
-            ours = run_locust(LOADTESTS / "nara_stream_sends.py", server.base_url, a, ours_env)
-            bare = run_locust(HERE / "load_bare_stream_locustfile.py", server.base_url, a, {})
-            rates = []
-            for name, r in (("chatgate", ours), ("bare", bare)):
-                ev = r["requests"] * per_stream
-                rates.append(ev / r["cpu_s"])
-                print(
-                    f"round {round_}: {name}: {ev:.0f} events in {r['wall_s']:.1f} s, "
-                    f"{r['cpu_s']:.2f} CPU-s, "
-                    f"{ev / r['cpu_s']:.0f} events/CPU-s ({1e6 * r['cpu_s'] / ev:.1f} us/event)"
-                )
-            ratios.append(rates[0] / rates[1])
-            print(f"round {round_}: ratio {ratios[-1]:.3f}")
+            order = list(files) if round_ % 2 else [*reversed(list(files)[:-1]), "bare"]  # fair to both
+            runs = {name: run_locust(files[name][0], server.base_url, a, files[name][1], files[name][2])
+                    for name in order}  # fmt: skip
+            rates = {name: _rate(round_, name, r, per_stream) for name, r in runs.items()}
+            for name in ("chatgate", "baseline"):
+                if name in rates:
+                    ratios[f"{name} / bare"].append(rates[name] / rates["bare"])
+                    print(f"round {round_}: {name} / bare {rates[name] / rates['bare']:.3f}")
+            if "baseline" in rates:
+                ratios["chatgate / baseline"].append(rates["chatgate"] / rates["baseline"])
+                print(f"round {round_}: chatgate / baseline {rates['chatgate'] / rates['baseline']:.3f}")
         print(counters(server.base_url, a))
-    median = statistics.median(ratios)
-    print(f"median ratio (chatgate / bare events per CPU-second) over {a.repeat} rounds: {median:.3f}")
+    for name, got in ratios.items():
+        if got:
+            median = statistics.median(got)
+            print(f"median ratio ({name} events per CPU-second) over {a.repeat} rounds: {median:.3f}")
+
+
+def _rate(round_: int, name: str, r: dict[str, float], per_stream: int) -> float:
+    ev = r["requests"] * per_stream
+    print(
+        f"round {round_}: {name}: {ev:.0f} events in {r['wall_s']:.1f} s, {r['cpu_s']:.2f} CPU-s, "
+        f"{ev / r['cpu_s']:.0f} events/CPU-s ({1e6 * r['cpu_s'] / ev:.1f} us/event)"
+    )
+    return ev / r["cpu_s"]
 
 
 if __name__ == "__main__":

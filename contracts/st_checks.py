@@ -296,7 +296,9 @@ def load_schema(api: str, *, chain_pool: int = 0) -> Any:
         {
             "seed": int_setting("CHATGATE_SEED", 0),
             "base-url": t.base_url,
-            "headers": {**dict(gate.scope.headers), **t.auth_headers},
+            # the key where the spec's first scheme puts it (a scheme schemathesis is not given a value
+            # for, it fills with a generated one)
+            "headers": {**dict(gate.scope.headers), **model_for(api).credentials(t.key).headers},
             "request-timeout": run_settings().deadlines.request_s,
             "max-stream-events": 1_000_000_000,  # streams are read whole (and bounded) by the transport
             "generation": generation,

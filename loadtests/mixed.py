@@ -1,10 +1,13 @@
-"""mixed: Nara streaming sends and page walks, Navigable sends and reads, with weights, plus
+"""mixed: Nara streamed sends and page walks, Navigable sends and reads, with weights, plus
 read-after-write visibility (``visibility``: from a Navigable send's start until a read shows it).
 
-The reads that look for a sent message are the scenario's own scheduled reads (in the open model
-they are part of the offered arrivals, never extra load): a read goes to the session with the oldest
-message not yet seen back. A message not read back within ``VISIBILITY_TRIES`` reads or
-``VISIBILITY_S`` seconds is a ``contract`` error (``navigable.visibility``).
+A sent message is read back when the window read its read-back rule names (``x-chatgate-read-back``,
+read with the rule's parameters) lists a row for each of the rule's rows that read the request's
+message field, with the values the rule says (e.g. the user's own text under the user's sender). The
+reads that look for a sent message are the scenario's own scheduled reads (in the open model they are
+part of the offered arrivals, never extra load): a read goes to the session with the oldest message not
+yet seen back. A message not read back within ``VISIBILITY_TRIES`` reads or ``VISIBILITY_S`` seconds is
+a ``contract`` error (``navigable.visibility``).
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ import os
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from nara_paginated_reads import walk
 from nara_stream_sends import stream
 from navigable_reads import read
-from navigable_sends import send
+from navigable_sends import PAIR, send
 
+from chatgate.contract_model import MISSING
 from chatgate.load.generator import Arrival, Generator
+from chatgate.load.operations import listed, rows_read_back
 from chatgate.load.users import ArrivalsUser, ClosedUser, open_model
 
 if os.environ.get("CHATGATE_SHAPE"):
@@ -28,15 +34,17 @@ if os.environ.get("CHATGATE_SHAPE"):
 
 VISIBILITY_TRIES = 20
 VISIBILITY_S = 10.0
+MESSAGE_FIELD = PAIR.send.body.roles.get("message") if PAIR.send.body else None
 
 
 @dataclass
 class _Sent:
-    """A message sent and not yet read back."""
+    """A message sent and not yet read back: its session, where to read it and the rows to find there."""
 
     identifier: str
-    marker: str
     start: float
+    rows: list[dict[str, Any]]
+    params: dict[str, Any] = field(default_factory=dict)
     tries: int = 0
 
 
@@ -55,20 +63,28 @@ PENDING = _Pending()
 
 
 def navigable_send(gen: Generator, arrival: Arrival) -> None:
-    marker = uuid.uuid4().hex
     start = time.perf_counter()
-    if send(gen, arrival, f"visibility {marker}"):
-        PENDING.items.append(_Sent(arrival.identifier, marker, start))
+    call = send(gen, arrival, f"visibility {uuid.uuid4().hex}")
+    if call is None:
+        return
+    params = {k: e.value(call) for k, e in PAIR.rule.parameters.items()}
+    rows = rows_read_back(PAIR.rule, call, MESSAGE_FIELD)
+    if rows:
+        params = {k: v for k, v in params.items() if v is not MISSING}
+        PENDING.items.append(_Sent(arrival.identifier, start, rows, params))
 
 
 def navigable_read(gen: Generator, arrival: Arrival) -> None:
     own = None if arrival.intended is not None else arrival.identifier  # open model: any session
     item = PENDING.next_for(own)
-    data = read(gen, arrival, item.identifier if item else arrival.identifier)
-    if item is None or data is None:
+    if item is None:
+        read(gen, arrival, arrival.identifier, PAIR.read)
+        return
+    data = read(gen, arrival, item.identifier, PAIR.read, item.params)
+    if data is None:
         return
     start = item.start
-    if any(isinstance(m, dict) and item.marker in str(m.get("content")) for m in data):
+    if listed(data, item.rows):
         gen.recorder.hist("visibility").record(time.perf_counter() - start)
         PENDING.items.remove(item)
         return

@@ -33,8 +33,10 @@ def test_real_specs_are_valid_and_clean(api: str) -> None:
 def test_lint_command_exit_0_on_both_specs() -> None:
     proc = chatgate("lint", "--require-ruleset")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    ok = "specs/nara.openapi.yaml: OK (openapi-spec-validator, examples, x-chatgate, redocly recommended"
-    assert ok in proc.stdout
+    assert (
+        "specs/nara.openapi.yaml: OK (openapi-spec-validator, examples, x-chatgate, redocly recommended"
+        in proc.stdout
+    )
     assert "specs/navigable.openapi.yaml: OK" in proc.stdout
 
 

@@ -13,6 +13,7 @@ from chatgate.load.outcome import Outcome
 from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 from tests.load import sse_servers
+from tests.load.spec_variants import nara_rules
 
 CHAT = "/api/v1.0/chat"
 pytestmark = pytest.mark.timing  # gaps and deadlines measured to the millisecond
@@ -26,12 +27,13 @@ def target() -> Iterator[str]:
 ROOMY = Deadlines(5, 5, 10)
 VALIDATORS = Validators()
 VALIDATORS.warm()  # as a generator does before its first request: compiling a schema takes ms
+RULES = nara_rules()  # the shipped spec's: what these servers speak
 
 
 def stream(base: str, kind: str, deadlines: Deadlines = ROOMY) -> Outcome:
     client = HostClient(f"{base}/{kind}", {}, connections=4, deadlines=deadlines)
     try:
-        return client.stream(Outcome("nara.stream"), CHAT, {"stream": True}, VALIDATORS)
+        return client.stream(Outcome("nara.stream"), CHAT, {"stream": True}, RULES, VALIDATORS)
     finally:
         client.close()
 

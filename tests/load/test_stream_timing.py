@@ -21,6 +21,7 @@ from chatgate.load.outcome import Outcome
 from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 from tests.load.conftest import run_judged
+from tests.load.spec_variants import nara_rules
 
 # Tiers: the gap before the terminal event in the default tier; the stall (marked e2e) in the e2e
 # tier, which .ci/run runs too.
@@ -77,7 +78,7 @@ def paced() -> Iterator[str]:
 @pytest.mark.timing
 def test_the_gap_before_the_terminal_event_is_measured(paced: str) -> None:
     client = HostClient(paced, {}, connections=1, deadlines=Deadlines(5, 5, 10))
-    out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, Validators())
+    out = client.stream(Outcome("nara.stream"), "/api/v1.0/chat", {}, nara_rules(), Validators())
     client.close()
     assert out.error is None, out.detail
     assert out.events == 5 and len(out.gaps) == 2

@@ -24,13 +24,18 @@ from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityOptions, CapacityResult, Step, StepPlan
 from chatgate.capacity.search import conclude, judge_step, next_rate, plan_steps, settle_plan
 from chatgate.errors import EXIT_TARGET, ChatgateError, UsageError
-from chatgate.load.config import DEFAULT_MAX_IN_FLIGHT, SCENARIOS, load_options
+from chatgate.load.config import (
+    DEFAULT_MAX_IN_FLIGHT,
+    SCENARIOS,
+    load_options,
+    require_scenario,
+    scenario_deadlines,
+)
 from chatgate.load.launch import targets
 from chatgate.load.model import LoadResult
 from chatgate.load.report import render_markdown
 from chatgate.load.runner import read_slo, run_load_at
 from chatgate.load.slo import ScenarioSlo, SloFile
-from chatgate.options import Deadlines
 from chatgate.targets import Target
 
 __all__ = ["check_options", "run_capacity"]
@@ -65,7 +70,7 @@ def _step_slo(slo: SloFile, scenario: str) -> SloFile:
 
 
 def _stream_deadline(o: CapacityOptions, table: ScenarioSlo) -> float:
-    d = Deadlines()
+    d = scenario_deadlines(o.scenario)  # the spec's stream liveness when neither flag nor SLO key says
     return (
         o.stream_timeout_s
         if o.stream_timeout_s is not None
@@ -161,6 +166,7 @@ def _implied_streams(steps: list[Step], capacity: float | None) -> float | None:
 def run_capacity(o: CapacityOptions) -> CapacityResult:
     """Search the capacity of the target for ``o.scenario`` (see ``chatgate.capacity.search``)."""
     check_options(o)
+    require_scenario(o.scenario)
     slo = read_slo(o.slo_file, o.scenario)
     table = slo.scenario(o.scenario)
     plan = plan_steps(o, table.thresholds, _stream_deadline(o, table))

@@ -1,7 +1,12 @@
 """What a load run was asked to do (``LoadOptions``, checked once) and how it will run (``RunPlan``).
 
 Deadlines come, in this order, from the flags (``--request-timeout``...), the scenario's table in the
-SLO file (``request_timeout``...), then :class:`chatgate.options.Deadlines`' defaults.
+SLO file (``request_timeout``...), the specs (the stream deadlines: the ``liveness`` of the streams the
+scenario's APIs state), then :class:`chatgate.options.Deadlines`' defaults.
+
+:func:`require_scenario` holds the scenario's specs to what it needs before anything starts: each spec
+valid (its ``x-chatgate-*`` extensions included) and stating the operations the scenario drives
+(:data:`SCENARIO_NEEDS`, found by their rules: :mod:`chatgate.load.operations`).
 """
 
 from __future__ import annotations
@@ -12,19 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from chatgate.apis import ApiName
+from chatgate.contract_model import require_models
 from chatgate.errors import UsageError
+from chatgate.load.operations import liveness, require
 from chatgate.load.slo import SloFile
 from chatgate.options import Deadlines
 
 __all__ = [
     "SCENARIOS",
     "SCENARIO_APIS",
+    "SCENARIO_NEEDS",
     "SCENARIO_REQUESTS",
     "SHAPES",
     "LoadOptions",
     "RunPlan",
     "load_options",
     "plan_run",
+    "require_scenario",
+    "scenario_deadlines",
 ]
 
 SCENARIOS = {
@@ -40,6 +50,19 @@ SCENARIO_APIS: dict[str, tuple[ApiName, ...]] = {
     "navigable-reads": ("navigable",),
     "navigable-sends": ("navigable",),
     "mixed": ("nara", "navigable"),
+}
+# What each scenario drives, by API and by the rule its operations carry (chatgate.load.operations).
+SCENARIO_NEEDS: dict[str, tuple[tuple[ApiName, str], ...]] = {
+    "nara-stream-sends": (("nara", "streamed"),),
+    "nara-paginated-reads": (("nara", "paginated"),),
+    "navigable-reads": (("navigable", "windowed"),),
+    "navigable-sends": (("navigable", "read-back"),),
+    "mixed": (
+        ("nara", "streamed"),
+        ("nara", "paginated"),
+        ("navigable", "windowed"),
+        ("navigable", "read-back"),
+    ),
 }
 # The request names each scenario records (its locustfile's ``gen.outcome(name)``): what a
 # ``[scenario.<s>.request."<name>"]`` table of the SLO file may name. ``nara.walk`` is a walk that broke
@@ -205,13 +228,26 @@ class RunPlan:
     max_in_flight: int | None
 
 
+def require_scenario(scenario: str) -> None:
+    """SpecError (exit 2, FILE:LINE) when a spec the scenario uses is unusable (invalid, a bad
+    ``x-chatgate-*`` extension) or states none of the operations the scenario drives."""
+    require_models(SCENARIO_APIS[scenario])
+    require(SCENARIO_NEEDS[scenario], scenario)
+
+
+def scenario_deadlines(scenario: str) -> Deadlines:
+    """The deadlines a scenario runs with when neither flag nor SLO key sets them: its specs' stream
+    ``liveness``, else :class:`~chatgate.options.Deadlines`' defaults."""
+    return liveness(SCENARIO_APIS[scenario])
+
+
 def _deadline(flag: float | None, table: Mapping[str, float], key: str, default: float) -> float:
     return flag if flag is not None else table.get(key, default)
 
 
 def plan_run(o: LoadOptions, slo: SloFile) -> RunPlan:
     table = slo.scenario(o.scenario)
-    d = Deadlines()
+    d = scenario_deadlines(o.scenario)
     deadlines = Deadlines(
         request_s=_deadline(o.request_timeout_s, table.deadlines, "request_timeout", d.request_s),
         stream_idle_s=_deadline(

@@ -6,14 +6,16 @@ The Locust side reads everything from the environment, so each locustfile also r
 ==============================  =====================================================================
 ``NARA_BASE_URL``,              each API's host (default: Locust's ``--host``)
 ``NAVIGABLE_BASE_URL``
-``NARA_API_KEY``,               keys (default: the reference server's dev keys); ``NARA_USER_ID``
-``NAVIGABLE_API_KEY``
+``NARA_API_KEY``,               keys (default: the reference server's dev keys), sent where each spec's
+``NAVIGABLE_API_KEY``           security scheme puts them
+``NARA_USER_ID``                the caller's identity, for an API whose spec states one (the variable is
+                                named after it: ``model.identity_variable()``)
 ``CHATGATE_ARRIVAL_RATE``       open model: arrivals per second for the whole run (unset: closed model)
 ``CHATGATE_POISSON``            ``1``: exponential gaps between arrivals
 ``CHATGATE_MAX_IN_FLIGHT``      open model: arrivals in flight at once, all processes together
 ``CHATGATE_WORKERS``            how many processes share the rate, the cap and ``--max-requests``
-``CHATGATE_REQUEST_TIMEOUT``,   the deadlines, seconds (:class:`chatgate.options.Deadlines`)
-``CHATGATE_STREAM_IDLE_TIMEOUT``,
+``CHATGATE_REQUEST_TIMEOUT``,   the deadlines, seconds (:class:`chatgate.options.Deadlines`; the stream
+``CHATGATE_STREAM_IDLE_TIMEOUT``, deadlines default to the specs' stream ``liveness``)
 ``CHATGATE_STREAM_TIMEOUT``
 ``CHATGATE_VALIDATE_SAMPLE``    share of responses validated against the spec (default 1)
 ``CHATGATE_INTERVAL``           seconds per raw-data interval (default 1)
@@ -22,7 +24,8 @@ The Locust side reads everything from the environment, so each locustfile also r
 ``CHATGATE_MAX_REQUESTS``       stop issuing after this many arrivals (this process's share)
 ``CHATGATE_ABORT_ON_ERROR_RATE``  stop the run when the error rate passes this (after 20 requests)
 ``CHATGATE_RAW_DIR``            where the master (or the single process) writes the raw data
-``CHATGATE_MESSAGE_LENGTHS``    sends: ``chars:weight,...`` (e.g. ``40:6,400:3,4000:1``)
+``CHATGATE_MESSAGE_LENGTHS``    sends: ``chars:weight,...`` (e.g. ``40:6,400:3,4000:1``), the length of the
+                                request field with ``x-chatgate-role: message``
 ``CHATGATE_SCENARIO``,          the scenario and its run time (a worker checks the master's scenario
 ``CHATGATE_RUN_TIME``           against its own; its status file names the run time)
 ``CHATGATE_WORKER_STATUS``      a Locust worker writes its state there (``chatgate load --worker``)
@@ -42,11 +45,15 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from chatgate.apis import DEV_KEYS, DEV_NARA_USER, ApiName, auth_headers
+from chatgate.apis import API_NAMES, DEV_KEYS, DEV_NARA_KEYS, DEV_NARA_USER, ApiName
+from chatgate.contract_model import Operation, model_for
 from chatgate.load.http import HostClient
+from chatgate.load.operations import liveness
 from chatgate.load.outcome import Outcome
 from chatgate.load.recorder import Recorder
+from chatgate.load.stream import StreamRules
 from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 
@@ -54,6 +61,7 @@ __all__ = ["PLAN_VARIABLES", "Arrival", "Generator", "Settings", "own_plan", "pl
 
 DEFAULT_MAX_IN_FLIGHT = 2000
 CLOSED_MODEL_CONNECTIONS = 4096
+_DEV_IDENTITY: dict[str, Any] = {"nara": DEV_NARA_USER}  # the reference server's default identity
 _TEXT = (
     "How do I keep a long conversation coherent when the history grows and older turns matter? "
     "Please answer with concrete steps, and mention what to measure. "
@@ -115,6 +123,34 @@ def _num(name: str, default: float, env: Mapping[str, str] | None = None) -> flo
     return value
 
 
+def _identities(env: Mapping[str, str], keys: Mapping[ApiName, str]) -> dict[str, Any]:
+    """Each API's caller identity, for the APIs whose spec states one: its variable (``NARA_USER_ID``),
+    else the identity of the reference server's dev key."""
+    out: dict[str, Any] = {}
+    for api in API_NAMES:
+        model = model_for(api)
+        variable, identity = model.identity_variable(), model.identity
+        if variable is None or identity is None:
+            continue
+        raw = env.get(variable, "").strip()
+        try:
+            value = identity.parse(raw) if raw else DEV_NARA_KEYS.get(keys[api], _DEV_IDENTITY.get(api))
+        except ValueError:
+            raise ValueError(f"{variable}={raw!r} is not a valid {identity.name}") from None
+        if value is not None:
+            out[api] = value
+    return out
+
+
+def _deadlines(env: Mapping[str, str]) -> Deadlines:
+    spec = liveness(API_NAMES)
+    return Deadlines(
+        request_s=_num("CHATGATE_REQUEST_TIMEOUT", spec.request_s, env) or spec.request_s,
+        stream_idle_s=_num("CHATGATE_STREAM_IDLE_TIMEOUT", spec.stream_idle_s, env) or spec.stream_idle_s,
+        stream_s=_num("CHATGATE_STREAM_TIMEOUT", spec.stream_s, env) or spec.stream_s,
+    )
+
+
 def _lengths(raw: str) -> tuple[tuple[int, float], ...]:
     if not raw.strip():
         return ((40, 6.0), (400, 3.0), (4000, 1.0))
@@ -133,7 +169,7 @@ class Settings:
     navigable_base: str
     nara_key: str
     navigable_key: str
-    nara_user_id: int
+    identities: Mapping[str, Any]  # api -> the caller's identity (APIs whose spec states one)
     arrival_rate: float | None
     poisson: bool
     max_in_flight: int
@@ -157,23 +193,19 @@ class Settings:
         rate = _num("CHATGATE_ARRIVAL_RATE", 0.0, env)
         max_requests = int(_num("CHATGATE_MAX_REQUESTS", 0, env))
         abort = _num("CHATGATE_ABORT_ON_ERROR_RATE", -0.0, env)
+        keys = {api: env.get(f"{api.upper()}_API_KEY") or DEV_KEYS[api] for api in API_NAMES}
         return cls(
             nara_base=(env.get("NARA_BASE_URL") or host or "").rstrip("/"),
             navigable_base=(env.get("NAVIGABLE_BASE_URL") or host or "").rstrip("/"),
-            nara_key=env.get("NARA_API_KEY") or DEV_KEYS["nara"],
-            navigable_key=env.get("NAVIGABLE_API_KEY") or DEV_KEYS["navigable"],
-            nara_user_id=int(_num("NARA_USER_ID", DEV_NARA_USER, env)),
+            nara_key=keys["nara"],
+            navigable_key=keys["navigable"],
+            identities=_identities(env, keys),
             arrival_rate=rate or None,
             poisson=env.get("CHATGATE_POISSON") == "1",
             max_in_flight=int(_num("CHATGATE_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, env))
             or DEFAULT_MAX_IN_FLIGHT,
             workers=max(1, int(_num("CHATGATE_WORKERS", 1, env))),
-            deadlines=Deadlines(
-                request_s=_num("CHATGATE_REQUEST_TIMEOUT", Deadlines.request_s, env) or Deadlines.request_s,
-                stream_idle_s=_num("CHATGATE_STREAM_IDLE_TIMEOUT", Deadlines.stream_idle_s, env)
-                or Deadlines.stream_idle_s,
-                stream_s=_num("CHATGATE_STREAM_TIMEOUT", Deadlines.stream_s, env) or Deadlines.stream_s,
-            ),
+            deadlines=_deadlines(env),
             validate_sample=min(1.0, _num("CHATGATE_VALIDATE_SAMPLE", 1.0, env)),
             interval_s=max(0.2, _num("CHATGATE_INTERVAL", 1.0, env)),
             warmup_s=_num("CHATGATE_WARMUP", 0.0, env),
@@ -212,6 +244,8 @@ class Generator:
         self.rng = random.Random()
         self._on_done = on_done
         self._clients: dict[str, HostClient] = {}
+        self._rules: dict[tuple[str, str], StreamRules] = {}
+        self._bound: dict[tuple[str, str], dict[str, Any]] = {}
         self.in_flight: dict[int, Outcome] = {}
         self.budget = settings.share(settings.max_requests) if settings.max_requests else None
         self._lengths = [c for c, _ in settings.message_lengths]
@@ -226,10 +260,32 @@ class Generator:
             s = self.settings
             base, key = (s.nara_base, s.nara_key) if api == "nara" else (s.navigable_base, s.navigable_key)
             per_process = s.share(s.max_in_flight) + 8 if s.arrival_rate else CLOSED_MODEL_CONNECTIONS
+            placed = model_for(api).credentials(key)  # where the spec's security scheme takes the key
             c = self._clients[api] = HostClient(
-                base, auth_headers(api, key), connections=per_process, deadlines=s.deadlines
+                base, placed.headers, query=placed.query, connections=per_process, deadlines=s.deadlines
             )
         return c
+
+    def identity(self, api: str) -> Any:
+        """The caller's identity on ``api`` (None when its spec states none)."""
+        return self.settings.identities.get(api)
+
+    def bound(self, api: str, op: Operation) -> dict[str, Any]:
+        """``op``'s parameters bound to the caller's identity, with it (once per process and operation)."""
+        key = (api, op.operation_id)
+        found = self._bound.get(key)
+        if found is None:
+            found = self._bound[key] = model_for(api).identity_parameters(op, self.identity(api))
+        return found
+
+    def stream_rules(self, api: str, op: Operation) -> StreamRules:
+        """``op``'s stream rules laid out for the hot path (once per process)."""
+        key = (api, op.operation_id)
+        rules = self._rules.get(key)
+        if rules is None:
+            assert op.stream is not None, f"{op.label} has no streamed answer"
+            rules = self._rules[key] = StreamRules(api, op.stream)
+        return rules
 
     def take(self) -> bool:
         """Take one request from the ``--max-requests`` budget; False when it is spent."""
@@ -282,8 +338,8 @@ class Generator:
                 self.recorder.not_sent(out.name, out.intended, "generator", now)
         self.in_flight.clear()
 
-    def conversation_id(self) -> str:
-        """A new conversation id, unique per run (cheaper than a uuid4 per stream)."""
+    def new_session(self) -> str:
+        """A new session (conversation) id, unique per run (cheaper than a uuid4 per stream)."""
         return f"cg{self._id_prefix}{next(self._ids):x}"
 
     def message(self) -> str:

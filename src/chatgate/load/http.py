@@ -33,8 +33,9 @@ from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPParseError, HTTPSocketPoolResponse
 
 from chatgate import __version__
-from chatgate.load.outcome import TERMINAL_EVENTS, Outcome
-from chatgate.load.validators import STREAM_EVENT_SCHEMAS, Validators
+from chatgate.load.outcome import Outcome
+from chatgate.load.stream import Events, StreamRules
+from chatgate.load.validators import Validators
 from chatgate.options import Deadlines
 from chatgate.sse import EventSplitter
 
@@ -43,10 +44,6 @@ __all__ = ["USER_AGENT", "HostClient", "body_decoder"]
 USER_AGENT = f"chatgate/{__version__}"
 ACCEPT_ENCODING = "gzip, deflate, br"
 _READ = 16384  # one read; a small buffer is cheaper to allocate per event than 64 KiB
-# An event stream whose events all arrive within this span is "buffered": something between the
-# target and us (or the target itself) delivered it in one burst, so its gaps say nothing.
-BUFFERED_SPAN_S = 0.001
-BUFFERED_MIN_EVENTS = 3
 AFTER_TERMINAL_S = 1.0  # how long the body may take to end after the terminal event
 
 
@@ -111,10 +108,17 @@ class HostClient:
     """
 
     def __init__(
-        self, base_url: str, headers: Mapping[str, str], *, connections: int, deadlines: Deadlines
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        connections: int,
+        deadlines: Deadlines,
+        query: Mapping[str, str] | None = None,
     ) -> None:
         self.deadlines = deadlines
         self.prefix = urlsplit(base_url).path.rstrip("/")
+        self.query = dict(query or {})  # sent with every request (a key the spec takes in the query)
         self.client = HTTPClient.from_url(
             base_url,
             concurrency=max(1, connections),
@@ -134,6 +138,10 @@ class HostClient:
         out.sent = time.perf_counter()
         return self.client.request(method, self.prefix + path, body=body, headers=headers)
 
+    def _uri(self, path: str, params: Mapping[str, Any] | None) -> str:
+        query = {**self.query, **params} if params and self.query else params or self.query
+        return path + ("?" + urlencode(query, doseq=True) if query else "")
+
     def json(
         self,
         out: Outcome,
@@ -148,7 +156,7 @@ class HostClient:
 
         ``check`` is (validators, api, schema pointer) when this response is to be validated.
         """
-        uri = path + ("?" + urlencode(params) if params else "")
+        uri = self._uri(path, params)
         data = orjson.dumps(body) if body is not None else b""
         resp = None
         timer = _deadline(self.deadlines.request_s)
@@ -168,12 +176,24 @@ class HostClient:
         out.body_bytes = len(raw)
         return _judge_json(out, resp, raw, check)
 
-    def stream(self, out: Outcome, path: str, body: Any, validators: Validators | None) -> Outcome:
-        """POST a streaming send; time headers, TTFT, every gap and the terminal event; validate events."""
+    def stream(
+        self,
+        out: Outcome,
+        path: str,
+        body: Any,
+        rules: StreamRules,
+        validators: Validators | None,
+        *,
+        method: str = "POST",
+        params: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """A streamed request: time headers, TTFT, every gap and the end; judge the events by ``rules``
+        (:mod:`chatgate.load.stream`), each validated against the spec on a sampled stream."""
         resp: HTTPSocketPoolResponse | None = None
         timer = _deadline(self.deadlines.request_s)
+        data = orjson.dumps(body) if body is not None else b""
         try:
-            resp = self._open(out, "POST", path, orjson.dumps(body), True)
+            resp = self._open(out, method, self._uri(path, params), data, body is not None)
         except (_Deadline, TimeoutError):
             return _ended(out.fail("timeout", f"no headers within {self.deadlines.request_s:g}s"))
         except (OSError, ConnectionError, ValueError, HTTPParseError) as exc:
@@ -184,7 +204,7 @@ class HostClient:
         out.headers_s = time.perf_counter() - out.sent
         out.status = resp.status_code
         try:
-            if out.status != 200:
+            if not 200 <= out.status < 300:
                 timer = _deadline(self.deadlines.request_s)
                 try:
                     raw = resp.read()
@@ -192,7 +212,8 @@ class HostClient:
                     timer.close()
                 out.body_bytes = len(raw)
                 return out.fail(f"http_{out.status}", raw[:120].decode("utf-8", "replace"))
-            _read_stream(out, resp, self.deadlines, self.deadlines.request_s, validators)
+            sampled = validators if validators is not None and validators.sampled() else None
+            _read_stream(out, resp, self.deadlines, Events(out, rules, sampled))
         except _Deadline:
             out.fail("timeout", f"no complete error body within {self.deadlines.request_s:g}s")
         except (OSError, ConnectionError, ValueError, HTTPParseError) as exc:
@@ -268,18 +289,16 @@ class _Watchdog:
             self.timer = None
 
 
-def _read_stream(
-    out: Outcome, resp: Any, dl: Deadlines, network_timeout: float, validators: Validators | None
-) -> None:
-    """Read a 200 event stream to its end or a deadline, one ``recv`` per read."""
+def _read_stream(out: Outcome, resp: Any, dl: Deadlines, events: Events) -> None:
+    """Read a 2xx event stream to its end or a deadline, one ``recv`` per read."""
     try:
         decode = body_decoder(str(resp.get("content-encoding") or ""))
     except ValueError as exc:
         out.fail("contract", str(exc))
         return
-    events = _Events(out, validators if validators is not None and validators.sampled() else None)
     splitter = EventSplitter()
     split, on, body, sock = splitter.feed, events.on, resp._body_buffer, resp._sock
+    stops = events.rules.stops  # grammar states after which the body must end
     idle_s, perf = dl.stream_idle_s, time.perf_counter
     watch = _Watchdog(out.sent, dl.stream_s, idle_s)
     at = perf()
@@ -299,7 +318,7 @@ def _read_stream(
                     watch.idle_end = at + idle_s
             if resp.message_complete:
                 break
-            if events.terminal is not None and watch.quiet_end is None:
+            if events.state in stops and watch.quiet_end is None:
                 watch.quiet_end = at + AFTER_TERMINAL_S
                 watch.arm()
             data = sock.recv(_READ)
@@ -316,76 +335,6 @@ def _read_stream(
     finally:
         watch.close()
         if sock is not None:
-            sock.settimeout(network_timeout)  # the socket may go back to the pool
+            sock.settimeout(dl.request_s)  # the socket may go back to the pool
         out.comments = splitter.comments
     events.finish(splitter.close(), resp.message_complete)
-
-
-_BY_EVENT: dict[str, Any] = {}  # event name -> its jsonschema-rs validator (the specs do not change)
-
-
-class _Events:
-    """What a stream's events say: TTFT, gaps, grammar, validity (one instance per stream)."""
-
-    __slots__ = ("by_event", "first_at", "last_at", "last_delta", "out", "terminal", "validators")
-
-    def __init__(self, out: Outcome, validators: Validators | None) -> None:
-        self.out = out
-        self.validators = validators
-        self.by_event = _BY_EVENT if validators is not None else {}
-        self.last_delta: float | None = None
-        self.first_at: float | None = None
-        self.last_at = 0.0
-        self.terminal: str | None = None
-
-    def on(self, name: str, data: bytes | str, at: float) -> None:
-        out = self.out
-        out.events += 1
-        if self.first_at is None:
-            self.first_at = at
-        self.last_at = at
-        if self.terminal is not None:
-            out.fail("contract", f"event {name!r} after terminal {self.terminal!r}")
-        if name == "delta":
-            out.deltas += 1
-            if self.last_delta is None:
-                out.ttft_s = at - out.sent
-            else:
-                out.gaps.append(at - self.last_delta)
-            self.last_delta = at
-        elif name in TERMINAL_EVENTS:
-            self.terminal = name
-            if self.last_delta is not None:
-                out.tail_gap_s = at - self.last_delta
-        if self.validators is not None:
-            self._validate(name, data)
-
-    def _validate(self, name: str, data: bytes | str) -> None:
-        assert self.validators is not None
-        out = self.out
-        validator = self.by_event.get(name)
-        if validator is None:
-            pointer = STREAM_EVENT_SCHEMAS.get(name)
-            if pointer is None:
-                out.fail("contract", f"unknown event {name!r}")
-                return
-            validator = self.by_event[name] = self.validators.fast("nara", pointer)
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            out.fail("contract", f"event {name!r}: data is not JSON")
-            return
-        out.validated += 1
-        if not validator.is_valid(payload):
-            problem = self.validators.explain("nara", STREAM_EVENT_SCHEMAS[name], payload)
-            out.fail("contract", f"event {name}: {problem}")
-
-    def finish(self, leftover: bool, complete: bool) -> None:
-        out = self.out
-        if self.first_at is not None and out.events >= BUFFERED_MIN_EVENTS:
-            out.buffered = self.last_at - self.first_at < BUFFERED_SPAN_S
-        if self.terminal is None:
-            cut = " (cut mid-event)" if leftover else "" if complete else " (connection closed)"
-            out.fail("broken_stream", "stream ended without a terminal event" + cut)
-        elif self.terminal == "error":
-            out.fail("stream_error", "terminal error event")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
+from chatgate.contract_model import model_for
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import TargetError
 from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan
@@ -100,8 +101,9 @@ def locust_env(
     for api, t in found.items():  # what the locustfiles read
         env[f"{api.upper()}_BASE_URL"] = t.base_url
         env[f"{api.upper()}_API_KEY"] = t.key
-        if t.user_id is not None:
-            env["NARA_USER_ID"] = str(t.user_id)
+        identity = model_for(api).identity_variable()  # the variable the spec's identity is read from
+        if t.user_id is not None and identity is not None:
+            env[identity] = str(t.user_id)
     env.update(options.extra_env)
     return env
 

@@ -7,9 +7,12 @@ Error classes (``Outcome.error``), one per way a request can fail:
                     ``--stream-idle-timeout`` (no event, only comments such as ``: ping``),
                     ``--stream-timeout`` (a whole stream); the socket read timeout counts too
 ``connection``      refused, reset or closed before an answer
-``broken_stream``   a stream that ended without its terminal event, or was cut mid-way
-``stream_error``    a stream that ended with a terminal ``error`` event
-``contract``        an answer that does not match the spec (schema, grammar, not JSON, unknown encoding)
+``broken_stream``   a stream that ended (or was cut) before its grammar was complete
+``stream_error``    a stream that ended in the event its spec names as the error (``error_event``)
+``contract``        an answer that does not match the spec (schema, grammar, index, link, not JSON,
+                    unknown encoding)
+
+Which events a stream may carry, and in what order, is its spec's (:mod:`chatgate.load.stream`).
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TERMINAL_EVENTS", "Outcome"]
-
-TERMINAL_EVENTS = frozenset({"message_end", "error"})
+__all__ = ["Outcome"]
 
 
 @dataclass(slots=True)
@@ -27,8 +28,9 @@ class Outcome:
     """One request: when it was due and sent, what came back, and how long each part took (seconds).
 
     ``intended`` and ``sent`` are ``time.perf_counter()`` values of this process; ``intended`` is None in
-    the closed model (a request is due when its user sends it). ``gaps`` are the inter-delta gaps (ITL),
-    ``tail_gap_s`` the gap from the last delta to the terminal event.
+    the closed model (a request is due when its user sends it). ``deltas`` counts the stream's content
+    events (its tokens), ``gaps`` the gaps between them (ITL), ``tail_gap_s`` the gap from the last one
+    to the event that completed the stream's grammar.
     """
 
     name: str

@@ -1,6 +1,8 @@
 """Run one load scenario and judge it: ``run_load(options) -> LoadResult`` (no report written here).
 
-The steps, each its own function or module: options checked (``config``) -> SLO file read and the run
+The steps, each its own function or module: options and the scenario's specs checked (``config``:
+a spec whose ``x-chatgate-*`` rules are bad, or that states nothing the scenario drives, is exit 2
+before anything starts) -> SLO file read and the run
 planned -> targets resolved and probed, the embedded server started if needed (``launch.targets``) ->
 Locust run in child processes, live files through the run's ``RunDir`` (``launch.run_locust``) -> raw
 data read (``summary.read_raw``) -> summarized into a ``LoadSummary`` -> judged (``judge``, pure) ->
@@ -32,7 +34,14 @@ from pathlib import Path
 from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
 from chatgate.errors import TargetError, UsageError
-from chatgate.load.config import SCENARIO_APIS, SCENARIO_REQUESTS, LoadOptions, RunPlan, plan_run
+from chatgate.load.config import (
+    SCENARIO_APIS,
+    SCENARIO_REQUESTS,
+    LoadOptions,
+    RunPlan,
+    plan_run,
+    require_scenario,
+)
 from chatgate.load.judge import judge
 from chatgate.load.launch import RAW_PARTIAL, locust_env, run_locust, targets
 from chatgate.load.model import LoadResult, ModelInfo
@@ -117,7 +126,8 @@ def read_slo(slo_file: Path | None, scenario: str) -> SloFile:
 
 
 def run_load(options: LoadOptions) -> LoadResult:
-    """Run the scenario of ``options`` and judge it."""
+    """Run the scenario of ``options`` and judge it (its specs checked first: a bad one is exit 2)."""
+    require_scenario(options.scenario)
     slo = read_slo(options.slo_file, options.scenario)
     with _targets_of(options) as found:
         return run_load_at(options, found, slo)

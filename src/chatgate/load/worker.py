@@ -38,7 +38,7 @@ from typing import Any
 
 from chatgate.artifacts import RunDir
 from chatgate.errors import EXIT_OK, EXIT_TARGET, EXIT_USAGE
-from chatgate.load.config import SCENARIOS, LoadOptions, plan_run
+from chatgate.load.config import SCENARIOS, LoadOptions, plan_run, require_scenario
 from chatgate.load.launch import START_MARGIN_S, locust_env, targets, worker_command
 from chatgate.load.slo import SloFile
 from chatgate.resources import loadtests_dir
@@ -192,6 +192,7 @@ def _start(options: LoadOptions, env: Mapping[str, str], run_dir: RunDir, log: A
 
 def run_worker(options: LoadOptions) -> WorkerResult:
     """Probe this machine's targets, run the worker processes until the master ends the run."""
+    require_scenario(options.scenario)
     plan = plan_run(options, SloFile(None, {}, {}))  # shaped by the master; the model comes from here
     run_dir = RunDir(options.report_dir / options.scenario).ensure()
     with targets(options) as found, run_dir.log("worker.log") as log, _Signals() as signals:
