@@ -66,7 +66,8 @@ import httpx
 import uvicorn
 from yarl import URL
 
-from chatgate.apis import ApiName, api_of_path
+from chatgate.apis import ApiName
+from chatgate.server.config import api_of_path
 from chatgate.server.faults import hits
 
 __all__ = ["FieldProxy", "ProxyConfig", "ProxyCounts", "ThreadedServer", "main"]

@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import yaml
 
-from chatgate.apis import DEV_KEYS, api_of_path
+from chatgate.apis import DEV_KEYS
+from chatgate.server.config import api_of_path
 from tests.contract.faulty_server import NARA_LIST, NARA_SEND, NAV, Call, Req, Resp
 from tests.variant_proxy import Event, Rewrite, with_path
 

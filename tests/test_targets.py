@@ -57,7 +57,6 @@ def test_the_probe_is_a_read_of_the_spec_with_its_parameters_filled(clean_env: p
     assert (navigable.op.operation_id, navigable.params, navigable.headers) == (
         "getChatSessionMessages", {"identifier": "chatgate-probe"}, {"X-Api-Key": "k"}
     )  # fmt: skip
-    assert Target("navigable", "http://h", "k").auth_headers == {"X-Api-Key": "k"}
 
 
 def test_an_edited_spec_changes_the_probe_and_the_identity_variable(

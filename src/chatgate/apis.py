@@ -3,9 +3,8 @@ server's public dev keys. One home for each of these concepts; everything else i
 
 Where an API's paths live and how it carries its key are its spec's to say: ask
 :func:`chatgate.contract_model.model_for` (``find``/``path_label`` for a request, ``credentials`` for
-a key). ``PREFIXES``, :func:`api_of_path` and :func:`auth_headers` are deprecated (issue 20) and go once
-their last users (the suite's transport, the load generator, the reference server and tests) no
-longer import them.
+a key). The reference server, which implements today's specs, keeps its own routing
+(``chatgate.server.config.PREFIXES``).
 
 The dev keys are public on purpose (README, ARCHITECTURE.md): the reference server accepts them by
 default, and ``contract``/``load``/``run`` use them when they test the embedded server. Nara has two
@@ -24,19 +23,12 @@ __all__ = [
     "DEV_NARA_USER",
     "DEV_NAVIGABLE_KEYS",
     "DEV_SECOND_IDENTITY",
-    "PREFIXES",
     "ApiName",
-    "api_of_path",
-    "auth_headers",
     "key_variable",
 ]
 
 ApiName = Literal["nara", "navigable"]
 API_NAMES: Final[tuple[ApiName, ...]] = ("nara", "navigable")
-
-# Deprecated (issue 20: the spec says where an API lives; ask the contract model). Where each API lives
-# under a host (both live on the reference server's one port).
-PREFIXES: Final[Mapping[ApiName, str]] = {"nara": "/api/v1.0", "navigable": "/api/v1"}
 
 # The reference server's dev keys: Nara key -> the user it belongs to; Navigable keys (one account).
 DEV_NARA_KEYS: Final[Mapping[str, int]] = {"nara-dev-key-1001": 1001, "nara-dev-key-1002": 1002}
@@ -47,24 +39,6 @@ DEV_NARA_USER: Final[int] = 1001
 DEV_SECOND_IDENTITY: Final[tuple[str, int]] = ("nara-dev-key-1002", 1002)
 
 
-def api_of_path(path: str) -> ApiName | None:
-    """The API a request path belongs to, or None for a path outside both.
-
-    Deprecated (issue 20): ask the contract model which operation a request reached."""
-    for api in API_NAMES:
-        prefix = PREFIXES[api]
-        if path == prefix or path.startswith(prefix + "/"):
-            return api
-    return None
-
-
 def key_variable(api: ApiName) -> str:
     """The environment variable holding the key of ``api`` (``NARA_API_KEY``, ``NAVIGABLE_API_KEY``)."""
     return f"{api.upper()}_API_KEY"
-
-
-def auth_headers(api: ApiName, key: str) -> dict[str, str]:
-    """The header that carries ``key`` as the API documents it.
-
-    Deprecated (issue 20): ``model_for(api).credentials(key)`` reads it from the spec's security scheme."""
-    return {"Authorization": f"Bearer {key}"} if api == "nara" else {"X-Api-Key": key}

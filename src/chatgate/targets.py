@@ -20,7 +20,6 @@ requests both read them).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import ssl
@@ -97,11 +96,6 @@ class Target:
     key: str = field(repr=False)
     # The identity the key belongs to (the spec's x-chatgate-identity: Nara's user), parsed by its schema.
     user_id: int | None = None
-
-    @functools.cached_property
-    def auth_headers(self) -> dict[str, str]:
-        """The headers that carry the key as the spec's security scheme says."""
-        return dict(model_for(self.api).credentials(self.key).headers)
 
     def url(self, path: str) -> str:
         """``path`` (``/api/...``) under this target's base URL."""

@@ -80,9 +80,6 @@ class ContractModel:
     def paginated(self) -> list[Operation]:
         return [o for o in self.operations if self.rules(o).pagination is not None]
 
-    def owned(self) -> list[Operation]:
-        return [o for o in self.operations if self.rules(o).ownership is not None]
-
     def windowed(self) -> list[Operation]:
         return [o for o in self.operations if self.rules(o).window is not None]
 

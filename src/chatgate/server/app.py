@@ -30,9 +30,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from chatgate.apis import ApiName, api_of_path
+from chatgate.apis import ApiName
 from chatgate.server import nara, navigable
-from chatgate.server.config import ServerConfig
+from chatgate.server.config import ServerConfig, api_of_path
 from chatgate.server.docs_pages import docs_routes
 from chatgate.server.http import ApiError, error_response
 from chatgate.server.state import Context, Reply, Route, ServerState

@@ -10,15 +10,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatgate.apis import DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS
+from chatgate.apis import API_NAMES, DEV_NARA_KEYS, DEV_NAVIGABLE_KEYS, ApiName
 from chatgate.errors import UsageError
 
 __all__ = [
+    "PREFIXES",
     "ServerConfig",
+    "api_of_path",
     "mask",
     "parse_nara_keys",
     "parse_navigable_keys",
 ]
+
+# Where the reference server serves each API (it implements today's specs; chatgate's clients ask the
+# spec model instead). Both live on the server's one port.
+PREFIXES: Mapping[ApiName, str] = {"nara": "/api/v1.0", "navigable": "/api/v1"}
+
+
+def api_of_path(path: str) -> ApiName | None:
+    """The API a request path of the reference server belongs to, or None for a path outside both."""
+    for api in API_NAMES:
+        prefix = PREFIXES[api]
+        if path == prefix or path.startswith(prefix + "/"):
+            return api
+    return None
+
 
 _MAX_USER_ID = 9007199254740991  # the spec's maximum for user_id
 
