@@ -58,6 +58,12 @@ def _compare() -> click.Command:
     return compare
 
 
+def _diff() -> click.Command:
+    from chatgate.diff.command import diff_command
+
+    return diff_command
+
+
 def _docs() -> click.Command:
     from chatgate.docs.command import docs
 
@@ -79,6 +85,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "load": _load,
     "capacity": _capacity,
     "compare": _compare,
+    "diff": _diff,
     "docs": _docs,
     "run": _run,
 }
@@ -90,6 +97,7 @@ _HELP = {
     "load": "Run a Locust load scenario and judge it against SLOs.",
     "capacity": "Search the highest arrival rate the target sustains within its SLOs.",
     "compare": "Compare two kept load runs: is the new one significantly worse?",
+    "diff": "Does a spec change break clients? Breaking, warning, non-breaking, docs-only.",
     "docs": "Build the offline spec docs for integrators.",
     "run": "The main job: lint, contract, a short load of every scenario, docs, one summary.",
 }
