@@ -122,7 +122,7 @@ def _parameter(ctx: Context, p: Parameter, q: Parameter) -> None:
                 "request.parameter.form-removed",
                 child(p.pointer, forms),
                 q.pointer,
-                f"{code(q.name)} may no longer be sent in a {form} body: clients that send it there get 400.",
+                f"{code(q.name)} may no longer be sent in the {form} body: clients that send it there get 400.",
                 form,
             )
     for form in q.body_forms:
@@ -131,7 +131,7 @@ def _parameter(ctx: Context, p: Parameter, q: Parameter) -> None:
                 "request.parameter.form-added",
                 p.pointer,
                 child(q.pointer, forms),
-                f"{code(q.name)} may now also be sent in a {form} body.",
+                f"{code(q.name)} may now also be sent in the {form} body.",
                 subject=form,
             )
     ctx.docs(
@@ -166,7 +166,7 @@ def _body(ctx: Context, o: Operation, n: Operation) -> None:
                 "request.body.media-type-removed",
                 child(o_at, "content", mt),
                 holder_n,
-                f"{n.label} no longer takes a {mt} body: clients that send one get 415.",
+                f"{n.label} no longer takes {mt} bodies: clients that send one get 415.",
                 mt,
             )
     for mt in b_media:
@@ -175,7 +175,7 @@ def _body(ctx: Context, o: Operation, n: Operation) -> None:
                 "request.body.media-type-added",
                 holder_o,
                 child(n_at, "content", mt),
-                f"{n.label} now also takes a {mt} body.",
+                f"{n.label} now also takes {mt} bodies.",
                 subject=mt,
             )
         else:
@@ -333,8 +333,9 @@ def _response(ctx: Context, a: Response, b: Response, label: str) -> None:
             child(b.pointer, key) if b.field_errors else b.pointer,
             f"the map of invalid fields in {status} "
             f"bodies is now at {code(b.field_errors or 'nowhere')} "
-            f"(was {code(a.field_errors or 'nowhere')}).",
+            f"(was {code(a.field_errors or 'nowhere')}): clients that read it there find nothing.",
             subject=status,
+            item=child(b.pointer, key) if b.field_errors else child(a.pointer, key),
         )
     ctx.docs(a.pointer, b.pointer)
     ctx.leftover(a.pointer, b.pointer, ("content", "headers", "x-chatgate-field-errors"))

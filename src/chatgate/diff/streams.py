@@ -143,13 +143,17 @@ def _grammar(
         )
 
 
+def _index(field: str | None) -> str:
+    return f"index {code(field)}" if field else "no index"
+
+
 def _setting(
     ctx: Context, o: StreamModel, n: StreamModel, key: str, rule: str, text: str, subject: str | None = None
 ) -> None:
     node_o, node_n = ctx.old.doc.node(o.rules_pointer) or {}, ctx.new.doc.node(n.rules_pointer) or {}
     at_o = child(o.rules_pointer, key) if key in node_o else o.rules_pointer
     at_n = child(n.rules_pointer, key) if key in node_n else n.rules_pointer
-    ctx.add(rule, at_o, at_n, text, subject=subject or key)
+    ctx.add(rule, at_o, at_n, text, subject=subject or key, item=at_n if key in node_n else at_o)
 
 
 def _settings(ctx: Context, o: StreamModel, n: StreamModel, rename: dict[str, str]) -> None:
@@ -162,9 +166,9 @@ def _settings(ctx: Context, o: StreamModel, n: StreamModel, rename: dict[str, st
             n,
             "content",
             "stream.content.changed",
-            f"the reply's content now comes in "
-            f"`{n.content_event}.{n.content_field}` (index {code(n.index_field)}; was `{o.content_event}."
-            f"{o.content_field}`, index {code(o.index_field)}): clients assemble the reply wrongly.",
+            f"the reply's content now comes in `{n.content_event}.{n.content_field}` "
+            f"({_index(n.index_field)}; was `{o.content_event}.{o.content_field}`, {_index(o.index_field)}): "
+            "clients assemble the reply wrongly.",
         )
     if rename.get(o.error_event or "", o.error_event) != n.error_event:
         _setting(
