@@ -49,11 +49,12 @@ class GateFailure(Failure):
 
     code = "CG100"
     kind_title = "chatgate check failed"
-    __slots__ = ("signature",)
+    __slots__ = ("signature", "spec_pointer")
 
     def __init__(self, *, operation: str, problem: Problem) -> None:
         super().__init__(operation=operation, title=problem.title, message=problem.message)
         self.signature = problem.key
+        self.spec_pointer = problem.spec_pointer  # kept: reports point at the violated keyword's line
 
     @property
     def _unique_key(self) -> str:  # each distinct problem is its own failure (schemathesis dedups on it)
@@ -155,7 +156,8 @@ def record_results(gate: Gate, api: str) -> Callable[..., None]:
             problems = by_check[result.name]
             if result.failure is not None:
                 f = result.failure
-                problems.append(Problem(str(f.title), str(f.message)[:4000], signature(f, response)))
+                pointer = getattr(f, "spec_pointer", None)
+                problems.append(Problem(str(f.title), str(f.message)[:4000], signature(f, response), pointer))
                 codes[result.name] = str(getattr(f, "code", "")) or codes.get(result.name, "")
         if gate.scope.check_selected("transport"):
             content_type = _content_type(response)

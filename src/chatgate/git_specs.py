@@ -26,6 +26,7 @@ from chatgate.errors import UsageError
 __all__ = [
     "GIT_PREFIX",
     "ORIGIN_VARIABLE",
+    "WORKTREE_VARIABLE",
     "Commit",
     "Materialised",
     "commit_id",
@@ -39,6 +40,7 @@ __all__ = [
 
 GIT_PREFIX = "git:"
 ORIGIN_VARIABLE = "CHATGATE_SPECS_ORIGIN"  # "git:REV:PATH" while --specs git:... is in force
+WORKTREE_VARIABLE = "CHATGATE_SPECS_WORKTREE"  # PATH in the working tree: the specs of this release
 DEFAULT_PATH = "specs"
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 _TIMEOUT_S = 60

@@ -215,3 +215,15 @@ def test_annotations_under_github_actions(tmp_path: Path) -> None:
         not in error
     )
     assert "::`sort_by` no longer accepts `id:asc`" in error
+
+
+def test_specs_flag_takes_a_git_revision(repo: Path) -> None:
+    ok = chatgate("lint", "--specs", "git:v1.0.0", cwd=repo)
+    assert ok.returncode == 0, ok.stderr
+    for source, why in (
+        ("git:nope", "no such revision"),
+        ("git:v1.0.0:specs/nara.openapi.yaml", "names a file"),
+    ):
+        proc = chatgate("lint", "--specs", source, cwd=repo)
+        assert proc.returncode == 2 and why in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1

@@ -66,10 +66,12 @@ def _check_rows(result: GateResult) -> list[str]:
 
 
 def _finding(result: GateResult, f: Finding) -> list[str]:
-    tag = "NEW" if result.is_new(f) else "known"
+    tag = "explained" if f.fingerprint in result.explained else "NEW" if result.is_new(f) else "known"
     where = result.locations.get(f.fingerprint)
     place = f" · `{where.file}:{where.schema_line or where.line}`" if where else ""
-    note = result.baseline.notes.get(f.fingerprint) if result.baseline else None
+    note = (result.baseline.notes.get(f.fingerprint) if result.baseline else None) or result.explained.get(
+        f.fingerprint
+    )
     lines = [
         f"#### [{tag}] {f.api} `{f.operation}` · {f.check}: {f.title}",
         "",
