@@ -43,14 +43,14 @@ class History:
 def _created(commit: Commit, path: str, top: Path) -> Revision:
     """The commit that created the folder: every spec in it is new."""
     with tempfile.TemporaryDirectory(prefix="chatgate-history-") as scratch:
-        found = open_specs(f"git:{commit.id}:{path}", Path(scratch), "NEW", top)
+        found = open_specs(f"git:{commit.short}:{path}", Path(scratch), "NEW", top)
         pairs = [diff_files(f.name, None, f) for f in found.files]
     versions = {p.spec: p.new_version or "" for p in pairs}
     return Revision(commit, versions, order([c for p in pairs for c in p.changes]))
 
 
 def _revision(commit: Commit, path: str, top: Path) -> Revision:
-    new = f"git:{commit.id}:{path}"
+    new = f"git:{commit.short}:{path}"
     try:
         if commit.parent is None:
             return _created(commit, path, top)

@@ -122,7 +122,8 @@ def _parameter(ctx: Context, p: Parameter, q: Parameter) -> None:
                 "request.parameter.form-removed",
                 child(p.pointer, forms),
                 q.pointer,
-                f"{code(q.name)} may no longer be sent in the {form} body: clients that send it there get 400.",
+                f"{code(q.name)} may no longer be sent in the {form} body: clients that send it there get "
+                "400.",
                 form,
             )
     for form in q.body_forms:
