@@ -227,3 +227,25 @@ def test_specs_flag_takes_a_git_revision(repo: Path) -> None:
         proc = chatgate("lint", "--specs", source, cwd=repo)
         assert proc.returncode == 2 and why in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_ci_recipes_run_chatgate_diff_as_documented() -> None:
+    import shlex
+
+    import click
+    import yaml
+
+    from chatgate.cli import cli
+
+    github = yaml.safe_load((ROOT / ".github/workflows/spec-diff.yml").read_text())
+    assert github[True]["pull_request"]["paths"] == ["specs/**"]  # YAML reads the key `on` as True
+    gitlab = yaml.safe_load((ROOT / "ci/gitlab-ci.yml").read_text())["spec-diff"]
+    lines = [s["run"] for s in github["jobs"]["spec-diff"]["steps"] if "chatgate diff" in s.get("run", "")]
+    lines += [line for line in gitlab["script"] if "chatgate diff" in line]
+    assert len(lines) == 2
+    for line in lines:
+        words = shlex.split(line)
+        assert words[:2] == [".venv/bin/chatgate", "diff"] and words[2].startswith("git:")
+        command = cli.get_command(click.Context(cli), "diff")
+        assert command is not None
+        command.make_context("diff", words[2:])  # raises on a bad flag or value
