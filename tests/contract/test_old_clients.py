@@ -68,8 +68,15 @@ def release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_field_added_to_a_strict_schema_is_explained_not_failing(release: Path, faulty: Faulty) -> None:
     server = faulty("none")
     args = ("--api", "nara", "--base-url", server.base_url, "--specs", "git:v1.0.0", "--max-examples", "3")
-    run = gate(*args, "--checks", "schema_validation", report_dir=release / "out")
+    run = gate(
+        *args, "--checks", "schema_validation", report_dir=release / "out", env={"GITHUB_ACTIONS": "true"}
+    )
     assert run.exit_code == 0, run.output
+    annotations = [line for line in run.output.splitlines() if line.startswith("::")]
+    assert annotations and all(line.startswith("::warning title=") for line in annotations)  # known: warnings
+    assert all(
+        "::git:v1.0.0:specs/nara.openapi.yaml: nara " in line for line in annotations
+    )  # no file=, no line=
     findings = run.summary["findings"]
     assert findings and all(not f["new"] for f in findings)
     assert all(
