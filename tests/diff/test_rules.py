@@ -15,7 +15,7 @@ from tests.diff.edits import ROOT, Case, write_pair
 
 
 def test_every_rule_has_a_case() -> None:
-    covered = {c.rule for c in CASES} | {"spec.added", "spec.removed"}  # folder pairs: test_command.py
+    covered = {c.rule for c in CASES} | {"spec.added", "spec.removed"}  # folder pairs: test_diff_cli.py
     assert covered == set(RULES)
     assert {c.id for c in CASES} == set(EXPECTED)
     assert {c.api for c in CASES} == {"nara", "navigable"}
