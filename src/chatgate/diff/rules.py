@@ -13,6 +13,7 @@ from typing import Any
 
 from chatgate.contract_model import ContractModel, Operation, Pagination, ReadBack
 from chatgate.diff.context import Context, child, code
+from chatgate.diff.streams import event_renames
 
 __all__ = ["compare_rules"]
 
@@ -146,20 +147,28 @@ def _window(ctx: Context, om: ContractModel, nm: ContractModel, o: Operation, n:
         )
 
 
-def _read_back_key(model: ContractModel, rb: ReadBack) -> tuple[Any, ...]:
+def _read_back_key(model: ContractModel, rb: ReadBack, rename: dict[str, str]) -> tuple[Any, ...]:
+    """What a read-back says, OLD's renamed events under their NEW names (the rename is reported once,
+    as stream.event.renamed)."""
+
+    def text(e: Any) -> str:
+        out = str(e.text)
+        for old, new in rename.items():
+            out = out.replace(f"$stream.event.{old}#", f"$stream.event.{new}#")
+        return out
+
     target = model.operation(rb.target)
     rows = tuple(
-        (
-            tuple(sorted((k, str(e.text)) for k, e in r.match.items())),
-            tuple(sorted((k, str(e.text)) for k, e in r.equal.items())),
-        )
+        (tuple(sorted((k, text(e)) for k, e in r.match.items())),
+         tuple(sorted((k, text(e)) for k, e in r.equal.items())))
         for r in rb.rows
-    )
-    params = tuple(sorted((k, str(e.text)) for k, e in rb.parameters.items()))
+    )  # fmt: skip
+    params = tuple(sorted((k, text(e)) for k, e in rb.parameters.items()))
     return target.label if target else rb.target, params, rows, rb.in_order, rb.within_s
 
 
 def _read_backs(ctx: Context, om: ContractModel, nm: ContractModel, o: Operation, n: Operation) -> None:
+    rename = event_renames(o.stream, n.stream) if o.stream is not None and n.stream is not None else {}
     old = {rb.media_type: rb for rb in om.rules(o).read_backs}
     new = {rb.media_type: rb for rb in nm.rules(n).read_backs}
     ext = "x-chatgate-read-back"
@@ -181,8 +190,8 @@ def _read_backs(ctx: Context, om: ContractModel, nm: ContractModel, o: Operation
                 f"{n.label} now states where its {media or 'answer'} is read back.",
                 subject=str(media),
             )
-        elif _read_back_key(om, old[media]) != _read_back_key(nm, rb):
-            was, now = _read_back_key(om, old[media]), _read_back_key(nm, rb)
+        elif _read_back_key(om, old[media], rename) != _read_back_key(nm, rb, {}):
+            was, now = _read_back_key(om, old[media], rename), _read_back_key(nm, rb, {})
             what = [
                 k
                 for k, x, y in zip(

@@ -22,7 +22,7 @@ from chatgate.diff.context import Context, child, code
 from chatgate.diff.languages import Lang, counterexample
 from chatgate.diff.schemas import SchemaWalk
 
-__all__ = ["compare_streams"]
+__all__ = ["compare_streams", "event_renames"]
 
 
 def _event_at(s: StreamModel, name: str) -> str:
@@ -50,6 +50,12 @@ def _renames(o: StreamModel, n: StreamModel, removed: set[str], added: set[str])
                 out[r] = a
                 break
     return out
+
+
+def event_renames(o: StreamModel, n: StreamModel) -> dict[str, str]:
+    """OLD event name -> NEW name, for the events NEW only renamed."""
+    old_names, new_names = set(o.grammar.names), set(n.grammar.names)
+    return _renames(o, n, old_names - new_names, new_names - old_names)
 
 
 def compare_streams(ctx: Context, o: StreamModel, n: StreamModel) -> None:
