@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["serve", "lint", "contract", "load", "capacity", "compare", "docs", "run"]
+COMMANDS = ["serve", "lint", "contract", "load", "capacity", "compare", "diff", "docs", "run"]
 
 
 def chatgate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,6 +50,8 @@ def test_version() -> None:
         ["capacity", "--resolution", "fine"],
         ["capacity", "--min-rps", "-1"],
         ["compare", "only-one-dir"],
+        ["diff", "only-old"],
+        ["diff", "specs", "specs", "--update-accept"],
         ["serve", "--port", "http"],
         ["docs", "--out"],
     ],

@@ -58,6 +58,12 @@ def _compare() -> click.Command:
     return compare
 
 
+def _diff() -> click.Command:
+    from chatgate.diff.command import diff_command
+
+    return diff_command
+
+
 def _docs() -> click.Command:
     from chatgate.docs.command import docs
 
@@ -79,6 +85,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "load": _load,
     "capacity": _capacity,
     "compare": _compare,
+    "diff": _diff,
     "docs": _docs,
     "run": _run,
 }
@@ -90,13 +97,49 @@ _HELP = {
     "load": "Run a Locust load scenario and judge it against SLOs.",
     "capacity": "Search the highest arrival rate the target sustains within its SLOs.",
     "compare": "Compare two kept load runs: is the new one significantly worse?",
+    "diff": "Does a spec change break clients? Breaking, warning, non-breaking, docs-only.",
     "docs": "Build the offline spec docs for integrators.",
     "run": "The main job: lint, contract, a short load of every scenario, docs, one summary.",
 }
 
 
-def _use_specs(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """``--specs DIR``: every spec lookup of this command, and of every process it starts, goes there."""
+class _SpecsSource(click.ParamType[Path | str, str | Path]):
+    """``--specs``: a folder (it must exist), or ``git:REV[:PATH]`` (read from git by the callback)."""
+
+    name = "specs"
+    _folder = click.Path(exists=True, file_okay=False, path_type=Path)
+
+    def convert(
+        self, value: str | Path, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | str:
+        if isinstance(value, str) and value.startswith("git:"):
+            return value
+        return Path(self._folder.convert(value, param, ctx))
+
+
+def _git_specs(ctx: click.Context, source: str) -> Path:
+    """``--specs git:REV[:PATH]``: PATH at REV copied to a folder kept until the command ends; reports
+    name ``git:REV:PATH/...`` (``CHATGATE_SPECS_ORIGIN``), not the copy."""
+    import shutil
+    import tempfile
+
+    from chatgate.git_specs import ORIGIN_VARIABLE, WORKTREE_VARIABLE, materialise, parse_git, repo_top
+
+    folder = Path(tempfile.mkdtemp(prefix="chatgate-specs-"))
+    ctx.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    copy = materialise(source, folder)
+    if not copy.is_dir:
+        raise click.BadParameter(f"{source} names a file: --specs takes a folder of specs", ctx=ctx)
+    os.environ[ORIGIN_VARIABLE] = copy.label
+    os.environ[WORKTREE_VARIABLE] = str(repo_top() / parse_git(source)[1])
+    return folder
+
+
+def _use_specs(ctx: click.Context, param: click.Parameter, value: Path | str | None) -> None:
+    """``--specs DIR`` or ``--specs git:REV[:PATH]``: every spec lookup of this command, and of every
+    process it starts, goes there."""
+    if isinstance(value, str):
+        value = _git_specs(ctx, value)
     if value is not None:
         os.environ[SPECS_VARIABLE] = str(value)
     raw = os.environ.get(SPECS_VARIABLE, "").strip()
@@ -110,13 +153,14 @@ def _with_specs_option(command: click.Command) -> click.Command:
         command.params.append(
             click.Option(
                 ["--specs", "specs_dir"],
-                type=click.Path(exists=True, file_okay=False, path_type=Path),
-                metavar="DIR",
+                type=_SpecsSource(),
+                metavar="DIR|git:REV[:PATH]",
                 expose_value=False,
                 is_eager=True,
                 callback=_use_specs,
                 help=f"Another copy of the specs (nara.openapi.yaml, navigable.openapi.yaml), e.g. in "
-                f"your repository; reports then name those files. Env {SPECS_VARIABLE}.",
+                "your repository, or git:REV[:PATH] (PATH, default specs, as it was at REV, e.g. the "
+                f"previous release's: git:v1.2.0); reports then name those files. Env {SPECS_VARIABLE}.",
             )
         )
     return command

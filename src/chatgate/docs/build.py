@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from types import MappingProxyType
 
+from chatgate.docs.changes import CHANGES_PAGE, render_changes
 from chatgate.docs.model import api_doc
 from chatgate.docs.site import render_index, render_page, renderer_version
-from chatgate.specs import API_NAMES, require_valid_specs, spec_path
+from chatgate.specs import API_NAMES, require_valid_specs, spec_path, specs_dir
 
 __all__ = ["DocsBuild", "PageInfo", "build_docs", "generated_at", "shipped_schemas"]
 
@@ -91,6 +92,7 @@ def build_docs() -> DocsBuild:
             )
         )
     files["index.html"] = render_index(served=False).encode("utf-8")
+    files[CHANGES_PAGE] = render_changes(specs_dir())[0].encode("utf-8")  # the specs' git history, classified
     schemas = shipped_schemas()
     files.update({f"schemas/{name}": data for name, data in schemas.items()})
     return DocsBuild(

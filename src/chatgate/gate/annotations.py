@@ -28,9 +28,12 @@ def _prop(text: str) -> str:
 def _line(result: GateResult, kind: str, f: Finding) -> str:
     props = [f"title={_prop(f'{f.check}: {f.title}')}"]
     where = result.locations.get(f.fingerprint)
-    if where is not None:
+    text = f"{f.api} {f.operation}: {f.message[:800]}"
+    if where is not None and not where.in_tree:  # git:REV:path: named in the text, no file or line
+        text = f"{where.file}: {text}"
+    elif where is not None:
         props = [f"file={_prop(where.file)}", f"line={where.schema_line or where.line}", *props]
-    return f"::{kind} {','.join(props)}::{_data(f'{f.api} {f.operation}: {f.message[:800]}')}"
+    return f"::{kind} {','.join(props)}::{_data(text)}"
 
 
 def _kind(result: GateResult, kind: str, findings: tuple[Finding, ...], report: str) -> list[str]:

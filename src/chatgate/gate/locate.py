@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from chatgate.gate.model import Finding, SpecLocation
+from chatgate.git_specs import origin_label
 from chatgate.specs import find_line, spec_path
 
 __all__ = ["locate"]
@@ -42,6 +43,10 @@ def locate(findings: Iterable[Finding]) -> dict[str, SpecLocation]:
         spec = spec_path(f.api)
         line = find_line(spec, ["paths", path, method.lower()]) or 1
         schema_line = find_line(spec, _pointer_parts(f.spec_pointer)) if f.spec_pointer else None
+        label = origin_label(spec)  # --specs git:REV: name the revision, not its temporary copy
+        if label is not None:
+            out[f.fingerprint] = SpecLocation(label, line, schema_line, relative=False, in_tree=False)
+            continue
         file, relative = _relative(spec)
         out[f.fingerprint] = SpecLocation(file, line, schema_line, relative)
     return out

@@ -97,8 +97,10 @@ def _request(f: Finding) -> list[str]:
 
 
 def _finding(result: GateResult, f: Finding) -> list[str]:
-    tag = "NEW" if result.is_new(f) else "known"
-    note = result.baseline.notes.get(f.fingerprint) if result.baseline else None
+    tag = "explained" if f.fingerprint in result.explained else "NEW" if result.is_new(f) else "known"
+    note = (result.baseline.notes.get(f.fingerprint) if result.baseline else None) or result.explained.get(
+        f.fingerprint
+    )
     lines = [
         f"#### [{tag}] {f.api} `{f.operation}` · {f.check}: {f.title}",
         "",

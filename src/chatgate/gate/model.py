@@ -288,3 +288,4 @@ class SpecLocation:
     line: int
     schema_line: int | None = None
     relative: bool = True  # ``file`` is relative to the user's repository (SARIF %SRCROOT%)
+    in_tree: bool = True  # False: a spec read from git (``git:REV:path``), not a file of the working tree

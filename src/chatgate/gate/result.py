@@ -84,6 +84,8 @@ class GateResult:
     locations: Mapping[str, SpecLocation] = field(default_factory=dict)  # by finding fingerprint
     complete: bool = True
     errors: tuple[str, ...] = field(default=())
+    # finding fingerprint -> why a compatible spec change explains it (--specs git:REV: chatgate.diff.explain)
+    explained: Mapping[str, str] = field(default_factory=dict)
     # how it sent (gate.settings.Transport.describe)
     settings: Mapping[str, object] = field(default_factory=lambda: Transport().describe(False))
 
@@ -92,6 +94,8 @@ class GateResult:
         return self.record.tallies
 
     def is_new(self, finding: Finding) -> bool:
+        if finding.fingerprint in self.explained:
+            return False
         return self.baseline is None or not finding.fingerprints & self.baseline.known
 
     @property

@@ -12,6 +12,7 @@ Nara identity from ``NARA_API_KEY_2`` and ``NARA_USER_ID_2`` (cross-user checks;
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 from chatgate.apis import API_NAMES, ApiName, key_variable
 from chatgate.artifacts import RunDir
 from chatgate.contract_model import model_for, require_models
+from chatgate.diff.explain import FindingKey, explain_findings
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
 from chatgate.gate.ledger import SuiteRecord
@@ -33,6 +35,8 @@ from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
+from chatgate.git_specs import ORIGIN_VARIABLE, WORKTREE_VARIABLE
+from chatgate.resources import SPECS_VARIABLE
 from chatgate.targets import Target, credentials, probe, probe_request, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
@@ -197,6 +201,16 @@ def _run_suite_on_target(
     return record, breakage, {api: t.base_url for api, t in targets.items()}, embedded, run.secrets
 
 
+def explained_by_spec_changes(findings: list[Finding]) -> dict[str, str]:
+    """Under ``--specs git:REV`` (old clients' view), the findings a warning or non-breaking change from
+    those specs to the working tree's explains (``chatgate diff`` classes it): listed, not failing."""
+    old, new = os.environ.get(SPECS_VARIABLE, ""), os.environ.get(WORKTREE_VARIABLE, "")
+    if not os.environ.get(ORIGIN_VARIABLE) or not old or not new or not Path(new).is_dir():
+        return {}
+    keys = [FindingKey(f.fingerprint, f.api, f.operation, f.spec_pointer, f.status) for f in findings]
+    return explain_findings(old, Path(new), keys)
+
+
 def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = None) -> GateResult:
     """Run the gate; raises UsageError/SpecError (exit 2) or TargetError (exit 3)."""
     say = progress or (lambda _line: None)
@@ -210,7 +224,8 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     record, breakage, targets, embedded, _secrets = _run_suite_on_target(config, run_dir, say, ends_at)
     findings = list(record.findings) + breakage
     comparison = compare(previous, findings, baseline_scope(config)) if previous is not None else None
-    known = comparison.known if comparison is not None else frozenset()
+    explained = explained_by_spec_changes(findings)
+    known = (comparison.known if comparison is not None else frozenset()) | frozenset(explained)
     new = [f for f in findings if f.fingerprint not in known]
     traffic: dict[str, Traffic] = {api: Traffic() for api in config.apis}
     for (api, _), t in record.traffic.items():
@@ -232,6 +247,7 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         traffic=traffic,
         baseline=comparison,
         locations=locate(findings),
+        explained=explained,
         complete=record.complete,
         errors=record.errors,
         settings=config.transport.describe(embedded),

@@ -27,6 +27,8 @@ SARIF_SCHEMA_URI = (
 
 
 def _physical(where: SpecLocation, line: int) -> dict[str, Any]:
+    if not where.in_tree:  # git:REV:path: no line in a file that is not in the working tree
+        return {"physicalLocation": {"artifactLocation": {"uri": where.file}}}
     artifact: dict[str, Any] = {"uri": where.file}
     if where.relative:
         artifact["uriBaseId"] = "%SRCROOT%"

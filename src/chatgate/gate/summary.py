@@ -76,7 +76,7 @@ def _finding(result: GateResult, f: Finding) -> dict[str, Any]:
         "status": f.status,
         "code": f.code,
         "new": result.is_new(f),
-        "note": notes.get(f.fingerprint),
+        "note": notes.get(f.fingerprint) or result.explained.get(f.fingerprint),
         "occurrences": f.occurrences,
         "judged": result.judged(f),
         "intermittent": f.intermittent,
