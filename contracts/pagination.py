@@ -41,6 +41,23 @@ def _name(pointer: str | None) -> str:
     return pointer.rsplit("/", 1)[-1] if pointer else "?"
 
 
+def _path(pointer: str | None, base: str = "$") -> str:
+    """A JSON pointer as the JSON path problems name values by (``/pagination/total_rows`` ->
+    ``$.pagination.total_rows``)."""
+    return base + "".join(f".{p}" for p in (pointer or "").split("/")[1:])
+
+
+def _counts(rule: Pagination) -> tuple[str, ...]:
+    """The values a page's counts are judged by: its items and its totals."""
+    return tuple(_path(p) for p in (rule.items, rule.total_rows, rule.total_pages) if p)
+
+
+def _keys(rule: Pagination, *fields: str | None) -> tuple[str, ...]:
+    """The paths of sort fields in a listed item (``$.data[*].id``)."""
+    item = _path(rule.items) + "[*]"
+    return tuple(_path(rule.fields[f], item) for f in fields if f and f in rule.fields)
+
+
 @dataclass(frozen=True)
 class Page:
     """One page as read: the page and size asked for, and the document (None: it could not be read)."""
@@ -123,7 +140,9 @@ def _page_problems(page: Page, where: str) -> list[Problem]:
         problems.append(Problem("pagination does not echo the page asked for", f"{where}: it says {got}"))
     size_name = rule.size.name if rule.size else "the page size"
     if len(rows) > size:
-        problems.append(Problem(f"page larger than {size_name}", f"{where}: {len(rows)} rows"))
+        problems.append(
+            Problem(f"page larger than {size_name}", f"{where}: {len(rows)} rows", fields=_counts(rule))
+        )
     total_rows = page._int(rule.total_rows)
     if rule.total_pages is not None:
         total_pages = page._int(rule.total_pages)
@@ -132,19 +151,19 @@ def _page_problems(page: Page, where: str) -> list[Problem]:
                 f"{where}: {_name(rule.total_rows)} {total_rows}, {_name(rule.total_pages)} {total_pages}"
             )
             title = f"{_name(rule.total_pages)} is not ceil({_name(rule.total_rows)} / {size_name})"
-            problems.append(Problem(title, message))
+            problems.append(Problem(title, message, fields=_counts(rule)))
     if rule.total_rows is None:
         return problems
     total = page.total_rows
     if page.offset >= total and page.number > rule.first_page:
         if rows:
             message = f"{where}, past the end ({total} rows): {len(rows)} rows"
-            problems.append(Problem("page past the end is not empty", message))
+            problems.append(Problem("page past the end is not empty", message, fields=_counts(rule)))
     else:
         expected = max(0, min(size, total - page.offset))
         if len(rows) != expected:
             message = f"{where} ({total} rows): {len(rows)} rows, expected {expected}"
-            problems.append(Problem("page holds the wrong number of rows", message))
+            problems.append(Problem("page holds the wrong number of rows", message, fields=_counts(rule)))
     return problems
 
 
@@ -160,7 +179,7 @@ def _overlap(label: str, ident: Any, page: Page, other: Any) -> Problem:
         f"{label}: row {ident} (page {page.number}) is also elsewhere, or its place holds row {other}; "
         "appends alone cannot explain it"
     )
-    return Problem("pages overlap", message)
+    return Problem("pages overlap", message, fields=_keys(page.rule, page.rule.tie_break))
 
 
 def _agreement(pages: list[Page], label: str, option: SortOption) -> list[Problem]:
@@ -202,8 +221,9 @@ def _agree(pages: list[Page], label: str, option: SortOption, rule: Pagination) 
     ordered = [keys[p] for p in sorted(keys)]
     if any(a > b for a, b in itertools.pairwise(ordered)):
         ids = [by_place[k] for k in sorted(by_place, key=lambda k: k[1])][:12]
-        problems.append(Problem(f"order does not match {_sort_name(rule)}", f"{label}: rows from the oldest "
-                                f"end {ids}..."))  # fmt: skip
+        message = f"{label}: rows from the oldest end {ids}..."
+        fields = _keys(rule, option.field, rule.tie_break)
+        problems.append(Problem(f"order does not match {_sort_name(rule)}", message, fields=fields))
     return problems
 
 

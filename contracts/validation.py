@@ -105,9 +105,20 @@ def violations(
                 signature=f"{context} {pointer or ''} ({keyword}) at {where}".strip(),
                 spec_pointer=pointer,
                 defect=schema_defect(pointer, where),
+                fields=_fields(err, where, missing.group(1) if missing else None),
             )
         )
     return problems
+
+
+def _fields(err: jsonschema.ValidationError, where: str, missing: str | None) -> tuple[str, ...]:
+    """The values a violation is about: the missing property, the unexpected ones, else the value."""
+    if missing is not None:
+        return (f"{where}.{missing}",)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = set((err.schema or {}).get("properties") or {}) if isinstance(err.schema, dict) else set()
+        return tuple(sorted(f"{where}.{k}" for k in err.instance if k not in known)) or (where,)
+    return (where,)
 
 
 def schema_defect(pointer: str | None, where: str) -> str | None:

@@ -119,7 +119,8 @@ class _Found:
     code: str | None
     examples: list[Example] = field(default_factory=list)
     occurrences: int = 0
-    exchanges: set[str] = field(default_factory=set)
+    exchanges: set[str] = field(default_factory=set)  # the exchanges it was seen on
+    read: set[str] = field(default_factory=set)  # other exchanges its judgements read (a walk's pages)
 
     def add(self, example: Example | None, message: str) -> None:
         """One more occurrence. The examples kept, and the message shown when there is none, are chosen
@@ -167,6 +168,7 @@ class _Group:
     members: list[_Found] = field(default_factory=list)
     exchanges: set[str] = field(default_factory=set)
     defects: set[str | None] = field(default_factory=set)
+    fields: set[str] = field(default_factory=set)
 
     def freeze(self) -> Finding:
         first = self.primary.freeze()
@@ -178,15 +180,29 @@ class _Group:
         return replace(first, agreeing=agreeing, occurrences=occurrences)
 
 
+def _related(a: Iterable[str], b: Iterable[str]) -> bool:
+    """Whether two sets of JSON paths name a value in common (one path equal to, or inside, the other)."""
+    return any(
+        x == y or x.startswith((y + ".", y + "[")) or y.startswith((x + ".", x + "[")) for x in a for y in b
+    )
+
+
 def _joins(group: _Group, f: _Found) -> bool:
-    """Whether ``f`` shows the defect ``group`` is: the same named defect, or a shared exchange judged by
-    another check (or, for a check whose problems on one exchange are one defect, by the same one)."""
+    """Whether ``f`` shows the defect ``group`` is: the same named defect; an exchange both were seen on,
+    judged by another check (or, for a check whose problems on one exchange are one defect, by the same
+    one); or, for a judgement over many answers (a walk), an answer it read where the group's defect is
+    a value it is about (a walk misordered by ids of the wrong type, not by an unrelated extra field)."""
     if (group.primary.api, group.primary.operation) != (f.api, f.operation):
         return False
     if f.problem.defect is not None and f.problem.defect in group.defects:
         return True
-    shared = group.exchanges & f.exchanges
-    return bool(shared) and (group.primary.check != f.check or f.check in JUDGEMENTS)
+    if group.exchanges & f.exchanges:
+        return group.primary.check != f.check or f.check in JUDGEMENTS
+    return (
+        group.primary.check != f.check
+        and bool(group.exchanges & f.read)
+        and _related(f.problem.fields, group.fields)
+    )
 
 
 def group_findings(found: Iterable[_Found]) -> list[Finding]:
@@ -198,12 +214,13 @@ def group_findings(found: Iterable[_Found]) -> list[Finding]:
     for f in ordered:
         near = [g for g in groups if _joins(g, f)]
         if not near:
-            groups.append(_Group(f, [], set(f.exchanges), {f.problem.defect} - {None}))
+            groups.append(_Group(f, [], set(f.exchanges), {f.problem.defect} - {None}, set(f.problem.fields)))
             continue
         same = [g for g in near if f.problem.defect is not None and f.problem.defect in g.defects]
-        best = same[0] if same else max(near, key=lambda g: len(g.exchanges & f.exchanges))
+        best = same[0] if same else max(near, key=lambda g: len(g.exchanges & (f.exchanges | f.read)))
         best.members.append(f)
         best.exchanges |= f.exchanges
+        best.fields |= set(f.problem.fields)
         if f.problem.defect is not None:
             best.defects.add(f.problem.defect)
     return [g.freeze() for g in groups]
@@ -261,7 +278,7 @@ class Ledger:
                 fingerprint = entry.freeze().fingerprint
                 entry = self._found.setdefault(fingerprint, entry)
                 entry.add(detail, problem.message)
-                entry.exchanges |= also
+                entry.read |= also
                 self._by_test.setdefault(test, []).append(fingerprint)
         return not found
 

@@ -72,7 +72,9 @@ class Problem:
     title); ``spec_pointer`` is the JSON pointer into the spec of the violated schema keyword or rule, when
     known; ``defect`` names the defect it shows when other problems (of this check or another) can show the
     same one (e.g. every violation of one schema object at one place of a body; credentials not enforced,
-    whichever credentials showed it): the ledger makes one finding of them.
+    whichever credentials showed it): the ledger makes one finding of them. ``fields``: the values it is
+    about (a schema violation: the wrong, missing or unexpected value; a walk's misorder: the sort field),
+    so a judgement over many answers joins only a defect of a value it read.
     """
 
     title: str
@@ -80,6 +82,7 @@ class Problem:
     signature: str = ""
     spec_pointer: str | None = None
     defect: str | None = None
+    fields: tuple[str, ...] = ()  # JSON paths (indexes generalised) of the values the problem is about
 
     @property
     def key(self) -> str:
