@@ -29,9 +29,10 @@ from chatgate.contract_model.operations import HTTP_METHODS, Operation, build_op
 from chatgate.contract_model.rules import OperationRules, build_rules
 from chatgate.contract_model.spec_doc import SpecDoc
 from chatgate.errors import SpecError
+from chatgate.git_specs import origin_label
 from chatgate.specs import load_spec_file, meta_schema_problems, spec_path
 
-__all__ = ["ContractModel", "build_model", "model_for", "require_models"]
+__all__ = ["ContractModel", "build_model", "model_for", "require_models", "spec_sources"]
 
 
 @dataclass(frozen=True)
@@ -205,4 +206,23 @@ def require_models(apis: tuple[str, ...] | list[str]) -> dict[str, ContractModel
             more = f" (and {len(problems) - 1} more; run chatgate lint)" if len(problems) > 1 else ""
             raise SpecError(f"{problems[0]}{more}")
         out[api] = model_for(api)
+    return out
+
+
+def _shown(path: Path) -> str:
+    """A spec file as reports name it: ``git:REV:path`` for ``--specs git:REV``, else relative to the
+    working directory when inside it."""
+    label = origin_label(path)
+    if label is not None:
+        return label
+    full, here = path.resolve(), Path.cwd().resolve()
+    return full.relative_to(here).as_posix() if full.is_relative_to(here) else str(full)
+
+
+def spec_sources(apis: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+    """What a report says about the specs a run used: per API its file and ``info.version`` (and title)."""
+    out = []
+    for api in apis:
+        m = model_for(api)
+        out.append({"api": api, "file": _shown(m.path), "title": m.title, "version": m.version})
     return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chatgate.artifacts import RunDir
+from chatgate.contract_model import spec_sources
 from chatgate.docs.build import DocsBuild
 
 __all__ = ["SCHEMA_VERSION", "publish_docs", "summary"]
@@ -30,6 +31,7 @@ def summary(build: DocsBuild) -> dict[str, Any]:
         "generated": build.generated,
         "renderer": build.renderer,
         "index": "index.html",
+        "specs": spec_sources([p.api for p in build.pages]),
         "pages": [
             {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(p).items()}
             for p in build.pages

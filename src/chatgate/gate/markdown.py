@@ -17,6 +17,11 @@ __all__ = ["render_markdown", "seen"]
 _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "not_run": "⏭️ not run"}
 
 
+def _specs(result: GateResult) -> str:
+    """The specs the run used: each file and its info.version."""
+    return ", ".join(f"`{s['file']}` {s['version']}" for s in result.specs) or "not named"
+
+
 def _headline(result: GateResult) -> list[str]:
     ok = result.exit_code == 0
     stale = len(result.baseline.stale) if result.baseline else 0
@@ -29,7 +34,8 @@ def _headline(result: GateResult) -> list[str]:
     lines = [
         f"## {'✅' if ok else '❌'} chatgate contract: {verdict}",
         "",
-        f"APIs: {', '.join(f'{a} ({u})' for a, u in result.targets.items())} · seed {result.seed} · "
+        f"APIs: {', '.join(f'{a} ({u})' for a, u in result.targets.items())} · specs: {_specs(result)} · "
+        f"seed {result.seed} · "
         f"max examples {result.max_examples} · {result.settings.get('concurrency')} in flight · "
         f"{result.seconds:.1f}s",
         "",

@@ -86,6 +86,7 @@ class GateResult:
     errors: tuple[str, ...] = field(default=())
     # finding fingerprint -> why a compatible spec change explains it (--specs git:REV: chatgate.diff.explain)
     explained: Mapping[str, str] = field(default_factory=dict)
+    specs: tuple[Mapping[str, str], ...] = ()  # per API: the spec file and info.version the run used
     # how it sent (gate.settings.Transport.describe)
     settings: Mapping[str, object] = field(default_factory=lambda: Transport().describe(False))
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName, key_variable
 from chatgate.artifacts import RunDir
-from chatgate.contract_model import model_for, require_models
+from chatgate.contract_model import model_for, require_models, spec_sources
 from chatgate.diff.explain import FindingKey, explain_findings
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
@@ -215,6 +215,8 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     """Run the gate; raises UsageError/SpecError (exit 2) or TargetError (exit 3)."""
     say = progress or (lambda _line: None)
     _check_config(config)
+    for s in spec_sources(config.apis):
+        say(f"contract: {s['api']} spec {s['file']} (version {s['version'] or 'not stated'})")
     previous: Baseline | None = None
     if config.baseline is not None and (not config.update_baseline or config.baseline.exists()):
         previous = load_baseline(config.baseline)
@@ -251,4 +253,5 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         complete=record.complete,
         errors=record.errors,
         settings=config.transport.describe(embedded),
+        specs=tuple(spec_sources(config.apis)),
     )

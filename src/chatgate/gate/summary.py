@@ -5,7 +5,9 @@ number is a JSON number. Fields (README, "What each summary.json holds"):
 
 - ``schema_version`` (1), ``tool``, ``version``, ``verdict`` ("pass" / "fail"), ``exit_code``,
   ``complete`` (the run went to its end).
-- ``apis``, ``targets`` (base URL per API), ``embedded``, ``seed``, ``max_examples``, ``generated_digest``
+- ``apis``, ``targets`` (base URL per API), ``embedded``, ``specs`` (per API the spec ``file`` the run
+  used, ``git:REV:path`` for ``--specs git:REV``, its ``title`` and ``version``: ``info.version``), ``seed``,
+  ``max_examples``, ``generated_digest``
   (SHA-256 over every generated case: the same seed and specs give the same digest), ``started_at``,
   ``seconds``, ``scope`` (the scoping flags; secret header values masked).
 - ``totals``: ``requests`` (every request sent, probes and schemathesis' own probes included),
@@ -153,6 +155,7 @@ def summary_dict(result: GateResult) -> dict[str, Any]:
         "apis": list(result.apis),
         "targets": dict(result.targets),
         "embedded": result.embedded,
+        "specs": [dict(s) for s in result.specs],
         "seed": result.seed,
         "max_examples": result.max_examples,
         "generated_digest": result.record.generated_digest,
