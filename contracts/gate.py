@@ -68,6 +68,10 @@ class Gate:
         self.scope = scope
         self.keys = {var: value for var, value in keys.items() if value and len(value) >= 4}
         self.secrets = list(self.keys.values()) + scope.secrets
+        # every form of every key and what stands for it, longest first, computed once (scrub runs on
+        # every header, URL and body of every example)
+        forms = [pair for var, key in self.keys.items() for pair in _forms(key, var)]
+        self._forms = sorted(forms, key=lambda kv: len(kv[0]), reverse=True)
         self._masked = frozenset(k.lower() for k, _ in scope.headers if looks_secret(k))
         self._server_errors: set[str] = set()
         self._errors_lock = threading.Lock()
@@ -93,8 +97,8 @@ class Gate:
 
     def scrub(self, text: str) -> str:
         """``text`` with each key replaced by a reference to its variable, and other secrets masked."""
-        for var, key in sorted(self.keys.items(), key=lambda kv: -len(kv[1])):
-            for form, ref in _forms(key, var):
+        for form, ref in self._forms:
+            if form in text:
                 text = text.replace(form, ref)
         return scrub(text, self.secrets)
 

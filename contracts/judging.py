@@ -59,7 +59,12 @@ def count_probe() -> None:
 
 def api_of(case: AnyCase) -> str:
     """The API whose spec the case was generated from (schemathesis keeps the spec's location)."""
-    location = str(case.operation.schema.location or "")
+    return _api_at(str(case.operation.schema.location or ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _api_at(location: str) -> str:
+    """The API whose spec file is at ``location`` (a file URI), resolved once per process."""
     for api in API_NAMES:
         if location == spec_path(api).resolve().as_uri():
             return api
