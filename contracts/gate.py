@@ -154,7 +154,9 @@ class Gate:
                 return self.server_error(api, operation, example)
             if not self._first_server_error(example):
                 return False  # this exchange's 5xx is recorded already
-        default = rule_pointer(api, operation, check, example.status if example else None)
+        problems = list(problems)
+        lacking = any(p.spec_pointer is None for p in problems)
+        default = rule_pointer(api, operation, check, example.status if example else None) if lacking else None
         clean = [
             replace(
                 p,

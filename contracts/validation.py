@@ -9,7 +9,6 @@ discriminator maps it): nothing here restates a schema or names one.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable
@@ -141,15 +140,18 @@ def documented_schema(api: str, method: str, path: str, status: int, media: str)
     return None if pointer is None else (pointer, model.doc.node(pointer))
 
 
-@functools.lru_cache(maxsize=256)
-def _validator(api: str, pointer: str, mtime: float) -> Any:
-    del mtime  # part of the key only: an edited spec gets new validators
-    return schema_validator(model_for(api).spec, f"#{pointer}")
+_VALIDATORS: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id of the model, pointer) -> (model, validator)
 
 
 def validator_for(api: str, pointer: str) -> Any:
-    """A cached validator of the schema at ``pointer`` in ``api``'s spec."""
-    return _validator(api, pointer, model_for(api).path.stat().st_mtime)
+    """A validator of the schema at ``pointer`` in ``api``'s spec, built once per model (an edited spec
+    is a new model, with new validators)."""
+    model = model_for(api)
+    key = (id(model), pointer)
+    found = _VALIDATORS.get(key)
+    if found is None or found[0] is not model:
+        found = _VALIDATORS[key] = (model, schema_validator(model.spec, f"#{pointer}"))
+    return found[1]
 
 
 def body_problems(

@@ -19,6 +19,8 @@ name what the spec does not have, is a :class:`~chatgate.errors.SpecError` namin
 from __future__ import annotations
 
 import functools
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from chatgate.contract_model.rules import OperationRules, build_rules
 from chatgate.contract_model.spec_doc import SpecDoc
 from chatgate.errors import SpecError
 from chatgate.git_specs import origin_label
+from chatgate.resources import SPECS_VARIABLE
 from chatgate.specs import load_spec_file, meta_schema_problems, spec_path
 
 __all__ = ["ContractModel", "build_model", "model_for", "require_models", "spec_sources"]
@@ -185,15 +188,26 @@ def _cached(api: str, path: str, mtime_ns: int) -> ContractModel:
     return build_model(api, Path(path))
 
 
+_RECHECK_S = 1.0  # how long a model is used before its file's mtime is looked at again
+_CURRENT: dict[tuple[str, str], tuple[float, ContractModel]] = {}
+
+
 def model_for(api: str) -> ContractModel:
     """The model of ``api``'s spec (``--specs DIR`` / ``CHATGATE_SPECS_DIR``, else the shipped one),
-    built once per process and file version."""
+    built once per process and file version. Asked on every request the gate judges, so the file is
+    looked at (a ``stat``) at most once a second; an edited file is read again."""
+    key, now = (api, os.environ.get(SPECS_VARIABLE, "")), time.monotonic()
+    found = _CURRENT.get(key)
+    if found is not None and now - found[0] < _RECHECK_S:
+        return found[1]
     path = spec_path(api)
     try:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
         raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from None
-    return _cached(api, str(path), mtime)
+    model = _cached(api, str(path), mtime)
+    _CURRENT[key] = (now, model)
+    return model
 
 
 def require_models(apis: tuple[str, ...] | list[str]) -> dict[str, ContractModel]:
