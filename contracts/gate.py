@@ -156,7 +156,8 @@ class Gate:
                 return False  # this exchange's 5xx is recorded already
         problems = list(problems)
         lacking = any(p.spec_pointer is None for p in problems)
-        default = rule_pointer(api, operation, check, example.status if example else None) if lacking else None
+        status = example.status if example else None
+        default = rule_pointer(api, operation, check, status) if lacking else None
         clean = [
             replace(
                 p,
