@@ -39,7 +39,7 @@ from typing import Any
 from chatgate.artifacts import RunDir
 from chatgate.errors import EXIT_OK, EXIT_TARGET, EXIT_USAGE
 from chatgate.load.config import SCENARIOS, LoadOptions, plan_run
-from chatgate.load.launch import START_MARGIN_S, locust_env, targets, worker_command
+from chatgate.load.launch import START_MARGIN_S, locust_cwd, locust_env, targets, worker_command
 from chatgate.load.slo import SloFile
 from chatgate.resources import loadtests_dir
 
@@ -174,7 +174,8 @@ def _verdict(options: LoadOptions, states: list[dict[str, Any]]) -> tuple[int, s
 
 
 def _start(options: LoadOptions, env: Mapping[str, str], run_dir: RunDir, log: Any) -> Iterator[_Proc]:
-    locustfile = loadtests_dir() / SCENARIOS[options.scenario]
+    loadtests = loadtests_dir()
+    locustfile = loadtests / SCENARIOS[options.scenario]
     assert options.master_host is not None
     cmd = worker_command(options, locustfile, options.master_host, options.master_port)
     for k in range(max(1, options.workers)):
@@ -182,7 +183,8 @@ def _start(options: LoadOptions, env: Mapping[str, str], run_dir: RunDir, log: A
         status.unlink(missing_ok=True)
         popen = subprocess.Popen(
             cmd,
-            env={**env, "CHATGATE_WORKER_STATUS": str(status)},
+            env={**env, "CHATGATE_WORKER_STATUS": str(status.resolve())},
+            cwd=locust_cwd(loadtests),
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
