@@ -5,6 +5,12 @@ in the order flag, environment, default (ARCHITECTURE.md): ``--base-url``, then 
 ``NAVIGABLE_BASE_URL`` / ``CHATGATE_BASE_URL``, else the embedded reference server; ``NARA_API_KEY``,
 ``NAVIGABLE_API_KEY`` (the dev keys on the embedded server); ``NARA_USER_ID``.
 
+The embedded server is used only when no target is given at all, for any API of the run. A URL given
+but empty or blank (``--base-url ""``, or ``NARA_BASE_URL=`` as CI systems expand a variable that is
+not set) is a UsageError naming where it came from, and so is a run that names a target for one of
+its APIs but none for another: either would otherwise test the embedded server and pass. Every report
+of a run against the embedded server says so (:data:`EMBEDDED_BANNER`).
+
 Before anything runs, :func:`probe` sends one valid, read-only request per API with the configured key.
 No answer, a TLS failure, a rejected key (401) or a key that belongs to another user (403) is a
 :class:`~chatgate.errors.TargetError` (exit 3, one line); anything else, even a 500, is left to the
@@ -28,7 +34,19 @@ import httpx
 from chatgate.apis import DEV_KEYS, DEV_NARA_USER, DEV_SECOND_IDENTITY, ApiName, auth_headers, key_variable
 from chatgate.errors import TargetError, UsageError
 
-__all__ = ["Target", "Tls", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
+__all__ = [
+    "EMBEDDED_BANNER",
+    "Target",
+    "Tls",
+    "check_url",
+    "credentials",
+    "probe",
+    "resolve_targets",
+    "second_identity",
+]
+
+# What the console and every report say when the embedded reference server was the target.
+EMBEDDED_BANNER = "target: the embedded reference server (no --base-url or *_BASE_URL given)"
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class Target:
     base_url: str
     key: str = field(repr=False)
     user_id: int | None = None  # Nara: the user the key belongs to
+    embedded: bool = False  # the embedded reference server, started because no target was given
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -157,29 +176,45 @@ def _is_json(response: httpx.Response) -> bool:
 
 
 def check_url(url: str, origin: str) -> str:
+    if not url.strip():
+        raise UsageError(
+            f"{origin} is empty: give the target's URL (a CI variable that is not set expands to an empty "
+            "one), or give no target at all to test the embedded reference server"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{origin}={url!r}: expected an http(s)://host[:port] URL")
     return url.rstrip("/")
 
 
+def _given(api: ApiName, base_url: str | None) -> tuple[str | None, str]:
+    """The URL given for ``api`` and where (flag, then its variable, then ``CHATGATE_BASE_URL``); a
+    variable that is set counts as given, even empty."""
+    if base_url is not None:
+        return check_url(base_url, "--base-url"), "--base-url"
+    for name in (f"{api.upper()}_BASE_URL", "CHATGATE_BASE_URL"):
+        if name in os.environ:
+            return check_url(os.environ[name], name), name
+    return None, "embedded"
+
+
 def resolve_targets(
     apis: list[ApiName], base_url: str | None
 ) -> tuple[dict[ApiName, str | None], dict[ApiName, str]]:
-    """Per API: the base URL (None: use the embedded server) and where it came from."""
+    """Per API: the base URL (None: use the embedded server) and where it came from. UsageError for a
+    URL given empty or malformed, and for a run that gives a target for some of its APIs only."""
     urls: dict[ApiName, str | None] = {}
     origins: dict[ApiName, str] = {}
     for api in apis:
-        env_name = f"{api.upper()}_BASE_URL"
-        if base_url:
-            urls[api], origins[api] = check_url(base_url, "--base-url"), "--base-url"
-        elif os.environ.get(env_name):
-            urls[api], origins[api] = check_url(os.environ[env_name], env_name), env_name
-        elif os.environ.get("CHATGATE_BASE_URL"):
-            urls[api] = check_url(os.environ["CHATGATE_BASE_URL"], "CHATGATE_BASE_URL")
-            origins[api] = "CHATGATE_BASE_URL"
-        else:
-            urls[api], origins[api] = None, "embedded"
+        urls[api], origins[api] = _given(api, base_url)
+    missing = [api for api in apis if urls[api] is None]
+    if missing and len(missing) < len(apis):
+        given = next(api for api in apis if urls[api] is not None)
+        raise UsageError(
+            f"{missing[0]}: no target given ({missing[0].upper()}_BASE_URL or CHATGATE_BASE_URL) while "
+            f"{given}'s comes from {origins[given]}; the embedded reference server is used only when no "
+            f"target is given at all: set {missing[0].upper()}_BASE_URL, or select only {given}"
+        )
     return urls, origins
 
 
@@ -207,7 +242,7 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
             user_id = DEV_NARA_USER
         else:
             raise UsageError("NARA_USER_ID is not set (the user the Nara key belongs to)")
-    return Target(api, url, key, user_id)
+    return Target(api, url, key, user_id, embedded)
 
 
 def second_identity(nara: Target, *, embedded: bool = False) -> Target | None:
@@ -218,7 +253,7 @@ def second_identity(nara: Target, *, embedded: bool = False) -> Target | None:
     raw = os.environ.get("NARA_USER_ID_2", "")
     if not key and not raw:
         if embedded and nara.key == DEV_KEYS["nara"]:
-            return Target("nara", nara.base_url, *DEV_SECOND_IDENTITY)
+            return Target("nara", nara.base_url, *DEV_SECOND_IDENTITY, embedded=True)
         return None
     if not key or not raw:
         missing = "NARA_API_KEY_2" if not key else "NARA_USER_ID_2"

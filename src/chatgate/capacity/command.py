@@ -14,6 +14,7 @@ from chatgate.capacity.runner import run_capacity
 from chatgate.errors import MeasurementInvalid, TargetError, UsageError
 from chatgate.load.config import SCENARIOS
 from chatgate.options import deadline_options, parse_duration, parse_share
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["capacity"]
 
@@ -28,7 +29,11 @@ def _seconds(text: str | None, option: str) -> float | None:
 @click.option(
     "--scenario", type=click.Choice(list(SCENARIOS)), default="nara-stream-sends", show_default=True
 )
-@click.option("--base-url", help="Target; without it one embedded reference server serves the whole search.")
+@click.option(
+    "--base-url",
+    help="Target (wins over the *_BASE_URL variables). With no target given at all one embedded reference "
+    "server serves the whole search; an empty one is exit 2.",
+)
 @click.option(
     "--slo", "slo_file", type=click.Path(path_type=Path), help="SLO file (default loadtests/slo.toml)."
 )
@@ -95,6 +100,8 @@ def capacity(
     )
     result = run_capacity(options)
     write_capacity_reports(result, RunDir(result.report_dir).ensure())
+    if result.embedded:
+        click.echo(EMBEDDED_BANNER)
     click.echo(step_table(result))
     click.echo(headline(result))
     click.echo(f"reports: {result.report_dir}")

@@ -104,6 +104,7 @@ class CapacityResult:
     seconds: float
     report_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False  # the embedded reference server served the search (no target given)
 
     def to_json(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
@@ -112,6 +113,7 @@ class CapacityResult:
             "schema_version": SCHEMA_VERSION,
             "scenario": self.scenario,
             "target": self.target,
+            "embedded": self.embedded,
             "capacity_rps": self.capacity_rps,
             "failing_rps": self.failing_rps,
             "concurrent_streams": self.concurrent_streams,

@@ -170,6 +170,7 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
         steps, plan, stopped, failure = _search(o, found, _step_slo(slo, o.scenario), plan, t0)
         secrets = tuple(t.key for t in found.values())
         target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
+        embedded = any(t.embedded for t in found.values())
     lo, hi, verdict, code, reason = conclude(steps, o)
     if failure is not None and verdict == "incomplete":  # a step could not run: its error decides
         code, reason = failure.exit_code or EXIT_TARGET, f"{stopped} (complete: false)"
@@ -181,4 +182,5 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
         complete=verdict != "incomplete", resolution_reached=(hi / lo - 1) if lo and hi else None,
         verdict=verdict, exit_code=code, reason=reason, steps=tuple(steps),
         seconds=round(time.monotonic() - t0, 1), report_dir=o.report_dir / o.scenario, secrets=secrets,
+        embedded=embedded,
     )  # fmt: skip

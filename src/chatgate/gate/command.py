@@ -29,7 +29,7 @@ from chatgate.options import (
     parse_rate,
     parse_size,
 )
-from chatgate.targets import Tls
+from chatgate.targets import EMBEDDED_BANNER, Tls
 
 __all__ = ["contract"]
 
@@ -86,6 +86,8 @@ def _transport(options: dict[str, object]) -> Transport:
 
 
 def _echo_result(result: GateResult, report_dir: Path) -> None:
+    if result.embedded:
+        click.echo(f"contract: {EMBEDDED_BANNER}")
     stale = len(result.baseline.stale) if result.baseline else 0
     verdict = "PASS" if result.exit_code == 0 else "FAIL"
     ran = sum(1 for v in result.checks.values() if v.status != "not_run")
@@ -121,7 +123,12 @@ def _echo_result(result: GateResult, report_dir: Path) -> None:
     show_default=True,
     help="Which API to test.",
 )
-@click.option("--base-url", metavar="URL", help="Target base URL (default: the embedded reference server).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Target base URL (wins over the *_BASE_URL variables). With no target given at all: the embedded "
+    "reference server, said in every report; an empty one is exit 2.",
+)
 @click.option(
     "--max-examples",
     type=click.IntRange(min=1),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["render_markdown"]
 
@@ -36,6 +37,8 @@ def _headline(result: GateResult) -> list[str]:
         f"{stale} stale baseline entr{'y' if stale == 1 else 'ies'} · {traffic}",
         "",
     ]
+    if result.embedded:
+        lines += [f"> **{EMBEDDED_BANNER}**: this run judged chatgate's own server, not a deployment.", ""]
     if not result.complete:
         lines += [
             f"> **Incomplete:** --max-time reached; {len(result.record.incomplete)} test(s) did not end.",

@@ -32,7 +32,7 @@ from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
 from chatgate.specs import load_spec, operations, require_valid_specs
-from chatgate.targets import Target, credentials, probe, resolve_targets, second_identity
+from chatgate.targets import EMBEDDED_BANNER, Target, credentials, probe, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
 
@@ -101,7 +101,7 @@ def _target_host(embedded: bool, run_dir: RunDir, say: Progress) -> Iterator[str
         return
     from chatgate.embedded import EmbeddedServer
 
-    say("contract: starting the embedded reference server")
+    say(f"contract: {EMBEDDED_BANNER}: starting it")
     db = Path(tempfile.mkdtemp(prefix="chatgate-contract-")) / "gate.sqlite3"
     run_dir.ensure()
     args = ["--db", str(db), "--seed-messages", "50"]

@@ -16,6 +16,7 @@ from chatgate.load.report import check_table, write_load_reports
 from chatgate.load.runner import run_load
 from chatgate.load.worker import run_worker
 from chatgate.options import deadline_options, parse_duration
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["load"]
 
@@ -56,6 +57,8 @@ def _work(options: LoadOptions) -> None:
     result = run_worker(options)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     RunDir(result.report_dir).publish({"worker.json": report}, secrets=result.secrets)
+    if result.embedded:
+        click.echo(EMBEDDED_BANNER)
     if result.exit_code == EXIT_USAGE:
         raise UsageError(result.message)
     if result.exit_code:
@@ -81,7 +84,11 @@ def _seconds_or_zero(text: str, option: str) -> float:
 @click.option("--run-time", default="30s", show_default=True, help="e.g. 30s, 2m, 1h30m")
 @click.option("--warmup", default="0s", show_default=True, help="Measured apart, not judged.")
 @click.option("--stop-timeout", default="30s", show_default=True, help="Drain in-flight requests this long.")
-@click.option("--base-url", help="Target; without it the embedded reference server is started.")
+@click.option(
+    "--base-url",
+    help="Target (wins over the *_BASE_URL variables). With no target given at all the embedded reference "
+    "server is started; an empty one is exit 2.",
+)
 @click.option(
     "--slo", "slo_file", type=click.Path(path_type=Path), help="SLO file (default loadtests/slo.toml)."
 )
@@ -144,6 +151,8 @@ def load(
         _work(options)
     result = run_load(options)
     write_load_reports(result, RunDir(result.report_dir))
+    if result.summary.embedded:
+        click.echo(EMBEDDED_BANNER)
     click.echo(_headline(result))
     click.echo(check_table(result))
     for note in result.verdict.notes:

@@ -237,6 +237,7 @@ class LoadSummary:
     tokens: Tokens = field(default_factory=Tokens)
     by_name: Mapping[str, RequestFigures] = field(default_factory=dict)
     slo_applied: Mapping[str, Any] = field(default_factory=dict)  # the SLO file's table that judged it
+    embedded: bool = False  # the target was the embedded reference server (no target given)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ from chatgate.load.model import Check, LoadResult, Stats
 from chatgate.load.summary import read_raw
 from chatgate.metrics import Histogram
 from chatgate.plots import png, pyplot
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["check_table", "render_markdown", "write_load_reports"]
 
@@ -161,6 +162,7 @@ def render_markdown(result: LoadResult) -> str:
         "",
         f"Verdict: **{v.verdict}**" + (f" ({v.invalid_reason})" if v.invalid_reason else ""),
         "",
+        *([f"> **{EMBEDDED_BANNER}**: this run measured chatgate's own server.", ""] if s.embedded else []),
         f"Target {s.target}, {s.duration_s:.1f} s judged (warm-up {s.warmup['seconds']:g} s apart: "
         f"{s.warmup['requests']} requests, {s.warmup['errors']} errors), {s.requests} requests, "
         f"{s.throughput_rps:.2f} req/s, error rate {s.error_rate:.2%}."

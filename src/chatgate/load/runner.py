@@ -159,6 +159,7 @@ def run_load_at(options: LoadOptions, found: Mapping[ApiName, Target], slo: SloF
         slo_window_s=plan.slo_window_s,
         rows=read_judged_rows(run_dir.path("raw")),
         slo=slo,
+        embedded=any(t.embedded for t in found.values()),
     )
     return LoadResult(summary, judge(summary, slo), Path(run_dir.root), secrets)
 
@@ -187,5 +188,6 @@ def rejudge(scenario_dir: Path, slo_file: Path | None = None) -> LoadResult:
         slo_window_s=slo.scenario(scenario).slo_window_s,
         rows=rows,
         slo=slo,
+        embedded=bool(kept.get("embedded", False)),
     )
     return LoadResult(summary, judge(summary, slo), scenario_dir)

@@ -63,10 +63,12 @@ class WorkerResult:
     processes: tuple[Mapping[str, Any], ...]
     report_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False  # this machine loaded the embedded reference server (no target given)
 
     def to_json(self) -> dict[str, Any]:
         return {"master": self.master, "scenario": self.scenario, "exit_code": self.exit_code,
-                "message": self.message, "processes": [dict(p) for p in self.processes]}  # fmt: skip
+                "message": self.message, "processes": [dict(p) for p in self.processes],
+                "embedded": self.embedded}  # fmt: skip
 
 
 @dataclass
@@ -208,10 +210,13 @@ def run_worker(options: LoadOptions) -> WorkerResult:
                     p.popen.kill()
                     p.popen.wait()
         secrets = tuple(t.key for t in found.values())
+        embedded = any(t.embedded for t in found.values())
     states = [p.state() for p in procs]
     for p in procs:
         p.status.unlink(missing_ok=True)
     code, message = _verdict(options, states)
     run_dir.scrub_logs(["worker.log"], secrets)
     master = f"{options.master_host}:{options.master_port}"
-    return WorkerResult(master, options.scenario, code, message, tuple(states), Path(run_dir.root), secrets)
+    return WorkerResult(
+        master, options.scenario, code, message, tuple(states), Path(run_dir.root), secrets, embedded
+    )
