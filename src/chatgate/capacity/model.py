@@ -20,6 +20,7 @@ class CapacityOptions:
     scenario: str = "nara-stream-sends"
     base_url: str | None = None
     slo_file: Path | None = None
+    no_slo: bool = False  # steps judged by no threshold (only unanswered arrivals and errors fail one)
     min_rps: float | None = None
     max_time_s: float = 600.0
     start_rps: float | None = None  # default: half of --min-rps, else 1/s

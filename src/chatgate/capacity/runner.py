@@ -161,7 +161,12 @@ def _implied_streams(steps: list[Step], capacity: float | None) -> float | None:
 def run_capacity(o: CapacityOptions) -> CapacityResult:
     """Search the capacity of the target for ``o.scenario`` (see ``chatgate.capacity.search``)."""
     check_options(o)
-    slo = read_slo(o.slo_file, o.scenario)
+    slo = read_slo(o.slo_file, o.scenario, no_slo=o.no_slo)
+    if not o.no_slo and _step_slo(slo, o.scenario).scenario(o.scenario).judges_nothing():
+        raise UsageError(
+            f"{slo.path}: the capacity search would judge its steps by no SLO: min_throughput_rps, the only "
+            "threshold of the scenario, is set by the offered rate; set another, or pass --no-slo"
+        )
     table = slo.scenario(o.scenario)
     plan = plan_steps(o, table.thresholds, _stream_deadline(o, table))
     t0 = time.monotonic()

@@ -36,15 +36,31 @@ def _where(c: Check) -> str:
     return ""
 
 
+def _dropped(applied: Any) -> list[str]:
+    """The shipped thresholds and bounds the user's file turned "off" (scenario and request tables)."""
+    if not isinstance(applied, dict):
+        return []
+    out = list(applied.get("dropped", []))
+    for name, table in dict(applied.get("requests", {})).items():
+        out += [f"{key} [{name}]" for key in table.get("dropped", [])]
+    return out
+
+
 def check_table(result: LoadResult) -> str:
-    """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only."""
+    """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only.
+    Every threshold judged, with where it came from: ``default`` (the shipped SLO file) or ``file``."""
     v = result.verdict
-    lines = ["| check | threshold | observed | result |", "| --- | ---: | ---: | --- |"]
+    lines = ["| check | threshold | from | observed | result |", "| --- | ---: | --- | ---: | --- |"]
     rows = [*v.checks, *(c for c in v.window_checks if not c.ok), *v.monitor_checks]
     for c in rows:
         lines.append(
-            f"| {c.key}{_where(c)} | {c.threshold:g} | {_fmt(c.observed)} | {'ok' if c.ok else 'BREACH'} |"
+            f"| {c.key}{_where(c)} | {c.threshold:g} | {c.source} | {_fmt(c.observed)} "
+            f"| {'ok' if c.ok else 'BREACH'} |"
         )
+    applied = result.summary.slo_applied
+    dropped = _dropped(applied)
+    if dropped:
+        lines.append(f'\nDropped ("off" in {applied.get("file")}): {", ".join(dropped)}.')
     return "\n".join(lines)
 
 

@@ -262,7 +262,11 @@ def _per_request(
     if slo is None:
         return {}
     table = slo.scenario(scenario)
-    applied = {"file": str(slo.path) if slo.path else None, **table.applied()}
+    applied = {
+        "file": str(slo.path) if slo.path else None,
+        "defaults": str(slo.defaults) if slo.defaults else None,
+        **table.applied(),
+    }
     if rows is None:
         return {"slo_applied": applied}
     return {
