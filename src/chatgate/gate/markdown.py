@@ -17,17 +17,25 @@ __all__ = ["render_markdown"]
 _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "not_run": "⏭️ not run"}
 
 
+def _verdict(result: GateResult) -> tuple[str, str]:
+    """The headline's icon and words; with --update-baseline what it recorded, never "conforms"."""
+    if result.baseline_updated:
+        return "📝", f"baseline updated, {len(result.findings)} finding(s) recorded as known"
+    if result.judged_nothing:
+        return "❌", "judged nothing"
+    if result.exit_code == 0:
+        return "✅", "conforms"
+    return "❌", "contract broken" if result.new_findings else "could not be tested in time"
+
+
 def _headline(result: GateResult) -> list[str]:
-    ok = result.exit_code == 0
     stale = len(result.baseline.stale) if result.baseline else 0
     traffic = " · ".join(
         f"{api}: {t.requests} requests, {t.writes} messages created" for api, t in result.traffic.items()
     )
-    verdict = (
-        "conforms" if ok else "contract broken" if result.new_findings else "could not be tested in time"
-    )
+    icon, verdict = _verdict(result)
     lines = [
-        f"## {'✅' if ok else '❌'} chatgate contract: {verdict}",
+        f"## {icon} chatgate contract: {verdict}",
         "",
         f"APIs: {', '.join(f'{a} ({u})' for a, u in result.targets.items())} · seed {result.seed} · "
         f"max examples {result.max_examples} · {result.settings.get('concurrency')} in flight · "
@@ -39,6 +47,8 @@ def _headline(result: GateResult) -> list[str]:
     ]
     if result.embedded:
         lines += [f"> **{EMBEDDED_BANNER}**: this run judged chatgate's own server, not a deployment.", ""]
+    if result.judged_nothing:
+        lines += [f"> **Judged nothing** (exit 2): {result.judged_nothing}", ""]
     if not result.complete:
         lines += [
             f"> **Incomplete:** --max-time reached; {len(result.record.incomplete)} test(s) did not end.",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,11 +22,12 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.artifacts import RunDir
-from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
+from chatgate.gate.catalogue import CHECKS
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
-from chatgate.gate.model import Finding, Traffic
+from chatgate.gate.model import CheckVerdict, Finding, Traffic
 from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
@@ -34,7 +35,7 @@ from chatgate.gate.suite import SuiteRun, run_suite
 from chatgate.specs import load_spec, operations, require_valid_specs
 from chatgate.targets import EMBEDDED_BANNER, Target, credentials, probe, resolve_targets, second_identity
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "judged_nothing", "run_gate"]
 
 # Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
 # 60 s on 2 cores (bench/contract_speed.py).
@@ -54,6 +55,7 @@ class GateConfig:
     baseline: Path | None = None
     update_baseline: bool = False  # every finding of this run is accepted (the command rewrites the file)
     transport: Transport = field(default_factory=Transport)
+    allow_empty: bool = False  # a run in which no check judged anything may pass (--allow-empty)
 
 
 def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
@@ -72,7 +74,37 @@ def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
     for api in config.apis:
         ops += [(op.method, op.path, op.operation_id) for op in operations(load_spec(api))]
     config.scope.validate(ops)
+    if not config.allow_empty:
+        _check_applicable(config)
     return ops
+
+
+def _check_applicable(config: GateConfig) -> None:
+    """UsageError (exit 2) when no selected check applies to the selected APIs: the gate would judge
+    nothing and pass (``--checks stream_grammar --api navigable``). ``--allow-empty`` accepts it."""
+    selected = [name for name in CHECKS if config.scope.check_selected(name)]
+    if any(set(CHECKS[name].apis) & set(config.apis) for name in selected):
+        return
+    apis = " and ".join(config.apis)
+    why = "; ".join(f"{name} applies to {' and '.join(CHECKS[name].apis)} only" for name in selected)
+    raise UsageError(
+        f"the gate would judge nothing on {apis}: {why or 'every check is excluded'}; select checks or APIs "
+        "that apply (or pass --allow-empty)"
+    )
+
+
+def judged_nothing(checks: Mapping[str, CheckVerdict], scope: Scope) -> str:
+    """Why a run in which no check judged a single response judged nothing ("" when one did): each
+    selected check and why it did not run."""
+    if any(v.status != "not_run" for v in checks.values()):
+        return ""
+    why = "; ".join(
+        f"{name}: {v.not_run_reason}" for name, v in checks.items() if scope.why_not_selected(name) is None
+    )
+    return (
+        f"the gate judged nothing: no check judged a single response ({why or 'no check selected'}); "
+        "select checks and operations that apply (or pass --allow-empty)"
+    )
 
 
 def baseline_scope(config: GateConfig) -> Callable[[BaselineEntry], bool]:
@@ -213,8 +245,11 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     for (api, _), t in record.traffic.items():
         traffic[api] = traffic.get(api, Traffic()).plus(t)
     failed = bool(new) and not config.update_baseline
+    checks = check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete)
+    code = EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET
+    empty = "" if config.allow_empty or code != EXIT_OK else judged_nothing(checks, config.scope)
     return GateResult(
-        exit_code=EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET,
+        exit_code=EXIT_USAGE if empty else code,
         apis=tuple(config.apis),
         targets=targets,
         embedded=embedded,
@@ -225,11 +260,13 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         seconds=time.monotonic() - started,
         record=record,
         findings=sort_findings(findings, known),
-        checks=check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete),
+        checks=checks,
         traffic=traffic,
         baseline=comparison,
         locations=locate(findings),
         complete=record.complete,
         errors=record.errors,
         settings=config.transport.describe(embedded),
+        judged_nothing=empty,
+        baseline_updated=config.update_baseline,
     )
