@@ -4,6 +4,7 @@ most 5% of A/A pairs with any metric called worse, over at least 20 pairs).
 
 Usage: python bench/compare_false_alarms.py [--scenario nara-stream-sends|mixed] [--pairs 20]
                                             [--slower 10] [--rate 10] [--seconds 10] [--warmup 2]
+                                            [--all-pairs]
        python bench/compare_false_alarms.py --synthetic-only
 
 Two reference servers run side by side for the whole benchmark: one with a 100 ms TTFT, one with 150 ms
@@ -13,7 +14,8 @@ Two reference servers run side by side for the whole benchmark: one with a 100 m
 both sides alike. compare(A_i, B_i) is a false alarm when it says regression; compare(A_i, S_i) should,
 naming TTFT. Each comparison covers every metric both runs measured (``--max-regression 10%``, Holm's
 correction over the family); beside it, how many pairs a per-metric 5% test without the correction
-would have called worse (any metric's own p-value below 5%), on the same comparisons.
+would have called worse (any metric's own p-value below 5%), on the same comparisons. ``--all-pairs``
+also compares every pair of the valid identical runs (n runs: n (n - 1) / 2 comparisons).
 
 First, without a server (a second): the same rule on synthetic runs whose level drifts from second to
 second (AR(1), phi 0.8, 60 windows of 20 requests), at the 10% threshold and at 0 (a bare one-sided 5%
@@ -42,6 +44,7 @@ from tests.compare.test_stats import TTFT, synthetic_run
 
 os.environ.setdefault("NARA_API_KEY", "nara-dev-key-1001")
 os.environ.setdefault("NARA_USER_ID", "1001")
+os.environ.setdefault("NAVIGABLE_API_KEY", "navigable-dev-key")
 PACING = ["--itl-ms", "20", "--reply-tokens", "10", "--seed-messages", "50"]
 
 
@@ -105,6 +108,23 @@ def describe(result: object, label: str) -> str:
     )
 
 
+def all_pairs(kept: list[Path], root: Path) -> None:
+    """Every pair of the valid identical runs (the earlier one as base): many more A/A comparisons
+    than rounds, though not independent ones (each run is in many pairs)."""
+    flagged = loose = n = 0
+    metrics: Counter[str] = Counter()
+    for i, base in enumerate(kept):
+        for j, new in enumerate(kept[i + 1 :], start=i + 1):
+            result = compare_runs(base, new, report_dir=root / f"cmp-all-{i}-{j}")
+            n += 1
+            flagged += result.exit_code == 1
+            loose += bool(uncorrected(result))
+            metrics.update(c.metric.name for c in result.regressions)
+    print(f"every pair of the {len(kept)} valid identical runs: {n} comparisons; called a regression: "
+          f"{flagged} ({flagged / max(1, n):.1%}); metrics: {dict(metrics) or 'none'}; without Holm's "
+          f"correction: {loose} ({loose / max(1, n):.1%})")  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", default="nara-stream-sends", choices=["nara-stream-sends", "mixed"])
@@ -113,6 +133,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=10.0)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2, help="Seconds before each run's judged part.")
+    p.add_argument("--all-pairs", action="store_true", help="Also compare every pair of identical runs.")
     p.add_argument("--synthetic-only", action="store_true")
     a = p.parse_args()
     synthetic()
@@ -122,6 +143,7 @@ def main() -> None:
     false_alarms: Counter[str] = Counter()
     exits: Counter[str] = Counter()
     detected = loose_pairs = invalid = 0
+    kept: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(["--ttft-ms", "100", *PACING]) as fast, \
             EmbeddedServer(["--ttft-ms", "150", *PACING]) as slow:  # fmt: skip
         root = Path(tmp)
@@ -130,6 +152,9 @@ def main() -> None:
             same = compare_runs(base, again, report_dir=root / f"cmp-same-{i}")
             exits[f"same {same.exit_code}"] += 1
             invalid += same.exit_code == 4
+            kept += [
+                r for r in (base, again) if '"measurement_invalid"' not in (r / "summary.json").read_text()
+            ]
             false_alarms.update(c.metric.name for c in same.regressions)
             loose_pairs += bool(uncorrected(same))
             print(describe(same, f"pair {i + 1} (same server)"), flush=True)
@@ -139,6 +164,8 @@ def main() -> None:
                 detected += any(c.metric.source == "ttft" for c in slower.regressions)
                 print(describe(slower, f"pair {i + 1} (+50 ms TTFT)"), flush=True)
             print(f"  load average: {loadavg()}", flush=True)
+        if a.all_pairs:
+            all_pairs(kept, root)
     flagged, judged = exits.get("same 1", 0), a.pairs - invalid
     print(f"\n{a.scenario}: identical pairs: {a.pairs} ({invalid} with an invalid run, not judged); called a "
           f"regression: {flagged} of {judged} ({flagged / max(1, judged):.1%}); metrics: "
