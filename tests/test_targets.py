@@ -107,6 +107,8 @@ def test_the_contract_gate_says_when_the_embedded_server_was_its_target(tmp_path
     assert summary["embedded"] is True
     assert EMBEDDED_BANNER in (tmp_path / "summary.md").read_text("utf-8")
     assert "the embedded reference server" in (tmp_path / "report.html").read_text("utf-8")
+    assert '<property name="embedded" value="true"' in (tmp_path / "junit.xml").read_text("utf-8")
+    assert json.loads((tmp_path / "findings.sarif").read_text("utf-8"))["runs"][0]["properties"]["embedded"]
 
 
 @pytest.mark.timing  # a live load run of fixed length
