@@ -2,11 +2,14 @@
 
 Every ``chatgate`` command line in them is parsed by the real command-line parser (a renamed flag or
 scenario fails here, not in a user's pipeline), every file they name exists, the test jobs run the
-README's test command, and the gate job's commands are run as written against the embedded server.
+README's test command, the deploy jobs fail loudly at their first line when their URL variables are not
+set (never falling back to the embedded reference server), and the gate job's commands are run as
+written against a running reference server named by those variables.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -20,8 +23,8 @@ import yaml
 from chatgate.cli import cli
 from chatgate.load.config import SCENARIOS
 
-# Tiers: the files parse and name what exists in the default tier; the gate job run as written
-# (marked e2e) in the e2e tier, which .ci/run runs too.
+# Tiers: the files parse, name what exists and refuse a missing URL in the default tier; the gate job
+# run as written (marked e2e) in the e2e tier, which .ci/run runs too.
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github/workflows/chatgate.yml"
@@ -76,19 +79,77 @@ def test_every_chatgate_command_parses_and_names_existing_files(path: Path) -> N
                 assert (ROOT / args[args.index(flag) + 1]).is_file(), (flag, args)
 
 
+def _run_line(line: str, env: dict[str, str], report_dir: Path) -> subprocess.CompletedProcess[str]:
+    """One line of a job, as the CI runner would run it (chatgate's reports into the test's folder)."""
+    args = _chatgate_args(line)
+    if args is None:
+        return subprocess.run(
+            ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    if "--report-dir" in args:
+        args[args.index("--report-dir") + 1] = str(report_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "chatgate", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+
+
+def _without_targets() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("NARA_BASE_URL", "NAVIGABLE_BASE_URL", "CHATGATE_BASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
+@pytest.mark.parametrize("job", ["contract-gate", "load"])
+@pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
+def test_a_deploy_job_without_its_url_variables_fails_loudly_at_its_first_line(
+    path: Path, job: str, value: str | None, tmp_path: Path
+) -> None:
+    """CI expands a variable that is not set to an empty string: the job fails before any chatgate line
+    (before the fix it tested the embedded reference server and passed)."""
+    env = _without_targets()
+    if value is not None:
+        env["NARA_BASE_URL"] = env["NAVIGABLE_BASE_URL"] = value
+    first = _scripts(path)[job][0]
+    assert _chatgate_args(first) is None
+    proc = _run_line(first, env, tmp_path)
+    assert proc.returncode == 1
+    assert "NARA_BASE_URL is not set" in proc.stdout, proc.stdout
+
+
+def test_chatgate_itself_refuses_the_empty_url_ci_expands_an_unset_variable_to(tmp_path: Path) -> None:
+    env = {**_without_targets(), "NARA_BASE_URL": "", "NAVIGABLE_BASE_URL": ""}
+    line = next(
+        line for line in _scripts(GITHUB)["contract-gate"] if (_chatgate_args(line) or [""])[0] == "contract"
+    )
+    proc = _run_line(line, env, tmp_path / "contract")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("chatgate: error: NARA_BASE_URL is empty"), proc.stderr
+    assert not (tmp_path / "contract").exists()
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_gate_job_commands_pass_on_the_embedded_server(tmp_path: Path) -> None:
+def test_gate_job_commands_pass_as_written_against_a_deployment(tmp_path: Path, serve: Any) -> None:
+    """The job's lines in order, its variables naming a running reference server (a deployment)."""
+    server = serve("--seed-messages", "50")
+    keys = {
+        "NARA_API_KEY": "nara-dev-key-1001",
+        "NAVIGABLE_API_KEY": "navigable-dev-key",
+        "NARA_USER_ID": "1001",
+    }
+    env = {
+        **_without_targets(),
+        **keys,
+        "NARA_BASE_URL": server.base_url,
+        "NAVIGABLE_BASE_URL": server.base_url,
+    }
     for line in _scripts(GITHUB)["contract-gate"]:
-        args = _chatgate_args(line)
-        if args is None:
-            continue
-        if "--report-dir" in args:  # the same command, reporting into the test's own folder
-            args[args.index("--report-dir") + 1] = str(tmp_path / "contract")
-        proc = subprocess.run(
-            [sys.executable, "-m", "chatgate", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
-        )
-        assert proc.returncode == 0, (args, proc.stdout[-2000:], proc.stderr[-2000:])
+        proc = _run_line(line, env, tmp_path / "contract")
+        assert proc.returncode == 0, (line, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert "embedded reference server" not in proc.stdout + proc.stderr
     assert (tmp_path / "contract" / "junit.xml").is_file()
     gitlab = [a for line in _scripts(GITLAB)["contract-gate"] if (a := _chatgate_args(line))]
     github = [a for line in _scripts(GITHUB)["contract-gate"] if (a := _chatgate_args(line))]

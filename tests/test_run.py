@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from chatgate.load.config import SCENARIOS
+from chatgate.targets import EMBEDDED_BANNER
 from tests.summary_schemas import assert_valid_summary
 
 # The main job as the README runs it (about 100 s): the e2e tier, where its module fixture runs once.
@@ -65,6 +66,8 @@ def test_main_job_passes_with_a_summary_table(job: tuple[subprocess.CompletedPro
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
     assert_valid_summary("run", summary)
     assert summary["exit_code"] == 0 and len(summary["parts"]) == 2 + len(SCENARIOS) + 1
+    # no target given: the embedded reference server, said first on the console and in summary.json
+    assert table.splitlines()[0] == EMBEDDED_BANNER and summary["embedded"] is True
     ttft = next(p for p in summary["parts"] if p["name"] == "load nara-stream-sends")["headline"]
     # Numbers, not text; the embedded server's truth is a first delta at 100 ms, then one every 20 ms.
     assert 95 <= ttft["ttft_p50_ms"] <= 150 and 15 <= ttft["itl_p50_ms"] <= 30, ttft

@@ -15,14 +15,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from chatgate.errors import EXIT_USAGE, ChatgateError, TargetError, UsageError
+from chatgate.errors import EXIT_USAGE, UsageError
+from chatgate.resources import python_command
 
 __all__ = ["EmbeddedServer", "free_port"]
 
@@ -68,7 +68,7 @@ class EmbeddedServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> EmbeddedServer:
-        cmd = [sys.executable, "-m", "chatgate", "serve", "--host", self.host, "--port", str(self.port)]
+        cmd = [*python_command(), "-m", "chatgate", "serve", "--host", self.host, "--port", str(self.port)]
         env = dict(os.environ)
         env.update(self._env or {})
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -90,11 +90,15 @@ class EmbeddedServer:
                     pass
                 time.sleep(0.05)
         self.stop()
-        raise TargetError(f"embedded server did not answer within {self.startup_timeout:.0f}s")
+        raise UsageError(
+            f"the embedded reference server did not answer within {self.startup_timeout:.0f}s: "
+            f"{self.log_tail() or 'no output'}"
+        )
 
-    def _exit_error(self, code: int) -> ChatgateError:
-        """Why the server stopped before answering: its own configuration (its one error line, exit 2:
-        a bad ``--server-arg``, an unusable spec), else the target cannot be tested (exit 3)."""
+    def _exit_error(self, code: int) -> UsageError:
+        """Why the server stopped before answering: its own one error line (a bad ``--server-arg``, an
+        unusable spec), else the last lines of its log. Either way a toolkit error (exit 2): the
+        embedded server is chatgate's own, not a target that cannot be tested (exit 3)."""
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -102,7 +106,9 @@ class EmbeddedServer:
         said = [line.removeprefix(_ERROR) for line in text.splitlines() if line.startswith(_ERROR)]
         if code == EXIT_USAGE and said:
             return UsageError(f"embedded server: {said[-1]}")
-        return TargetError(f"embedded server exited with code {code}: {self.log_tail()}")
+        return UsageError(
+            f"the embedded reference server did not start (exit {code}): {self.log_tail() or 'no output'}"
+        )
 
     def log_tail(self, lines: int = 3) -> str:
         try:

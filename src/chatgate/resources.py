@@ -13,6 +13,11 @@ One lookup for all of them, in the order flag, environment, checkout, installed 
 takes it, ``chatgate.cli``) sets ``CHATGATE_SPECS_DIR`` for the command and every process it starts.
 A folder that is not there is a UsageError (exit 2) naming the folder and the variable to set.
 
+Every Python process chatgate starts (the embedded server, Locust's master and workers, the contract
+suite, the main job's parts) starts with :func:`python_command`: the interpreter with ``-P``, so the
+folder it is started from is not on its import path. A user's ``chatgate/`` folder (a clone) or
+``locust.py`` beside them would otherwise be imported instead of chatgate's or Locust's own.
+
 The contract suite is the top-level package ``contracts`` in both places: it is run by pytest with its
 parent folder on the path (``contracts/..`` in a checkout, ``chatgate/_suite`` when installed).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +38,7 @@ __all__ = [
     "contracts_dir",
     "in_checkout",
     "loadtests_dir",
+    "python_command",
     "slo_file",
     "specs_dir",
 ]
@@ -96,3 +103,9 @@ def loadtests_dir() -> Path:
 def slo_file() -> Path:
     """The default SLO file."""
     return loadtests_dir() / "slo.toml"
+
+
+def python_command() -> list[str]:
+    """The interpreter for chatgate's child processes, the working directory kept off their import path
+    (``-P``: a ``chatgate/`` or ``locust.py`` there cannot shadow the real ones)."""
+    return [sys.executable, "-P"]

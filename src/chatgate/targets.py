@@ -7,6 +7,12 @@ in the order flag, environment, default (ARCHITECTURE.md): ``--base-url``, then 
 spec says a key identifies something (``x-chatgate-identity``), from ``<API>_<NAME>`` (``NARA_USER_ID``),
 and a second identity from ``<API>_API_KEY_2`` and ``<API>_<NAME>_2``.
 
+The embedded server is used only when no target is given at all, for any API of the run. A URL given
+but empty or blank (``--base-url ""``, or ``NARA_BASE_URL=`` as CI systems expand a variable that is
+not set) is a UsageError naming where it came from, and so is a run that names a target for one of
+its APIs but none for another: either would otherwise test the embedded server and pass. Every report
+of a run against the embedded server says so (:data:`EMBEDDED_BANNER`).
+
 Before anything runs, :func:`probe` sends one valid, read-only request per API with the configured key,
 built from the spec (:mod:`chatgate.contract_model`): a GET operation whose parameters can all be filled.
 No answer, a TLS failure, a rejected key (401), a key that does not own the identity it was given (the
@@ -35,7 +41,19 @@ from chatgate.apis import DEV_KEYS, DEV_NARA_KEYS, DEV_SECOND_IDENTITY, ApiName,
 from chatgate.contract_model import ContractModel, Identity, Operation, build_query, model_for
 from chatgate.errors import TargetError, UsageError
 
-__all__ = ["Target", "Tls", "check_url", "credentials", "probe", "resolve_targets", "second_identity"]
+__all__ = [
+    "EMBEDDED_BANNER",
+    "Target",
+    "Tls",
+    "check_url",
+    "credentials",
+    "probe",
+    "resolve_targets",
+    "second_identity",
+]
+
+# What the console and every report say when the embedded reference server was the target.
+EMBEDDED_BANNER = "target: the embedded reference server (no --base-url or *_BASE_URL given)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,7 @@ class Target:
     key: str = field(repr=False)
     # The identity the key belongs to (the spec's x-chatgate-identity: Nara's user), parsed by its schema.
     user_id: int | None = None
+    embedded: bool = False  # the embedded reference server, started because no target was given
 
     def url(self, path: str) -> str:
         """``path`` (``/api/...``) under this target's base URL."""
@@ -215,29 +234,45 @@ def _is_json(response: httpx.Response) -> bool:
 
 
 def check_url(url: str, origin: str) -> str:
+    if not url.strip():
+        raise UsageError(
+            f"{origin} is empty: give the target's URL (a CI variable that is not set expands to an empty "
+            "one), or give no target at all to test the embedded reference server"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{origin}={url!r}: expected an http(s)://host[:port] URL")
     return url.rstrip("/")
 
 
+def _given(api: ApiName, base_url: str | None) -> tuple[str | None, str]:
+    """The URL given for ``api`` and where (flag, then its variable, then ``CHATGATE_BASE_URL``); a
+    variable that is set counts as given, even empty."""
+    if base_url is not None:
+        return check_url(base_url, "--base-url"), "--base-url"
+    for name in (f"{api.upper()}_BASE_URL", "CHATGATE_BASE_URL"):
+        if name in os.environ:
+            return check_url(os.environ[name], name), name
+    return None, "embedded"
+
+
 def resolve_targets(
     apis: list[ApiName], base_url: str | None
 ) -> tuple[dict[ApiName, str | None], dict[ApiName, str]]:
-    """Per API: the base URL (None: use the embedded server) and where it came from."""
+    """Per API: the base URL (None: use the embedded server) and where it came from. UsageError for a
+    URL given empty or malformed, and for a run that gives a target for some of its APIs only."""
     urls: dict[ApiName, str | None] = {}
     origins: dict[ApiName, str] = {}
     for api in apis:
-        env_name = f"{api.upper()}_BASE_URL"
-        if base_url:
-            urls[api], origins[api] = check_url(base_url, "--base-url"), "--base-url"
-        elif os.environ.get(env_name):
-            urls[api], origins[api] = check_url(os.environ[env_name], env_name), env_name
-        elif os.environ.get("CHATGATE_BASE_URL"):
-            urls[api] = check_url(os.environ["CHATGATE_BASE_URL"], "CHATGATE_BASE_URL")
-            origins[api] = "CHATGATE_BASE_URL"
-        else:
-            urls[api], origins[api] = None, "embedded"
+        urls[api], origins[api] = _given(api, base_url)
+    missing = [api for api in apis if urls[api] is None]
+    if missing and len(missing) < len(apis):
+        given = next(api for api in apis if urls[api] is not None)
+        raise UsageError(
+            f"{missing[0]}: no target given ({missing[0].upper()}_BASE_URL or CHATGATE_BASE_URL) while "
+            f"{given}'s comes from {origins[given]}; the embedded reference server is used only when no "
+            f"target is given at all: set {missing[0].upper()}_BASE_URL, or select only {given}"
+        )
     return urls, origins
 
 
@@ -273,13 +308,13 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
     model = model_for(api)
     identity, variable = model.identity, model.identity_variable()
     if identity is None or variable is None:
-        return Target(api, url, key)
+        return Target(api, url, key, embedded=embedded)
     value = _identity(api, variable, identity)
     if value is None:
         value = _DEV_IDENTITIES.get(api, {}).get(key) if key == DEV_KEYS[api] else None
     if value is None:
         raise UsageError(f"{variable} is not set (the {identity.name} the {api.capitalize()} key belongs to)")
-    return Target(api, url, key, value)
+    return Target(api, url, key, value, embedded)
 
 
 def second_identity(first: Target, *, embedded: bool = False) -> Target | None:
@@ -297,7 +332,7 @@ def second_identity(first: Target, *, embedded: bool = False) -> Target | None:
     if not key and value is None:
         dev = _DEV_SECOND.get(first.api)
         if embedded and dev is not None and first.key == DEV_KEYS[first.api]:
-            return Target(first.api, first.base_url, *dev)
+            return Target(first.api, first.base_url, *dev, embedded=True)
         return None
     if not key or value is None:
         missing = key_var if not key else id_var

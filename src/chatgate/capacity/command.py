@@ -12,8 +12,10 @@ from chatgate.capacity.model import CapacityOptions
 from chatgate.capacity.report import headline, step_table, write_capacity_reports
 from chatgate.capacity.runner import run_capacity
 from chatgate.errors import MeasurementInvalid, TargetError, UsageError
+from chatgate.load.command import slo_options
 from chatgate.load.config import SCENARIOS
 from chatgate.options import deadline_options, parse_duration, parse_share
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["capacity"]
 
@@ -28,10 +30,12 @@ def _seconds(text: str | None, option: str) -> float | None:
 @click.option(
     "--scenario", type=click.Choice(list(SCENARIOS)), default="nara-stream-sends", show_default=True
 )
-@click.option("--base-url", help="Target; without it one embedded reference server serves the whole search.")
 @click.option(
-    "--slo", "slo_file", type=click.Path(path_type=Path), help="SLO file (default loadtests/slo.toml)."
+    "--base-url",
+    help="Target (wins over the *_BASE_URL variables). With no target given at all one embedded reference "
+    "server serves the whole search; an empty one is exit 2.",
 )
+@slo_options
 @click.option("--min-rps", type=float, help="Exit 1 when the capacity is below this rate.")
 @click.option("--max-time", default="10m", show_default=True, help="Budget of the whole search.")
 @click.option("--start-rps", type=float, help="First rate tried (default: half --min-rps, else 1).")
@@ -74,8 +78,9 @@ def capacity(
     (README: "Capacity"). 429 answers count against a step and are reported apart.
 
     Exit codes: 0 capacity found (and at least --min-rps), 1 below --min-rps (or no rate passed),
-    2 usage or bad SLO file, 3 target cannot be tested (unreachable, or the knee not bracketed within
-    --max-time: complete false), 4 the generator, not the target, limited a step (twice).
+    2 usage or bad SLO file (or steps that would be judged by no SLO, without --no-slo), 3 target
+    cannot be tested (unreachable, or the knee not bracketed within --max-time: complete false),
+    4 the generator, not the target, limited a step (twice).
 
     \b
     Example:
@@ -95,6 +100,8 @@ def capacity(
     )
     result = run_capacity(options)
     write_capacity_reports(result, RunDir(result.report_dir).ensure())
+    if result.embedded:
+        click.echo(EMBEDDED_BANNER)
     click.echo(step_table(result))
     click.echo(headline(result))
     click.echo(f"reports: {result.report_dir}")

@@ -20,6 +20,7 @@ class CapacityOptions:
     scenario: str = "nara-stream-sends"
     base_url: str | None = None
     slo_file: Path | None = None
+    no_slo: bool = False  # steps judged by no threshold (only unanswered arrivals and errors fail one)
     min_rps: float | None = None
     max_time_s: float = 600.0
     start_rps: float | None = None  # default: half of --min-rps, else 1/s
@@ -104,6 +105,7 @@ class CapacityResult:
     seconds: float
     report_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False  # the embedded reference server served the search (no target given)
 
     def to_json(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
@@ -112,6 +114,7 @@ class CapacityResult:
             "schema_version": SCHEMA_VERSION,
             "scenario": self.scenario,
             "target": self.target,
+            "embedded": self.embedded,
             "capacity_rps": self.capacity_rps,
             "failing_rps": self.failing_rps,
             "concurrent_streams": self.concurrent_streams,

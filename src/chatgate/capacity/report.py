@@ -11,6 +11,7 @@ from pathlib import Path
 from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityResult, Step
 from chatgate.plots import png, pyplot
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["headline", "render_markdown", "render_plot", "step_table", "write_capacity_reports"]
 
@@ -70,6 +71,11 @@ def render_markdown(result: CapacityResult) -> str:
             "",
             f"**{headline(r)}**",
             "",
+            *(
+                [f"> **{EMBEDDED_BANNER}**: this search measured chatgate's own server.", ""]
+                if r.embedded
+                else []
+            ),
             f"Target {r.target}; {'Poisson' if r.options.poisson else 'constant'} arrivals; verdict "
             f"**{r.verdict}** (exit {r.exit_code}); complete: {str(r.complete).lower()}; the highest rate "
             f"that passed and the lowest that failed are {resolution} apart (resolution asked: "

@@ -167,7 +167,12 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
     """Search the capacity of the target for ``o.scenario`` (see ``chatgate.capacity.search``)."""
     check_options(o)
     require_scenario(o.scenario)
-    slo = read_slo(o.slo_file, o.scenario)
+    slo = read_slo(o.slo_file, o.scenario, no_slo=o.no_slo)
+    if not o.no_slo and _step_slo(slo, o.scenario).scenario(o.scenario).judges_nothing():
+        raise UsageError(
+            f"{slo.path}: the capacity search would judge its steps by no SLO: min_throughput_rps, the only "
+            "threshold of the scenario, is set by the offered rate; set another, or pass --no-slo"
+        )
     table = slo.scenario(o.scenario)
     plan = plan_steps(o, table.thresholds, _stream_deadline(o, table))
     t0 = time.monotonic()
@@ -176,6 +181,7 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
         steps, plan, stopped, failure = _search(o, found, _step_slo(slo, o.scenario), plan, t0)
         secrets = tuple(t.key for t in found.values())
         target = " ".join(dict.fromkeys(t.base_url for t in found.values()))
+        embedded = any(t.embedded for t in found.values())
     lo, hi, verdict, code, reason = conclude(steps, o)
     if failure is not None and verdict == "incomplete":  # a step could not run: its error decides
         code, reason = failure.exit_code or EXIT_TARGET, f"{stopped} (complete: false)"
@@ -187,4 +193,5 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
         complete=verdict != "incomplete", resolution_reached=(hi / lo - 1) if lo and hi else None,
         verdict=verdict, exit_code=code, reason=reason, steps=tuple(steps),
         seconds=round(time.monotonic() - t0, 1), report_dir=o.report_dir / o.scenario, secrets=secrets,
+        embedded=embedded,
     )  # fmt: skip

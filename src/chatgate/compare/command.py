@@ -35,13 +35,16 @@ def compare(
 ) -> None:
     """Compare two kept load runs (report directories of `chatgate load`) metric by metric.
 
-    For each metric the SLO file judged (TTFT, latency, ITL, gaps, errors, throughput, goodput):
-    base, new, how much worse, and whether that is a significant regression beyond --max-regression:
-    a block bootstrap over time windows of the raw per-request values (README: "Comparing two runs").
+    Every metric both runs measured (TTFT, ITL, latency, largest gap, error rate, throughput, goodput;
+    per request name too), the ones an SLO judged marked (their thresholds are context, so runs of
+    different SLO files compare): base, new, how much worse, and whether that is a significant
+    regression beyond --max-regression (the error rate: beyond max(that x the base rate, 0.5 points)),
+    at 95% for the whole family (Holm): a block bootstrap over time windows of the raw per-request
+    values (README: "Comparing two runs").
 
     Exit codes: 0 no significant regression, 1 a significant regression beyond --max-regression,
-    2 not comparable (another scenario, load model, SLO table or deadlines; each difference named) or
-    not a kept run, 4 a run's own measurement was invalid.
+    2 not comparable (another scenario, load model or deadlines; each difference named) or not a kept
+    run, 4 a run's own measurement was invalid.
 
     \b
     Example:

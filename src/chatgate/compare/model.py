@@ -8,12 +8,14 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "CompareResult", "Comparison", "Metric", "RunInfo"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every metric both runs measured (key a metric, not an SLO key), Holm's family
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One judged metric: the SLO key (and request name) it comes from, what it is computed on."""
+    """One metric both runs measured (``key`` such as ``ttft_p95``, ``error_rate``; ``request``: one
+    request name's, or the whole run's), what it is computed on, and, as context, the SLO key that
+    judged it in either run (``slo_key``) with each run's threshold (``thresholds``: base, new)."""
 
     key: str
     request: str | None
@@ -24,11 +26,17 @@ class Metric:
     unit: str  # ms | share | req/s
     worse: str  # higher | lower: which way is a regression
     absolute: bool = False  # compared as a difference (a share near 0 has no useful ratio)
-    threshold: float = 0.0  # the SLO's own threshold (the scale of an absolute change's limit)
+    slo_key: str | None = None
+    thresholds: tuple[float | None, float | None] = (None, None)
 
     @property
     def name(self) -> str:
         return self.label + (f" [{self.request}]" if self.request else "")
+
+    @property
+    def judged(self) -> bool:
+        """An SLO of the base or the new run judged this metric."""
+        return self.slo_key is not None
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,10 @@ class Comparison:
 
     ``change`` is how much worse new is: relative (``new / base - 1``, or ``1 - new / base`` when lower
     is worse) or, for the error rate, the difference of the shares. ``low`` and ``high`` bound it: the
-    5th and 95th percentiles of the bootstrap replicates (``low`` is the one-sided 95% lower bound).
-    A regression when ``low > limit``; ``tested`` false (with ``note``) when there was too little to test.
+    5th and 95th percentiles of the bootstrap replicates. ``p_value``: the bootstrap's one-sided p-value
+    of "worse by no more than ``limit``"; ``adjusted_p``: Holm's adjustment over every metric tested.
+    A regression when ``adjusted_p`` < 1 - confidence; ``tested`` false (with ``note``) when there was
+    too little to test.
     """
 
     metric: Metric
@@ -54,6 +64,8 @@ class Comparison:
     samples: tuple[int, int] = (0, 0)
     blocks: tuple[int, int] = (0, 0)  # block length in windows, base and new
     curves: tuple[tuple[float, ...], tuple[float, ...]] = field(default=((), ()), repr=False)
+    p_value: float | None = None
+    adjusted_p: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +79,14 @@ class RunInfo:
     verdict: str
     invalid_reason: str
     model: dict[str, Any]
+    embedded: bool = False  # the run's target was the embedded reference server
 
 
 @dataclass(frozen=True)
 class CompareResult:
     """The verdict: ``no_regression`` (0), ``regression`` (1), ``not_comparable`` (2, ``reasons``) or
-    ``measurement_invalid`` (4: a run's own measurement was invalid, ``reasons``)."""
+    ``measurement_invalid`` (4: a run's own measurement was invalid, ``reasons``). ``notes``: context
+    that changes no verdict (the two runs' SLO files differ, goodput's bounds)."""
 
     base: RunInfo
     new: RunInfo
@@ -85,6 +99,7 @@ class CompareResult:
     reasons: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
     report_dir: Path
+    notes: tuple[str, ...] = ()
 
     @property
     def regressions(self) -> tuple[Comparison, ...]:
@@ -97,6 +112,8 @@ class CompareResult:
             d = asdict(c)
             d.pop("curves")
             d["metric"]["name"] = c.metric.name
+            d["metric"]["judged"] = c.metric.judged
+            d["metric"]["thresholds"] = list(c.metric.thresholds)
             d["samples"], d["blocks"] = list(c.samples), list(c.blocks)
             comparisons.append(d)
         return {
@@ -104,6 +121,7 @@ class CompareResult:
             "verdict": self.verdict,
             "exit_code": self.exit_code,
             "reasons": list(self.reasons),
+            "notes": list(self.notes),
             "max_regression": self.max_regression,
             "confidence": self.confidence,
             "resamples": self.resamples,

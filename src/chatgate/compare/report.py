@@ -38,18 +38,32 @@ def _result(c: Comparison) -> str:
     return "**REGRESSION**" if c.regression else "ok"
 
 
+def _slo(m: Metric) -> str:
+    """The SLO that judged the metric, as context: its key and each run's threshold."""
+    if m.slo_key is None:
+        return "-"
+    bound = "≥" if m.worse == "lower" else "≤"
+    tb, tn = (_value(m, t) if t is not None else "unset" for t in m.thresholds)
+    return f"{m.slo_key} {bound} {tb}" + (f" → {tn}" if tn != tb else "")
+
+
+def _p(c: Comparison) -> str:
+    return "-" if c.adjusted_p is None else f"{c.adjusted_p:.3g}"
+
+
 def result_table(result: CompareResult) -> str:
-    """The per-metric table (Markdown; also printed by the CLI). ``change``: how much worse new is."""
+    """The per-metric table (Markdown; also printed by the CLI): every metric both runs measured, the
+    SLO that judged it (context), ``worse by``: how much worse new is, and Holm's adjusted p-value."""
     lines = [
-        "| metric | base | new | worse by | 90% interval | limit | result |",
-        "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+        "| metric | SLO (base → new) | base | new | worse by | 90% interval | limit | p (Holm) | result |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
     ]
     for c in result.comparisons:
         m = c.metric
         interval = f"{_change(m, c.low)} .. {_change(m, c.high)}" if c.tested else "-"
         lines.append(
-            f"| {m.name} | {_value(m, c.base)} | {_value(m, c.new)} | {_change(m, c.change)} | {interval} "
-            f"| {_change(m, c.limit)} | {_result(c)} |"
+            f"| {m.name} | {_slo(m)} | {_value(m, c.base)} | {_value(m, c.new)} | {_change(m, c.change)} "
+            f"| {interval} | {_change(m, c.limit)} | {_p(c)} | {_result(c)} |"
         )
     return "\n".join(lines)
 
@@ -63,8 +77,8 @@ def headline(result: CompareResult) -> str:
         beyond = f"{result.max_regression:.0%}"
         return f"{result.base.scenario}: no significant regression beyond {beyond} ({tested} metrics tested)"
     parts = [
-        f"{c.metric.name} {_change(c.metric, c.change)} (95% lower bound {_change(c.metric, c.low)} > "
-        f"{_change(c.metric, c.limit)})"
+        f"{c.metric.name} {_change(c.metric, c.change)} (beyond {_change(c.metric, c.limit)}: "
+        f"p {_p(c)}, Holm)"
         for c in result.regressions
     ]
     return f"{result.base.scenario}: regression: " + "; ".join(parts)
@@ -77,16 +91,21 @@ def render_markdown(result: CompareResult) -> str:
         "",
         f"Verdict: **{result.verdict}** (exit {result.exit_code}). {headline(result)}",
         "",
-        f"- base: `{b.dir}` ({b.duration_s:.1f} s judged, verdict {b.verdict or '-'})",
-        f"- new: `{n.dir}` ({n.duration_s:.1f} s judged, verdict {n.verdict or '-'})",
+        f"- base: `{b.dir}` ({b.duration_s:.1f} s judged, verdict {b.verdict or '-'})"
+        + (" — the embedded reference server" if b.embedded else ""),
+        f"- new: `{n.dir}` ({n.duration_s:.1f} s judged, verdict {n.verdict or '-'})"
+        + (" — the embedded reference server" if n.embedded else ""),
         "",
     ]
+    out += [f"- **Note:** {note}" for note in result.notes] + ([""] if result.notes else [])
     if result.comparisons:
         out += [
-            f"A metric regressed when the one-sided {result.confidence:.0%} lower bound of how much worse it "
-            f"got exceeds the limit ({result.max_regression:.0%}; the error rate: that share of its SLO, in "
-            f"percentage points). Block bootstrap over time windows, {result.resamples} resamples, seed "
-            f"{result.seed}.",
+            f"Every metric both runs measured; the SLO column is context. A metric regressed when it got "
+            f"worse by more than the limit ({result.max_regression:.0%}; the error rate: that share of the "
+            f"base rate, at least 0.5 percentage points) at {result.confidence:.0%} confidence for the whole "
+            f"family: Holm's correction over the {sum(c.tested for c in result.comparisons)} metrics "
+            f"tested, so an unchanged service is called worse at most 5% of the time. Block bootstrap over "
+            f"time windows, {result.resamples} resamples, seed {result.seed}.",
             "",
             result_table(result),
             "",

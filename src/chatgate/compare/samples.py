@@ -1,24 +1,27 @@
-"""Read a kept load run (``chatgate load``'s report directory: ``summary.json`` and ``raw/``) and the
-per-window samples of the metrics its SLO file judged.
+"""Read a kept load run (``chatgate load``'s report directory: ``summary.json`` and ``raw/``), the metrics
+both of two runs measured, and each metric's per-window sample.
 
-What each judged SLO key is compared on (the per-request values of the kept rows, ``chatgate.load.rows``;
-the gaps from the HDR interval logs, ``chatgate.load.raw``):
+**Every metric both runs measured** is compared (``compared_metrics``), whatever their SLO files
+judged: the thresholds are context, shown beside the metric they judge (``Metric.slo_key``), never a
+condition. On the per-request values of the kept rows (``chatgate.load.rows``; the gaps from the HDR
+interval logs, ``chatgate.load.raw``):
 
-=====================  =======================================================================
-``p95_ttft_ms`` ...    TTFT of successful streams at that percentile (open model: from the
-                       intended start, as the SLO judges it)
-``p95_latency_ms`` ..  latency of successful requests at that percentile (open model: from the
-                       intended start)
-``p99_itl_ms``         the gaps between deltas (every gap, from the interval histograms)
-``max_gap_ms``         the p99 of each stream's largest gap: a maximum is one value, and no test
-                       on a single value can keep its false alarms rare
-``max_error_rate``     the share of finished requests that failed (compared as a difference)
-``min_throughput_rps`` finished requests per second (lower is worse)
-goodput                the share of judged arrivals that were good (lower is worse), when the
-                       SLO file sets goodput bounds
-=====================  =======================================================================
+=======================  =====================================================================
+TTFT p50, p95, p99       time to the first delta of successful streams (open model: from the
+                         intended start, as the SLO judges it)
+ITL p50, p99             the gaps between deltas (every gap, from the interval histograms)
+largest gap, p99         each stream's largest gap: the p99 over streams (a maximum is one value,
+                         and no test on a single value can keep its false alarms rare); what
+                         ``max_gap_ms`` judges is compared on it
+latency p50, p95, p99    successful requests (open model: from the intended start)
+error rate               the share of finished requests that failed (compared as a difference)
+throughput               finished requests per second (lower is worse)
+goodput share            the share of judged arrivals that were good (lower is worse), both runs
+                         by the same bounds (the new run's)
+=======================  =====================================================================
 
-A key of a request name's table (``[scenario.<s>.request."<name>"]``) is compared on that name's rows.
+Per request name, when the scenario sends more than one: TTFT p95 (streams), latency p95, error rate and
+throughput, and any other of the above a request table of either SLO file judged.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +41,38 @@ from chatgate.compare.stats import Sample
 from chatgate.errors import UsageError
 from chatgate.load.raw import RAW_VERSION, read_hlogs, read_manifest
 from chatgate.load.rows import Rows, good_mask, read_judged_rows
-from chatgate.load.slo import GOODPUT_KEYS, RequestSlo, ScenarioSlo
+from chatgate.load.slo import RequestSlo, ScenarioSlo
 
-__all__ = ["KeptRun", "find_run", "judged_metrics", "read_run", "sample_of"]
+__all__ = [
+    "GOODPUT",
+    "KeptRun",
+    "compared_metrics",
+    "find_run",
+    "read_run",
+    "sample_of",
+    "with_goodput_bounds",
+]
 
 Floats = npt.NDArray[np.float64]
 
-# SLO key -> (label, source, statistic kind, percentile, unit, which way is worse)
-_KEYS: dict[str, tuple[str, str, str, float, str, str]] = {
-    "p95_ttft_ms": ("TTFT p95", "ttft", "percentile", 95.0, "ms", "higher"),
-    "p99_ttft_ms": ("TTFT p99", "ttft", "percentile", 99.0, "ms", "higher"),
-    "p95_latency_ms": ("latency p95", "latency", "percentile", 95.0, "ms", "higher"),
-    "p99_latency_ms": ("latency p99", "latency", "percentile", 99.0, "ms", "higher"),
-    "p99_itl_ms": ("ITL p99", "itl", "percentile", 99.0, "ms", "higher"),
-    "max_gap_ms": ("largest gap per stream, p99", "largest_gap", "percentile", 99.0, "ms", "higher"),
-    "max_error_rate": ("error rate", "errors", "share", 0.0, "share", "higher"),
-    "min_throughput_rps": ("throughput", "throughput", "rate", 0.0, "req/s", "lower"),
+# source -> (label, statistic kind, unit, which way is worse, percentiles of the whole run, of each name)
+_SOURCES: dict[str, tuple[str, str, str, str, tuple[float, ...], tuple[float, ...]]] = {
+    "ttft": ("TTFT", "percentile", "ms", "higher", (50.0, 95.0, 99.0), (95.0,)),
+    "itl": ("ITL", "percentile", "ms", "higher", (50.0, 99.0), ()),
+    "largest_gap": ("largest gap per stream,", "percentile", "ms", "higher", (99.0,), ()),
+    "latency": ("latency", "percentile", "ms", "higher", (50.0, 95.0, 99.0), (95.0,)),
+    "errors": ("error rate", "share", "share", "higher", (0.0,), (0.0,)),
+    "throughput": ("throughput", "rate", "req/s", "lower", (0.0,), (0.0,)),
+    "good": ("goodput share", "share", "share", "lower", (0.0,), ()),
 }
+# SLO key -> the (source, percentile) it judges
+_SLO_METRIC = {
+    "p95_ttft_ms": ("ttft", 95.0), "p99_ttft_ms": ("ttft", 99.0), "p99_itl_ms": ("itl", 99.0),
+    "max_gap_ms": ("largest_gap", 99.0), "p95_latency_ms": ("latency", 95.0),
+    "p99_latency_ms": ("latency", 99.0), "max_error_rate": ("errors", 0.0),
+    "min_throughput_rps": ("throughput", 0.0),
+}  # fmt: skip
+_KEY = {"errors": "error_rate", "throughput": "throughput", "good": "goodput_share"}
 GOODPUT = "goodput_share"
 
 
@@ -137,24 +155,69 @@ def read_run(path: Path) -> KeptRun:
     return KeptRun(root, summary, rows, good, np.nan_to_num(k).astype(np.int64), itl, windows, per_window_s)
 
 
-def judged_metrics(summary: Mapping[str, Any]) -> list[Metric]:
-    """The metrics ``summary``'s run was judged on (its ``slo`` checks), and goodput when it has bounds."""
-    is_open = summary["model"]["kind"] == "open"
-    out: list[Metric] = []
+def _thresholds(summary: Mapping[str, Any]) -> dict[tuple[str, float, str | None], tuple[str, float]]:
+    """What the run's SLO checks judged: (source, percentile, request) -> (SLO key, threshold)."""
+    out = {}
     for check in summary.get("slo", []):
         key = str(check["key"])
-        if key not in _KEYS:
-            continue
-        label, source, kind, q, unit, worse = _KEYS[key]
-        if is_open and source in ("ttft", "latency"):
-            label += " (from intended start)"
-        request = check.get("request")
-        out.append(Metric(key, request, label, source, kind, q, unit, worse, key == "max_error_rate",
-                          float(check["threshold"])))  # fmt: skip
-    bounds = (summary.get("slo_applied") or {}).get("goodput") or {}
-    if any(k in bounds for k in GOODPUT_KEYS):
-        out.append(Metric(GOODPUT, None, "goodput share", "good", "share", 0.0, "share", "lower"))
+        if key in _SLO_METRIC:
+            source, q = _SLO_METRIC[key]
+            out[(source, q, check.get("request"))] = (key, float(check["threshold"]))
     return out
+
+
+def _measured(run: KeptRun, source: str, request: str | None) -> bool:
+    """Whether ``run`` measured ``source`` (for ``request``, or the whole run)."""
+    if source == "itl":
+        return request is None and float(run.itl[1].sum()) > 0
+    r = run.rows
+    mine = np.ones(len(r), dtype=np.bool_) if request is None else r.name == request
+    if source in ("errors", "throughput"):
+        return bool((mine & r.finished).any())
+    if source == "good":
+        return bool(mine.any())
+    column = {"ttft": r.ttft, "latency": r.total, "largest_gap": r.max_gap}[source]
+    return bool((mine & r.ok & ~np.isnan(column)).any())
+
+
+def _metric(source: str, q: float, request: str | None, is_open: bool) -> Metric:
+    label, kind, unit, worse, _, _ = _SOURCES[source]
+    key = _KEY.get(source) or f"{source}_p{q:g}"
+    if kind == "percentile":
+        label = f"{label} p{q:g}"
+    if is_open and source in ("ttft", "latency"):
+        label += " (from intended start)"
+    return Metric(key, request, label, source, kind, q, unit, worse, source == "errors")
+
+
+def compared_metrics(base: KeptRun, new: KeptRun) -> list[Metric]:
+    """Every metric both runs measured (see the module docstring), each marked with the SLO key that
+    judged it in either run and both runs' thresholds."""
+    names = sorted(set(base.rows.name[base.rows.finished]) & set(new.rows.name[new.rows.finished]))
+    wanted: list[tuple[str, float, str | None]] = [
+        (source, q, None) for source, spec in _SOURCES.items() for q in spec[4]
+    ]
+    if len(names) > 1:
+        wanted += [(source, q, str(n)) for n in names for source, spec in _SOURCES.items() for q in spec[5]]
+    judged_b, judged_n = _thresholds(base.summary), _thresholds(new.summary)
+    wanted += [k for k in {**judged_b, **judged_n} if k not in wanted]
+    out = []
+    for source, q, request in wanted:
+        if not (_measured(base, source, request) and _measured(new, source, request)):
+            continue
+        metric = _metric(source, q, request, base.is_open)
+        tb, tn = judged_b.get((source, q, request)), judged_n.get((source, q, request))
+        if tb is not None or tn is not None:
+            slo_key = (tb or tn or ("", 0.0))[0]
+            thresholds = (tb[1] if tb else None, tn[1] if tn else None)
+            metric = replace(metric, slo_key=slo_key, thresholds=thresholds)
+        out.append(metric)
+    return out
+
+
+def with_goodput_bounds(run: KeptRun, applied: Mapping[str, Any]) -> KeptRun:
+    """``run`` with its good requests judged by another run's goodput bounds (``slo_applied``)."""
+    return replace(run, good=good_mask(run.rows, _table(applied)))
 
 
 def sample_of(run: KeptRun, metric: Metric) -> Sample:

@@ -15,6 +15,7 @@ import click
 
 from chatgate.apis import API_NAMES, ApiName
 from chatgate.artifacts import RunDir, write_atomic
+from chatgate.errors import UsageError
 from chatgate.gate.annotations import render_annotations
 from chatgate.gate.baseline import load_baseline, render_baseline
 from chatgate.gate.reports import render_reports
@@ -29,7 +30,7 @@ from chatgate.options import (
     parse_rate,
     parse_size,
 )
-from chatgate.targets import Tls
+from chatgate.targets import EMBEDDED_BANNER, Tls
 
 __all__ = ["contract"]
 
@@ -85,14 +86,29 @@ def _transport(options: dict[str, object]) -> Transport:
     )
 
 
-def _echo_result(result: GateResult, report_dir: Path) -> None:
+def _verdict_line(result: GateResult, baseline: Path | None) -> str:
+    """What the run decided: PASS / FAIL with its findings, JUDGED NOTHING, or with --update-baseline
+    what it recorded (never PASS with new findings)."""
     stale = len(result.baseline.stale) if result.baseline else 0
-    verdict = "PASS" if result.exit_code == 0 else "FAIL"
+    if result.baseline_updated:
+        new, known = len(result.new_findings), len(result.known_findings)
+        return (
+            f"contract: BASELINE UPDATED: {len(result.findings)} finding(s) recorded as known in {baseline} "
+            f"({new} new, {known} already known; {stale} stale entr{'y' if stale == 1 else 'ies'} dropped)"
+        )
+    verdict = "JUDGED NOTHING" if result.judged_nothing else "PASS" if result.exit_code == 0 else "FAIL"
+    return (
+        f"contract: {verdict}: {len(result.new_findings)} new finding(s), "
+        f"{len(result.known_findings)} known, {stale} stale"
+    )
+
+
+def _echo_result(result: GateResult, report_dir: Path, baseline: Path | None) -> None:
+    if result.embedded:
+        click.echo(f"contract: {EMBEDDED_BANNER}")
     ran = sum(1 for v in result.checks.values() if v.status != "not_run")
     click.echo(
-        f"contract: {verdict}: {len(result.new_findings)} new finding(s), "
-        f"{len(result.known_findings)} known, "
-        f"{stale} stale; {result.requests} requests, {result.writes} messages created; "
+        f"{_verdict_line(result, baseline)}; {result.requests} requests, {result.writes} messages created; "
         f"{ran} of {len(result.checks)} checks ran; {result.seconds:.1f}s"
     )
     if not result.complete:
@@ -121,7 +137,12 @@ def _echo_result(result: GateResult, report_dir: Path) -> None:
     show_default=True,
     help="Which API to test.",
 )
-@click.option("--base-url", metavar="URL", help="Target base URL (default: the embedded reference server).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Target base URL (wins over the *_BASE_URL variables). With no target given at all: the embedded "
+    "reference server, said in every report; an empty one is exit 2.",
+)
 @click.option(
     "--max-examples",
     type=click.IntRange(min=1),
@@ -151,6 +172,11 @@ def _echo_result(result: GateResult, report_dir: Path) -> None:
 )
 @click.option("--checks", multiple=True, metavar="A,B", help="Run only these checks (comma-separated).")
 @click.option("--exclude-checks", multiple=True, metavar="A,B", help="Do not run these checks.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Let a run in which no check judged anything pass (without it: exit 2 naming why each did not).",
+)
 @click.option(
     "--include-operation-id", multiple=True, metavar="ID", help="Only this operationId (repeatable)."
 )
@@ -237,8 +263,9 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
     finding), 429 + Retry-After waited out and retried, a 502/503/504 retried once (flaky unless it
     repeats), HTTPS_PROXY / NO_PROXY honoured.
 
-    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec, 3 target unreachable, key rejected,
-    or --max-time reached without findings.
+    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec (or a run in which no check judged
+    anything, without --allow-empty), 3 target unreachable, key rejected, or --max-time reached without
+    findings.
 
     Example: chatgate contract --api nara --base-url http://127.0.0.1:8080 --checks pagination,ownership
     """
@@ -252,17 +279,19 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
         baseline=baseline,
         update_baseline=update_baseline,
         transport=_transport(options),
+        allow_empty=bool(options["allow_empty"]),
     )
     run_dir = RunDir(report_dir)
     result = run_gate(config, run_dir, progress=lambda line: click.echo(line, err=True))
     secrets = [os.environ.get(k, "") for k in _KEY_VARIABLES] + config.scope.secrets
     run_dir.publish(render_reports(result), secrets=secrets)
-    _echo_result(result, report_dir)
     if update_baseline and baseline is not None:
         previous = load_baseline(baseline) if baseline.exists() else None
         write_atomic(baseline, render_baseline(result.findings, previous, baseline_scope(config)))
-        click.echo(f"contract: baseline written to {baseline} ({len(result.findings)} finding(s))")
+    _echo_result(result, report_dir, baseline)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in render_annotations(result, f"{report_dir}/summary.md"):
             click.echo(line)
+    if result.judged_nothing:
+        raise UsageError(result.judged_nothing)
     click.get_current_context().exit(result.exit_code)

@@ -96,5 +96,9 @@ def render_junit(result: GateResult) -> str:
         suite.set("errors", "0")
         suite.set("skipped", str(skipped))
         suite.set("time", f"{seconds:.3f}")
+        properties = ET.Element("properties")  # before the testcases, as the JUnit schema orders them
+        ET.SubElement(properties, "property", name="target", value=result.targets.get(api, ""))
+        ET.SubElement(properties, "property", name="embedded", value=str(result.embedded).lower())
+        suite.insert(0, properties)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["render_markdown", "seen"]
 
@@ -22,17 +23,25 @@ def _specs(result: GateResult) -> str:
     return ", ".join(f"`{s['file']}` {s['version']}" for s in result.specs) or "not named"
 
 
+def _verdict(result: GateResult) -> tuple[str, str]:
+    """The headline's icon and words; with --update-baseline what it recorded, never "conforms"."""
+    if result.baseline_updated:
+        return "📝", f"baseline updated, {len(result.findings)} finding(s) recorded as known"
+    if result.judged_nothing:
+        return "❌", "judged nothing"
+    if result.exit_code == 0:
+        return "✅", "conforms"
+    return "❌", "contract broken" if result.new_findings else "could not be tested in time"
+
+
 def _headline(result: GateResult) -> list[str]:
-    ok = result.exit_code == 0
     stale = len(result.baseline.stale) if result.baseline else 0
     traffic = " · ".join(
         f"{api}: {t.requests} requests, {t.writes} messages created" for api, t in result.traffic.items()
     )
-    verdict = (
-        "conforms" if ok else "contract broken" if result.new_findings else "could not be tested in time"
-    )
+    icon, verdict = _verdict(result)
     lines = [
-        f"## {'✅' if ok else '❌'} chatgate contract: {verdict}",
+        f"## {icon} chatgate contract: {verdict}",
         "",
         f"APIs: {', '.join(f'{a} ({u})' for a, u in result.targets.items())} · specs: {_specs(result)} · "
         f"seed {result.seed} · "
@@ -43,6 +52,10 @@ def _headline(result: GateResult) -> list[str]:
         f"{stale} stale baseline entr{'y' if stale == 1 else 'ies'} · {traffic}",
         "",
     ]
+    if result.embedded:
+        lines += [f"> **{EMBEDDED_BANNER}**: this run judged chatgate's own server, not a deployment.", ""]
+    if result.judged_nothing:
+        lines += [f"> **Judged nothing** (exit 2): {result.judged_nothing}", ""]
     if not result.complete:
         lines += [
             f"> **Incomplete:** --max-time reached; {len(result.record.incomplete)} test(s) did not end.",

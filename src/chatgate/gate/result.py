@@ -64,8 +64,9 @@ def check_verdicts(
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings, 3 the run
-    did not complete within --max-time and found nothing (``complete`` False)."""
+    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings, 2 no check
+    judged a single response (``judged_nothing`` says why; not with ``--allow-empty``), 3 the run did not
+    complete within --max-time and found nothing (``complete`` False)."""
 
     exit_code: int
     apis: tuple[str, ...]
@@ -89,6 +90,8 @@ class GateResult:
     specs: tuple[Mapping[str, str], ...] = ()  # per API: the spec file and info.version the run used
     # how it sent (gate.settings.Transport.describe)
     settings: Mapping[str, object] = field(default_factory=lambda: Transport().describe(False))
+    judged_nothing: str = ""  # why no check judged a single response (exit 2 unless --allow-empty)
+    baseline_updated: bool = False  # --update-baseline: every finding recorded as known, not judged
 
     @property
     def tallies(self) -> Mapping[tuple[str, str, str], Tally]:

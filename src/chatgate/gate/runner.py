@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,13 +23,14 @@ from pathlib import Path
 
 from chatgate.apis import API_NAMES, ApiName, key_variable
 from chatgate.artifacts import RunDir
-from chatgate.contract_model import model_for, require_models, spec_sources
+from chatgate.contract_model import ContractModel, model_for, require_models, spec_sources
 from chatgate.diff.explain import FindingKey, explain_findings
-from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, UsageError
+from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
+from chatgate.gate.catalogue import CHECKS
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
-from chatgate.gate.model import Finding, Traffic
+from chatgate.gate.model import CheckVerdict, Finding, Traffic
 from chatgate.gate.replay import replay_findings
 from chatgate.gate.result import GateResult, check_verdicts, sort_findings
 from chatgate.gate.scope import Scope
@@ -37,9 +38,17 @@ from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
 from chatgate.git_specs import ORIGIN_VARIABLE, WORKTREE_VARIABLE
 from chatgate.resources import SPECS_VARIABLE
-from chatgate.targets import Target, credentials, probe, probe_request, resolve_targets, second_identity
+from chatgate.targets import (
+    EMBEDDED_BANNER,
+    Target,
+    credentials,
+    probe,
+    probe_request,
+    resolve_targets,
+    second_identity,
+)
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "run_gate"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "judged_nothing", "run_gate"]
 
 # Examples per operation and generation phase; chosen so the default gate for both APIs stays well under
 # 60 s on 2 cores (bench/contract_speed.py).
@@ -59,6 +68,7 @@ class GateConfig:
     baseline: Path | None = None
     update_baseline: bool = False  # every finding of this run is accepted (the command rewrites the file)
     transport: Transport = field(default_factory=Transport)
+    allow_empty: bool = False  # a run in which no check judged anything may pass (--allow-empty)
 
 
 def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
@@ -77,7 +87,47 @@ def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
     for api in config.apis:
         ops += [(op.method, op.path, op.operation_id) for op in models[api].operations]
     config.scope.validate(ops)
+    if not config.allow_empty:
+        _check_applicable(config, models)
     return ops
+
+
+def _applies_to(name: str, models: Mapping[str, ContractModel]) -> list[str]:
+    """The APIs of the run ``name`` applies to: those whose spec states the rule it judges (or all)."""
+    rule = CHECKS[name].rule
+    return [api for api, m in models.items() if rule is None or m.states(rule)]
+
+
+def _check_applicable(config: GateConfig, models: Mapping[str, ContractModel]) -> None:
+    """UsageError (exit 2) when no selected check applies to the selected APIs: the gate would judge
+    nothing and pass (``--checks stream_grammar --api navigable``: its spec states no stream). Which API
+    a check applies to is read from the specs. ``--allow-empty`` accepts it."""
+    selected = [name for name in CHECKS if config.scope.check_selected(name)]
+    if any(_applies_to(name, models) for name in selected):
+        return
+    apis = " and ".join(config.apis)
+    why = "; ".join(
+        f"{name} judges x-chatgate-{CHECKS[name].rule}, which the {apis} spec does not state"
+        for name in selected
+    )
+    raise UsageError(
+        f"the gate would judge nothing on {apis}: {why or 'every check is excluded'}; select checks or APIs "
+        "that apply (or pass --allow-empty)"
+    )
+
+
+def judged_nothing(checks: Mapping[str, CheckVerdict], scope: Scope) -> str:
+    """Why a run in which no check judged a single response judged nothing ("" when one did): each
+    selected check and why it did not run."""
+    if any(v.status != "not_run" for v in checks.values()):
+        return ""
+    why = "; ".join(
+        f"{name}: {v.not_run_reason}" for name, v in checks.items() if scope.why_not_selected(name) is None
+    )
+    return (
+        f"the gate judged nothing: no check judged a single response ({why or 'no check selected'}); "
+        "select checks and operations that apply (or pass --allow-empty)"
+    )
 
 
 def baseline_scope(config: GateConfig) -> Callable[[BaselineEntry], bool]:
@@ -106,7 +156,7 @@ def _target_host(embedded: bool, run_dir: RunDir, say: Progress) -> Iterator[str
         return
     from chatgate.embedded import EmbeddedServer
 
-    say("contract: starting the embedded reference server")
+    say(f"contract: {EMBEDDED_BANNER}: starting it")
     db = Path(tempfile.mkdtemp(prefix="chatgate-contract-")) / "gate.sqlite3"
     run_dir.ensure()
     args = ["--db", str(db), "--seed-messages", "50"]
@@ -233,8 +283,11 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     for (api, _), t in record.traffic.items():
         traffic[api] = traffic.get(api, Traffic()).plus(t)
     failed = bool(new) and not config.update_baseline
+    checks = check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete)
+    code = EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET
+    empty = "" if config.allow_empty or code != EXIT_OK else judged_nothing(checks, config.scope)
     return GateResult(
-        exit_code=EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET,
+        exit_code=EXIT_USAGE if empty else code,
         apis=tuple(config.apis),
         targets=targets,
         embedded=embedded,
@@ -245,7 +298,7 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         seconds=time.monotonic() - started,
         record=record,
         findings=sort_findings(findings, known),
-        checks=check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete),
+        checks=checks,
         traffic=traffic,
         baseline=comparison,
         locations=locate(findings),
@@ -254,4 +307,6 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         errors=record.errors,
         settings=config.transport.describe(embedded),
         specs=tuple(spec_sources(config.apis)),
+        judged_nothing=empty,
+        baseline_updated=config.update_baseline,
     )

@@ -94,6 +94,8 @@ def render_sarif(result: GateResult) -> str:
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository checked out"}}},
                 "results": [_result(result, f, rules) for f in result.findings],
+                # the embedded reference server (no target given) is said in every report
+                "properties": {"targets": dict(result.targets), "embedded": result.embedded},
             }
         ],
     }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,7 +25,7 @@ from chatgate.errors import TargetError, UsageError
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
-from chatgate.resources import contracts_dir
+from chatgate.resources import contracts_dir, python_command
 from chatgate.targets import Target
 
 __all__ = ["GRACE_S", "SuiteRun", "run_suite"]
@@ -92,7 +91,7 @@ def _environment(run: SuiteRun, results: Path) -> dict[str, str]:
 
 def _command(suite: Path) -> list[str]:
     return [
-        sys.executable,
+        *python_command(),
         "-m",
         "pytest",
         str(suite),

@@ -16,8 +16,10 @@ from chatgate.load.report import check_table, write_load_reports
 from chatgate.load.runner import run_load
 from chatgate.load.worker import run_worker
 from chatgate.options import deadline_options, parse_duration
+from chatgate.resources import slo_file
+from chatgate.targets import EMBEDDED_BANNER
 
-__all__ = ["load"]
+__all__ = ["load", "slo_options"]
 
 
 def _headline(result: LoadResult) -> str:
@@ -51,17 +53,51 @@ def _distributed(f: Any) -> Any:
     return f
 
 
+def _shipped_slo() -> str:
+    try:
+        return str(slo_file())
+    except UsageError:  # the Locust files' folder is missing: the command says so when it runs
+        return "loadtests/slo.toml"
+
+
+def slo_options(f: Any) -> Any:
+    """``--slo FILE`` and ``--no-slo`` (``load`` and ``capacity``); the help names the shipped file."""
+    f = click.option(
+        "--no-slo", is_flag=True, help="Judge no SLO: measure only (a run that would judge none is exit 2)."
+    )(f)
+    return click.option(
+        "--slo",
+        "slo_file",
+        type=click.Path(path_type=Path),
+        help=f'SLO file, layered key by key over the shipped one ({_shipped_slo()}); "off" drops a '
+        "threshold. Every key: docs/slo-reference.md.",
+    )(f)
+
+
 def _work(options: LoadOptions) -> None:
     """``--worker``: this machine's part; its exit code says how it went (the master's is the verdict)."""
     result = run_worker(options)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     RunDir(result.report_dir).publish({"worker.json": report}, secrets=result.secrets)
+    if result.embedded:
+        click.echo(EMBEDDED_BANNER)
     if result.exit_code == EXIT_USAGE:
         raise UsageError(result.message)
     if result.exit_code:
         raise TargetError(result.message)
     click.echo(result.message)
     raise SystemExit(0)
+
+
+def _echo(result: LoadResult) -> None:
+    """The run on the console: the embedded target first, the headline, every check, the notes."""
+    if result.summary.embedded:
+        click.echo(EMBEDDED_BANNER)
+    click.echo(_headline(result))
+    click.echo(check_table(result))
+    for note in result.verdict.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"reports: {result.report_dir}")
 
 
 def _seconds_or_zero(text: str, option: str) -> float:
@@ -81,10 +117,12 @@ def _seconds_or_zero(text: str, option: str) -> float:
 @click.option("--run-time", default="30s", show_default=True, help="e.g. 30s, 2m, 1h30m")
 @click.option("--warmup", default="0s", show_default=True, help="Measured apart, not judged.")
 @click.option("--stop-timeout", default="30s", show_default=True, help="Drain in-flight requests this long.")
-@click.option("--base-url", help="Target; without it the embedded reference server is started.")
 @click.option(
-    "--slo", "slo_file", type=click.Path(path_type=Path), help="SLO file (default loadtests/slo.toml)."
+    "--base-url",
+    help="Target (wins over the *_BASE_URL variables). With no target given at all the embedded reference "
+    "server is started; an empty one is exit 2.",
 )
+@slo_options
 @click.option("--workers", type=int, default=0, help="Local Locust worker processes (0: one process).")
 @click.option(
     "--report-dir",
@@ -118,10 +156,13 @@ def load(
     lost mid-run is reported; exit 4 when the load it took with it passes the budget); each worker
     loads the target of its own --base-url/environment, with its own keys.
 
+    SLOs: the shipped ones, --slo FILE layered over them key by key; the table lists each and its source.
+
     Exit codes: 0 SLOs met, 1 SLO breached (or stopped by --abort-on-error-rate), 2 usage or bad SLO
-    file, 3 target unreachable or key rejected (or workers missing), 4 measurement invalid (the
-    generator, or its in-flight cap, was the bottleneck, or workers were lost; the reason names the
-    worker). A --worker exits 0 when its part ran to the master's end, 2 or 3 otherwise.
+    file (or a run that would judge no SLO without --no-slo, or a target given empty), 3 target
+    unreachable or key rejected (or workers missing), 4 measurement invalid (the generator, or its
+    in-flight cap, was the bottleneck, or workers were lost; the reason names the worker). A --worker
+    exits 0 when its part ran to the master's end, 2 or 3 otherwise.
 
     \b
     Example:
@@ -144,11 +185,7 @@ def load(
         _work(options)
     result = run_load(options)
     write_load_reports(result, RunDir(result.report_dir))
-    click.echo(_headline(result))
-    click.echo(check_table(result))
-    for note in result.verdict.notes:
-        click.echo(f"note: {note}")
-    click.echo(f"reports: {result.report_dir}")
+    _echo(result)
     if result.exit_code == 4:
         raise MeasurementInvalid(f"measurement invalid: {result.verdict.invalid_reason}")
     if result.exit_code:

@@ -105,6 +105,7 @@ class LoadOptions:
     stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S
     base_url: str | None = None
     slo_file: Path | None = None
+    no_slo: bool = False  # judge no threshold: measure only
     workers: int = 0
     report_dir: Path = Path("reports/load")
     validate_sample: float = 1.0

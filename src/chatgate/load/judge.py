@@ -48,9 +48,11 @@ def evaluate(
     data: Mapping[str, Any],
     thresholds: Mapping[str, float],
     keys: Mapping[str, tuple[str, str]],
+    sources: Mapping[str, str] | None = None,
     **where: Any,
 ) -> list[Check]:
-    """Thresholds against ``data`` (a summary as JSON); a metric with no samples passes a max."""
+    """Thresholds against ``data`` (a summary as JSON); a metric with no samples passes a max.
+    ``sources``: where each threshold came from (``default`` when not said)."""
     checks = []
     for key, threshold in thresholds.items():
         path, kind = keys[key]
@@ -59,7 +61,9 @@ def evaluate(
             ok = kind == "max"
         else:
             ok = observed <= threshold if kind == "max" else observed >= threshold
-        checks.append(Check(key, threshold, observed, ok, **where))
+        checks.append(
+            Check(key, threshold, observed, ok, source=(sources or {}).get(key, "default"), **where)
+        )
     return checks
 
 
@@ -70,7 +74,7 @@ def _worker_data(w: WorkerInfo, is_open: bool) -> dict[str, Any]:
     return data
 
 
-def _monitor_checks(s: LoadSummary, monitor: Mapping[str, float]) -> list[Check]:
+def _monitor_checks(s: LoadSummary, monitor: Mapping[str, float], sources: Mapping[str, str]) -> list[Check]:
     is_open = s.model.kind == "open"
     keys = {k: v for k, v in MONITOR_KEYS.items() if (is_open or k != "max_late_arrival_rate")}
     keys.pop("max_lost_share", None)  # the run's, below
@@ -79,12 +83,13 @@ def _monitor_checks(s: LoadSummary, monitor: Mapping[str, float]) -> list[Check]
         budgets.pop("max_schedule_slip_p99_ms", None)
     out: list[Check] = []
     for w in s.workers:
-        out += evaluate(_worker_data(w, is_open), budgets, keys, worker=w.index)
+        out += evaluate(_worker_data(w, is_open), budgets, keys, sources, worker=w.index)
     lost = [w for w in s.workers if w.lost is not None]
     if lost:
         share = sum(w.lost.share for w in lost if w.lost is not None)
         budget = monitor.get("max_lost_share", 0.02)
-        out.append(Check("max_lost_share", budget, round(share, 6), share <= budget))
+        source = sources.get("max_lost_share", "default")
+        out.append(Check("max_lost_share", budget, round(share, 6), share <= budget, source=source))
     return out
 
 
@@ -141,7 +146,9 @@ def _request_checks(
     out: list[Check] = []
     for name, table in scenario.requests.items():
         figures = (s.by_name or {}).get(name)
-        out += evaluate(asdict(figures) if figures else {}, table.thresholds, keys, request=name)
+        out += evaluate(
+            asdict(figures) if figures else {}, table.thresholds, keys, table.sources, request=name
+        )
     return out
 
 
@@ -150,13 +157,16 @@ def judge(s: LoadSummary, slo: SloFile) -> Verdict:
     scenario = slo.scenario(s.scenario)
     data = s.to_json()
     keys = slo_keys(s.model.kind)
-    checks = evaluate(data, scenario.thresholds, keys) + _request_checks(s, scenario, keys)
+    checks = evaluate(data, scenario.thresholds, keys, scenario.sources) + _request_checks(s, scenario, keys)
     window_checks: list[Check] = []
     for w in s.slo_windows:
         if int(w.get("requests", 0)) >= MIN_WINDOW_REQUESTS:
-            window_checks += evaluate(w, scenario.thresholds, keys, window=(w["start_s"], w["end_s"]))
-    monitor = _monitor_checks(s, slo.monitor)
+            where = (w["start_s"], w["end_s"])
+            window_checks += evaluate(w, scenario.thresholds, keys, scenario.sources, window=where)
+    monitor = _monitor_checks(s, slo.monitor, slo.monitor_sources)
     notes = [*s.warnings]
+    if scenario.judges_nothing():
+        notes.append("no SLO judged this run (--no-slo): it was measured only")
     notes += [f"{_lost_text(w, w.lost)}: within the budget" for w in s.workers
               if w.lost is not None and all(c.ok for c in monitor if c.key == "max_lost_share")]  # fmt: skip
     bad = [c for c in monitor if not c.ok]

@@ -2,7 +2,10 @@
 remote workers, ``--master``) and wait for them. ``chatgate load --worker`` starts its worker processes
 with :func:`worker_command` (``chatgate.load.worker``).
 
-Locust never runs in the CLI's own process, so gevent's monkey-patching stays out of it. What the
+Locust never runs in the CLI's own process, so gevent's monkey-patching stays out of it. Its processes
+run in the folder of the Locust files (:func:`locust_cwd`), with every path they are given absolute:
+Locust puts its working directory first on the import path, and a user's ``chatgate/`` folder or
+``locust.py`` there would be imported in place of chatgate's or Locust's own. What the
 children write while they run goes to the run directory: ``locust.log`` (a live file of the run's
 ``RunDir``), Locust's CSVs and HTML, and the raw data (``RAW_PARTIAL``, moved to ``raw/`` only once
 the run has been read, so a failed run never leaves a half-written ``raw/`` over a good one).
@@ -14,7 +17,6 @@ import contextlib
 import math
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,9 +28,10 @@ from chatgate.contract_model import model_for
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import TargetError
 from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan
+from chatgate.resources import python_command
 from chatgate.targets import Target, credentials, probe, resolve_targets
 
-__all__ = ["RAW_PARTIAL", "Launched", "locust_env", "run_locust", "targets", "worker_command"]
+__all__ = ["RAW_PARTIAL", "Launched", "locust_cwd", "locust_env", "run_locust", "targets", "worker_command"]
 
 RAW_PARTIAL = ".raw-partial"
 DEFAULT_SEED_MESSAGES = 300
@@ -67,7 +70,7 @@ def locust_env(
     raw data's directory only where the master or the single process writes it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
     if raw_dir is not None:
-        env["CHATGATE_RAW_DIR"] = str(raw_dir)
+        env["CHATGATE_RAW_DIR"] = str(raw_dir.resolve())
     env.update(
         {
             "CHATGATE_SCENARIO": options.scenario,
@@ -82,9 +85,11 @@ def locust_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    for name in ("CHATGATE_LOADTESTS", "CHATGATE_SPECS_DIR", "CHATGATE_CPU_BUDGET"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    for name in ("CHATGATE_LOADTESTS", "CHATGATE_SPECS_DIR"):  # folders: absolute (see locust_cwd)
+        if os.environ.get(name, "").strip():
+            env[name] = str(Path(os.environ[name].strip()).resolve())
+    if "CHATGATE_CPU_BUDGET" in os.environ:
+        env["CHATGATE_CPU_BUDGET"] = os.environ["CHATGATE_CPU_BUDGET"]
     if options.arrival_rate is not None:
         env["CHATGATE_ARRIVAL_RATE"] = str(options.arrival_rate)
         env["CHATGATE_POISSON"] = "1" if options.poisson else "0"
@@ -108,14 +113,20 @@ def locust_env(
     return env
 
 
+def locust_cwd(loadtests: Path) -> Path:
+    """The working directory of the Locust processes: the folder of the Locust files (chatgate's own;
+    Locust puts it on the import path anyway), never the user's (see the module docstring)."""
+    return loadtests.resolve()
+
+
 def _base(options: LoadOptions, locustfile: Path) -> list[str]:
     return [
         *options.generator_prefix,
-        sys.executable,
+        *python_command(),  # -P: a locust.py or chatgate/ in the working directory is not imported
         "-m",
         "locust",
         "-f",
-        str(locustfile),
+        str(locustfile.resolve()),
         "--loglevel",
         "WARNING",
     ]
@@ -171,7 +182,7 @@ def run_locust(
     options: LoadOptions, plan: RunPlan, env: Mapping[str, str], host: str, run_dir: RunDir, loadtests: Path
 ) -> Launched:
     """Run Locust to its end (bounded: run time + drain + a start-up margin, else TargetError)."""
-    cmds = _commands(options, plan, loadtests / SCENARIOS[options.scenario], host, run_dir.root)
+    cmds = _commands(options, plan, loadtests / SCENARIOS[options.scenario], host, run_dir.root.resolve())
     limit = options.run_time_s + options.stop_timeout_s + START_MARGIN_S
     if options.master or options.workers:
         limit += options.expect_workers_max_wait_s
@@ -181,8 +192,11 @@ def run_locust(
         try:
             for i, cmd in enumerate(cmds):
                 out = log if i == 0 else subprocess.DEVNULL
+                cwd = locust_cwd(loadtests)
                 procs.append(
-                    subprocess.Popen(cmd, env=dict(env), stdout=out, stderr=log, stdin=subprocess.DEVNULL)
+                    subprocess.Popen(
+                        cmd, env=dict(env), cwd=cwd, stdout=out, stderr=log, stdin=subprocess.DEVNULL
+                    )
                 )
             deadline = time.monotonic() + limit
             for p in procs:

@@ -237,6 +237,7 @@ class LoadSummary:
     tokens: Tokens = field(default_factory=Tokens)
     by_name: Mapping[str, RequestFigures] = field(default_factory=dict)
     slo_applied: Mapping[str, Any] = field(default_factory=dict)  # the SLO file's table that judged it
+    embedded: bool = False  # the target was the embedded reference server (no target given)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -246,7 +247,8 @@ class LoadSummary:
 class Check:
     """One threshold against what was observed; ``window`` is (start s, end s) for a window check,
     ``worker`` the generator process a budget check is about, ``request`` the request name of a
-    per-name check."""
+    per-name check; ``source`` where the threshold came from: ``default`` (the shipped SLO file) or
+    ``file`` (the user's, ``--slo``)."""
 
     key: str
     threshold: float
@@ -255,6 +257,7 @@ class Check:
     window: tuple[float, float] | None = None
     worker: int | None = None
     request: str | None = None
+    source: str = "default"
 
 
 @dataclass(frozen=True)

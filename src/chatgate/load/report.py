@@ -17,6 +17,7 @@ from chatgate.load.model import Check, LoadResult, Stats
 from chatgate.load.summary import read_raw
 from chatgate.metrics import Histogram
 from chatgate.plots import png, pyplot
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["check_table", "render_markdown", "write_load_reports"]
 
@@ -35,15 +36,31 @@ def _where(c: Check) -> str:
     return ""
 
 
+def _dropped(applied: Any) -> list[str]:
+    """The shipped thresholds and bounds the user's file turned "off" (scenario and request tables)."""
+    if not isinstance(applied, dict):
+        return []
+    out = list(applied.get("dropped", []))
+    for name, table in dict(applied.get("requests", {})).items():
+        out += [f"{key} [{name}]" for key in table.get("dropped", [])]
+    return out
+
+
 def check_table(result: LoadResult) -> str:
-    """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only."""
+    """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only.
+    Every threshold judged, with where it came from: ``default`` (the shipped SLO file) or ``file``."""
     v = result.verdict
-    lines = ["| check | threshold | observed | result |", "| --- | ---: | ---: | --- |"]
+    lines = ["| check | threshold | from | observed | result |", "| --- | ---: | --- | ---: | --- |"]
     rows = [*v.checks, *(c for c in v.window_checks if not c.ok), *v.monitor_checks]
     for c in rows:
         lines.append(
-            f"| {c.key}{_where(c)} | {c.threshold:g} | {_fmt(c.observed)} | {'ok' if c.ok else 'BREACH'} |"
+            f"| {c.key}{_where(c)} | {c.threshold:g} | {c.source} | {_fmt(c.observed)} "
+            f"| {'ok' if c.ok else 'BREACH'} |"
         )
+    applied = result.summary.slo_applied
+    dropped = _dropped(applied)
+    if dropped:
+        lines.append(f'\nDropped ("off" in {applied.get("file")}): {", ".join(dropped)}.')
     return "\n".join(lines)
 
 
@@ -161,6 +178,7 @@ def render_markdown(result: LoadResult) -> str:
         "",
         f"Verdict: **{v.verdict}**" + (f" ({v.invalid_reason})" if v.invalid_reason else ""),
         "",
+        *([f"> **{EMBEDDED_BANNER}**: this run measured chatgate's own server.", ""] if s.embedded else []),
         f"Target {s.target}, {s.duration_s:.1f} s judged (warm-up {s.warmup['seconds']:g} s apart: "
         f"{s.warmup['requests']} requests, {s.warmup['errors']} errors), {s.requests} requests, "
         f"{s.throughput_rps:.2f} req/s, error rate {s.error_rate:.2%}."

@@ -29,6 +29,7 @@ import contextlib
 import json
 import shutil
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from chatgate.apis import ApiName
@@ -46,9 +47,10 @@ from chatgate.load.judge import judge
 from chatgate.load.launch import RAW_PARTIAL, locust_env, run_locust, targets
 from chatgate.load.model import LoadResult, ModelInfo
 from chatgate.load.rows import read_judged_rows
-from chatgate.load.slo import SloFile, check_request_names, load_slo
+from chatgate.load.slo import RequestSlo, ScenarioSlo, SloFile, check_tables, load_slo
 from chatgate.load.summary import RawTotals, read_raw, summarize
 from chatgate.resources import loadtests_dir
+from chatgate.resources import slo_file as slo_file_default
 from chatgate.targets import Target
 
 __all__ = ["read_slo", "rejudge", "run_load", "run_load_at"]
@@ -118,17 +120,41 @@ def _targets_of(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
         yield found
 
 
-def read_slo(slo_file: Path | None, scenario: str) -> SloFile:
-    """The SLO file (default ``loadtests/slo.toml``), its request tables checked against the scenario."""
-    slo = load_slo(slo_file if slo_file is not None else loadtests_dir() / "slo.toml")
-    check_request_names(slo, scenario, SCENARIO_REQUESTS[scenario])
+def _measure_only(table: ScenarioSlo) -> ScenarioSlo:
+    """``table`` without its thresholds (``--no-slo``); its goodput bounds, deadlines and mix kept."""
+
+    def bounds(r: ScenarioSlo | RequestSlo) -> dict[str, str]:
+        return {k: v for k, v in r.sources.items() if k in r.goodput}
+
+    requests = {n: replace(r, thresholds={}, sources=bounds(r)) for n, r in table.requests.items()}
+    return replace(table, thresholds={}, requests=requests, sources=bounds(table))
+
+
+def read_slo(slo_file: Path | None, scenario: str, *, no_slo: bool = False) -> SloFile:
+    """The SLOs of one run: ``slo_file`` (``--slo``) layered over the shipped file (``loadtests/slo.toml``;
+    without ``--slo``, that file alone), every table checked against the scenarios and their requests.
+
+    ``no_slo`` (``--no-slo``): no threshold judges the run, it is measured only (deadlines, message mix,
+    goodput bounds and budgets still apply). Without it, a run that would judge no threshold at all (every
+    one ``"off"``) is a UsageError: it could only pass."""
+    shipped = slo_file_default()
+    slo = load_slo(slo_file if slo_file is not None else shipped, defaults=shipped)
+    check_tables(slo, SCENARIO_REQUESTS)
+    table = slo.scenario(scenario)
+    if no_slo:
+        return replace(slo, scenarios={**slo.scenarios, scenario: _measure_only(table)})
+    if table.judges_nothing():
+        raise UsageError(
+            f"{slo.path}: the {scenario} run would judge no SLO: [scenario.{scenario}] and its request "
+            'tables hold no threshold (each one "off" or left out); set one, or --no-slo to measure only'
+        )
     return slo
 
 
 def run_load(options: LoadOptions) -> LoadResult:
     """Run the scenario of ``options`` and judge it (its specs checked first: a bad one is exit 2)."""
     require_scenario(options.scenario)
-    slo = read_slo(options.slo_file, options.scenario)
+    slo = read_slo(options.slo_file, options.scenario, no_slo=options.no_slo)
     with _targets_of(options) as found:
         return run_load_at(options, found, slo)
 
@@ -169,13 +195,15 @@ def run_load_at(options: LoadOptions, found: Mapping[ApiName, Target], slo: SloF
         slo_window_s=plan.slo_window_s,
         rows=read_judged_rows(run_dir.path("raw")),
         slo=slo,
+        embedded=any(t.embedded for t in found.values()),
     )
     return LoadResult(summary, judge(summary, slo), Path(run_dir.root), secrets)
 
 
-def rejudge(scenario_dir: Path, slo_file: Path | None = None) -> LoadResult:
+def rejudge(scenario_dir: Path, slo_file: Path | None = None, *, no_slo: bool = False) -> LoadResult:
     """Judge a kept run again (``<report-dir>/<scenario>/``: its ``summary.json`` and ``raw/``) by
-    another SLO file: the summary is rebuilt from the raw data, goodput from the kept rows."""
+    another SLO file (layered over the shipped one, as ``read_slo`` reads it): the summary is rebuilt
+    from the raw data, goodput from the kept rows."""
     try:
         kept = json.loads((scenario_dir / "summary.json").read_text(encoding="utf-8"))
         raw_dir = scenario_dir / str(kept["raw"]["dir"])
@@ -185,7 +213,7 @@ def rejudge(scenario_dir: Path, slo_file: Path | None = None) -> LoadResult:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{scenario_dir}: not a kept chatgate load run ({exc})") from None
     scenario = str(kept["scenario"])
-    slo = read_slo(slo_file, scenario)
+    slo = read_slo(slo_file, scenario, no_slo=no_slo)
     summary = summarize(
         raw,
         scenario=scenario,
@@ -197,5 +225,6 @@ def rejudge(scenario_dir: Path, slo_file: Path | None = None) -> LoadResult:
         slo_window_s=slo.scenario(scenario).slo_window_s,
         rows=rows,
         slo=slo,
+        embedded=bool(kept.get("embedded", False)),
     )
     return LoadResult(summary, judge(summary, slo), scenario_dir)

@@ -197,18 +197,10 @@ def _warnings(c: Mapping[str, int]) -> tuple[str, ...]:
 
 
 def summarize(
-    raw: RawTotals,
-    *,
-    scenario: str,
-    target: str,
-    model: ModelInfo,
-    deadlines: Mapping[str, float],
-    duration_s: float,
-    raw_dir: str,
-    slo_window_s: float = 60.0,
-    rows: Rows | None = None,
-    slo: SloFile | None = None,
-) -> LoadSummary:
+    raw: RawTotals, *, scenario: str, target: str, model: ModelInfo, deadlines: Mapping[str, float],
+    duration_s: float, raw_dir: str, slo_window_s: float = 60.0, rows: Rows | None = None,
+    slo: SloFile | None = None, embedded: bool = False,
+) -> LoadSummary:  # fmt: skip
     """The summary from folded raw data (+ ``rows``, ``slo``: goodput...); ``duration_s``: after warm-up."""
     (lost, c), h = _lost(raw, model), raw.hists
     requests, errors = c.get("requests", 0), _prefixed(c, "errors:")
@@ -255,6 +247,7 @@ def summarize(
         warnings=_warnings(c),
         raw={"dir": raw_dir, "version": RAW_VERSION},
         **_per_request(rows, slo, scenario, c.get("deltas", 0), judged),
+        embedded=embedded,
     )
 
 
@@ -269,7 +262,11 @@ def _per_request(
     if slo is None:
         return {}
     table = slo.scenario(scenario)
-    applied = {"file": str(slo.path) if slo.path else None, **table.applied()}
+    applied = {
+        "file": str(slo.path) if slo.path else None,
+        "defaults": str(slo.defaults) if slo.defaults else None,
+        **table.applied(),
+    }
     if rows is None:
         return {"slo_applied": applied}
     return {

@@ -39,7 +39,7 @@ from typing import Any
 from chatgate.artifacts import RunDir
 from chatgate.errors import EXIT_OK, EXIT_TARGET, EXIT_USAGE
 from chatgate.load.config import SCENARIOS, LoadOptions, plan_run, require_scenario
-from chatgate.load.launch import START_MARGIN_S, locust_env, targets, worker_command
+from chatgate.load.launch import START_MARGIN_S, locust_cwd, locust_env, targets, worker_command
 from chatgate.load.slo import SloFile
 from chatgate.resources import loadtests_dir
 
@@ -63,10 +63,12 @@ class WorkerResult:
     processes: tuple[Mapping[str, Any], ...]
     report_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False  # this machine loaded the embedded reference server (no target given)
 
     def to_json(self) -> dict[str, Any]:
         return {"master": self.master, "scenario": self.scenario, "exit_code": self.exit_code,
-                "message": self.message, "processes": [dict(p) for p in self.processes]}  # fmt: skip
+                "message": self.message, "processes": [dict(p) for p in self.processes],
+                "embedded": self.embedded}  # fmt: skip
 
 
 @dataclass
@@ -174,7 +176,8 @@ def _verdict(options: LoadOptions, states: list[dict[str, Any]]) -> tuple[int, s
 
 
 def _start(options: LoadOptions, env: Mapping[str, str], run_dir: RunDir, log: Any) -> Iterator[_Proc]:
-    locustfile = loadtests_dir() / SCENARIOS[options.scenario]
+    loadtests = loadtests_dir()
+    locustfile = loadtests / SCENARIOS[options.scenario]
     assert options.master_host is not None
     cmd = worker_command(options, locustfile, options.master_host, options.master_port)
     for k in range(max(1, options.workers)):
@@ -182,7 +185,8 @@ def _start(options: LoadOptions, env: Mapping[str, str], run_dir: RunDir, log: A
         status.unlink(missing_ok=True)
         popen = subprocess.Popen(
             cmd,
-            env={**env, "CHATGATE_WORKER_STATUS": str(status)},
+            env={**env, "CHATGATE_WORKER_STATUS": str(status.resolve())},
+            cwd=locust_cwd(loadtests),
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
@@ -207,10 +211,13 @@ def run_worker(options: LoadOptions) -> WorkerResult:
                     p.popen.kill()
                     p.popen.wait()
         secrets = tuple(t.key for t in found.values())
+        embedded = any(t.embedded for t in found.values())
     states = [p.state() for p in procs]
     for p in procs:
         p.status.unlink(missing_ok=True)
     code, message = _verdict(options, states)
     run_dir.scrub_logs(["worker.log"], secrets)
     master = f"{options.master_host}:{options.master_port}"
-    return WorkerResult(master, options.scenario, code, message, tuple(states), Path(run_dir.root), secrets)
+    return WorkerResult(
+        master, options.scenario, code, message, tuple(states), Path(run_dir.root), secrets, embedded
+    )

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from chatgate.apis import API_NAMES
 from chatgate.artifacts import RunDir
 from chatgate.docs.build import generated_at
 from chatgate.options import parse_duration
 from chatgate.run.report import publish_index, terminal_table
 from chatgate.run.runner import run_all
 from chatgate.specs import require_valid_specs
+from chatgate.targets import EMBEDDED_BANNER, resolve_targets
 
 __all__ = ["run_command"]
 
@@ -33,12 +35,13 @@ __all__ = ["run_command"]
     help="Arrivals per second of each load scenario (open model).",
 )
 def run_command(report_dir: Path, load_run_time: str, load_rate: float) -> None:
-    """The main job on the embedded reference server (or NARA_BASE_URL / NAVIGABLE_BASE_URL).
+    """The main job on the embedded reference server (or NARA_BASE_URL / NAVIGABLE_BASE_URL, both).
 
     Lints the specs, runs the gate on both APIs, a short load run of every scenario, builds the docs
     and writes REPORT_DIR/index.html. Exit code: the highest of its parts.
     """
     parse_duration(load_run_time, "--load-run-time")  # bad input is exit 2 before anything runs
+    resolve_targets(list(API_NAMES), None)  # so is a target given empty, or for one API only
     run_dir = RunDir(report_dir).ensure()
     require_valid_specs()
     result = run_all(
@@ -48,6 +51,8 @@ def run_command(report_dir: Path, load_run_time: str, load_rate: float) -> None:
         progress=lambda line: click.echo(line, err=True),
     )
     publish_index(result, run_dir, generated_at())
+    if result.embedded:
+        click.echo(EMBEDDED_BANNER)
     click.echo(terminal_table(result))
     click.echo(f"\nreport: {report_dir / 'index.html'}")
     raise SystemExit(result.exit_code)

@@ -47,3 +47,8 @@ class RunResult:
     @property
     def verdict(self) -> str:
         return "PASS" if self.exit_code == EXIT_OK else "FAIL"
+
+    @property
+    def embedded(self) -> bool:
+        """A part's target was the embedded reference server (its summary.json says so)."""
+        return any(p.summary.get("embedded") is True for p in self.parts)

@@ -7,7 +7,7 @@ archived as a CI artifact and opened from disk.
 
 ``summary.json`` (schema ``chatgate/schemas/run.summary.schema.json``)::
 
-    {"schema_version": 1, "exit_code": 0, "verdict": "PASS", "generated": "...",
+    {"schema_version": 1, "exit_code": 0, "verdict": "PASS", "generated": "...", "embedded": true,
      "parts": [{"name", "kind", "verdict", "exit_code", "seconds", "message",
                 "headline": {"ttft_p50_ms": 101.2, "error_rate": 0.0, ...},
                 "reports": ["load/x/summary.json", ...]}]}
@@ -29,6 +29,7 @@ import jinja2
 from chatgate import __version__
 from chatgate.artifacts import RunDir
 from chatgate.run.model import PartResult, RunResult
+from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["SCHEMA_VERSION", "Figure", "headline", "index_html", "publish_index", "summary", "terminal_table"]
 
@@ -158,6 +159,7 @@ def summary(result: RunResult, generated: str) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "verdict": result.verdict,
         "generated": generated,
+        "embedded": result.embedded,
         "parts": [
             {
                 "name": p.name,
@@ -195,6 +197,8 @@ def index_html(result: RunResult, generated: str) -> str:
         verdict=result.verdict,
         generated=generated,
         version=__version__,
+        embedded=result.embedded,
+        embedded_banner=EMBEDDED_BANNER,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from chatgate.load.config import SCENARIOS
+from chatgate.resources import python_command
 from chatgate.run.model import PartResult, RunResult
 
 __all__ = ["SERVER_PACING", "run_all"]
@@ -59,7 +59,7 @@ def _run_part(
     started = time.monotonic()
     progress(f"chatgate run: {name} ...")
     proc = subprocess.run(
-        [sys.executable, "-m", "chatgate", *args],
+        [*python_command(), "-m", "chatgate", *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
