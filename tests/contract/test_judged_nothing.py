@@ -29,8 +29,9 @@ def test_checks_that_do_not_apply_to_the_selected_api_are_exit_2_naming_why(tmp_
     proc = run_gate("--api", "navigable", "--checks", "stream_grammar", *QUICK, "--report-dir", str(tmp_path))
     assert proc.returncode == 2, proc.stdout + proc.stderr  # before: 0, "0 of 25 checks ran", PASS
     message = _error(proc.stderr)
-    assert message.startswith(
-        "the gate would judge nothing on navigable: stream_grammar applies to nara only"
+    assert message.startswith(  # which API a check applies to is the spec's to say
+        "the gate would judge nothing on navigable: stream_grammar judges x-chatgate-stream, which the "
+        "navigable spec does not state"
     )
     assert "--allow-empty" in message
     assert not (tmp_path / "summary.json").exists()  # decided before anything ran

@@ -208,6 +208,8 @@ def _run_suite_on_target(
     Returns the suite's record (the probes added), the suite's own breakage, the base URL per API,
     whether the embedded server was the target, and the secrets to scrub from logs."""
     urls, _origins = resolve_targets(list(config.apis), config.base_url)
+    for s in spec_sources(config.apis):
+        say(f"contract: {s['api']} spec {s['file']} (version {s['version'] or 'not stated'})")
     run_dir.ensure()
     embedded = any(u is None for u in urls.values())
     for api in config.apis:  # keys checked before anything starts
@@ -265,8 +267,6 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     """Run the gate; raises UsageError/SpecError (exit 2) or TargetError (exit 3)."""
     say = progress or (lambda _line: None)
     _check_config(config)
-    for s in spec_sources(config.apis):
-        say(f"contract: {s['api']} spec {s['file']} (version {s['version'] or 'not stated'})")
     previous: Baseline | None = None
     if config.baseline is not None and (not config.update_baseline or config.baseline.exists()):
         previous = load_baseline(config.baseline)
