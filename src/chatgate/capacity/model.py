@@ -4,6 +4,7 @@ is rendered from it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ class CapacityResult:
     report_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
     embedded: bool = False  # the embedded reference server served the search (no target given)
+    specs: tuple[Mapping[str, str], ...] = ()  # per API driven: the spec file and info.version read
 
     def to_json(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
@@ -115,6 +117,7 @@ class CapacityResult:
             "scenario": self.scenario,
             "target": self.target,
             "embedded": self.embedded,
+            "specs": [dict(s) for s in self.specs],
             "capacity_rps": self.capacity_rps,
             "failing_rps": self.failing_rps,
             "concurrent_streams": self.concurrent_streams,

@@ -23,9 +23,11 @@ from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityOptions, CapacityResult, Step, StepPlan
 from chatgate.capacity.search import conclude, judge_step, next_rate, plan_steps, settle_plan
+from chatgate.contract_model import spec_sources
 from chatgate.errors import EXIT_TARGET, ChatgateError, UsageError
 from chatgate.load.config import (
     DEFAULT_MAX_IN_FLIGHT,
+    SCENARIO_APIS,
     SCENARIOS,
     load_options,
     require_scenario,
@@ -193,5 +195,5 @@ def run_capacity(o: CapacityOptions) -> CapacityResult:
         complete=verdict != "incomplete", resolution_reached=(hi / lo - 1) if lo and hi else None,
         verdict=verdict, exit_code=code, reason=reason, steps=tuple(steps),
         seconds=round(time.monotonic() - t0, 1), report_dir=o.report_dir / o.scenario, secrets=secrets,
-        embedded=embedded,
+        embedded=embedded, specs=tuple(spec_sources(SCENARIO_APIS[o.scenario])),
     )  # fmt: skip

@@ -238,6 +238,7 @@ class LoadSummary:
     by_name: Mapping[str, RequestFigures] = field(default_factory=dict)
     slo_applied: Mapping[str, Any] = field(default_factory=dict)  # the SLO file's table that judged it
     embedded: bool = False  # the target was the embedded reference server (no target given)
+    specs: tuple[Mapping[str, str], ...] = ()  # per API driven: the spec file and info.version read
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

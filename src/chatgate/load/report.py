@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,10 @@ def _distributed(result: LoadResult) -> list[str]:
     return out
 
 
+def _spec(spec: Mapping[str, str]) -> str:
+    return f"`{spec['file']}` {spec['version']}"
+
+
 def render_markdown(result: LoadResult) -> str:
     s, v = result.summary, result.verdict
     streams = s.streams
@@ -184,6 +188,7 @@ def render_markdown(result: LoadResult) -> str:
         f"{s.throughput_rps:.2f} req/s, error rate {s.error_rate:.2%}."
         + (f" Stopped early: {s.stopped_early}." if s.stopped_early else ""),
         "",
+        *([f"Specs: {', '.join(_spec(sp) for sp in s.specs)}.", ""] if s.specs else []),
         *_arrivals(result),
         "",
         *_goodput(result),

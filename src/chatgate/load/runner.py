@@ -34,6 +34,7 @@ from pathlib import Path
 
 from chatgate.apis import ApiName
 from chatgate.artifacts import RunDir
+from chatgate.contract_model import spec_sources
 from chatgate.errors import TargetError, UsageError
 from chatgate.load.config import (
     SCENARIO_APIS,
@@ -196,6 +197,7 @@ def run_load_at(options: LoadOptions, found: Mapping[ApiName, Target], slo: SloF
         rows=read_judged_rows(run_dir.path("raw")),
         slo=slo,
         embedded=any(t.embedded for t in found.values()),
+        specs=tuple(spec_sources(SCENARIO_APIS[options.scenario])),
     )
     return LoadResult(summary, judge(summary, slo), Path(run_dir.root), secrets)
 
@@ -226,5 +228,6 @@ def rejudge(scenario_dir: Path, slo_file: Path | None = None, *, no_slo: bool = 
         rows=rows,
         slo=slo,
         embedded=bool(kept.get("embedded", False)),
+        specs=tuple(kept.get("specs") or ()),
     )
     return LoadResult(summary, judge(summary, slo), scenario_dir)

@@ -199,7 +199,7 @@ def _warnings(c: Mapping[str, int]) -> tuple[str, ...]:
 def summarize(
     raw: RawTotals, *, scenario: str, target: str, model: ModelInfo, deadlines: Mapping[str, float],
     duration_s: float, raw_dir: str, slo_window_s: float = 60.0, rows: Rows | None = None,
-    slo: SloFile | None = None, embedded: bool = False,
+    slo: SloFile | None = None, embedded: bool = False, specs: tuple[Mapping[str, str], ...] = (),
 ) -> LoadSummary:  # fmt: skip
     """The summary from folded raw data (+ ``rows``, ``slo``: goodput...); ``duration_s``: after warm-up."""
     (lost, c), h = _lost(raw, model), raw.hists
@@ -248,6 +248,7 @@ def summarize(
         raw={"dir": raw_dir, "version": RAW_VERSION},
         **_per_request(rows, slo, scenario, c.get("deltas", 0), judged),
         embedded=embedded,
+        specs=tuple(dict(s) for s in specs),
     )
 
 
