@@ -9,6 +9,7 @@ GitHub shows at most 10 annotations of a kind per step: past that, 9 and one poi
 
 from __future__ import annotations
 
+from chatgate.annotations import escape_data, escape_property
 from chatgate.diff.model import BREAKING, WARNING, Change, DiffResult
 
 __all__ = ["PER_STEP_LIMIT", "render_annotations"]
@@ -16,33 +17,25 @@ __all__ = ["PER_STEP_LIMIT", "render_annotations"]
 PER_STEP_LIMIT = 10
 
 
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _line(kind: str, c: Change) -> str:
-    props = [f"title={_prop(f'{c.rule} ({c.cls})')}"]
+    props = [f"title={escape_property(f'{c.rule} ({c.cls})')}"]
     side = c.new or c.old
     text = c.message
     if side is not None and side.in_tree:
-        props = [f"file={_prop(side.file)}", *([f"line={side.line}"] if side.line else []), *props]
+        props = [f"file={escape_property(side.file)}", *([f"line={side.line}"] if side.line else []), *props]
     elif side is not None:
         text = f"{side.file}: {text}"
-    return f"::{kind} {','.join(props)}::{_data(text)}"
+    return f"::{kind} {','.join(props)}::{escape_data(text)}"
 
 
 def _kind(kind: str, changes: list[Change], report: str) -> list[str]:
     if len(changes) <= PER_STEP_LIMIT:
         return [_line(kind, c) for c in changes]
     rest = len(changes) - (PER_STEP_LIMIT - 1)
-    title = _prop(f"chatgate diff: {rest} more")
+    title = escape_property(f"chatgate diff: {rest} more")
     return [
         *(_line(kind, c) for c in changes[: PER_STEP_LIMIT - 1]),
-        f"::{kind} title={title}::{_data(f'{rest} more not shown here: see {report}')}",
+        f"::{kind} title={title}::{escape_data(f'{rest} more not shown here: see {report}')}",
     ]
 
 

@@ -4,37 +4,17 @@ package, a folder outside a repository), the page says so."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import jinja2
-import markupsafe
 
 from chatgate import __version__
 from chatgate.diff.history import History, spec_history
 from chatgate.diff.model import BREAKING, CLASSES, Change
+from chatgate.docs.templating import TEMPLATES
 
 __all__ = ["CHANGES_PAGE", "ChangesInfo", "render_changes"]
 
 CHANGES_PAGE = "changes.html"
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("chatgate", "docs/templates"),
-    autoescape=jinja2.select_autoescape(["html", "j2"]),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_CODE = re.compile(r"`([^`]+)`")
-
-
-def _inline_code(text: str) -> markupsafe.Markup:
-    """Escape ``text`` and show its `backticked` spans as <code> (diff's messages use them)."""
-    return markupsafe.Markup(_CODE.sub(r"<code>\1</code>", str(markupsafe.escape(text))))
-
-
-_TEMPLATES.filters["code"] = _inline_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +34,7 @@ def render_changes(specs_dir: Path) -> tuple[str, ChangesInfo]:
     """The page's HTML for the specs in ``specs_dir``, and what it holds."""
     history = spec_history(specs_dir)
     breaking = _breaking(history)
-    html = _TEMPLATES.get_template("changes.html.j2").render(
+    html = TEMPLATES.get_template("changes.html.j2").render(
         history=history,
         breaking=breaking,
         classes=CLASSES,

@@ -17,41 +17,19 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import jinja2
-import markupsafe
-
 from chatgate import __version__
 from chatgate.contract_model import model_for
 from chatgate.docs.model import api_doc
+from chatgate.docs.templating import TEMPLATES
 from chatgate.specs import API_NAMES
 
 __all__ = ["ASSETS", "asset", "render_index", "render_page", "renderer_version"]
 
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("chatgate", "docs/templates"),
-    autoescape=jinja2.select_autoescape(["html", "j2"]),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-_CODE = re.compile(r"`([^`]+)`")
-
-
-def _inline_code(text: str) -> markupsafe.Markup:
-    """Escape ``text`` and show its `backticked` spans as <code> (the specs' descriptions use them)."""
-    escaped = str(markupsafe.escape(text))
-    return markupsafe.Markup(_CODE.sub(r"<code>\1</code>", escaped))
-
-
-_TEMPLATES.filters["code"] = _inline_code
 
 
 def _dist() -> Any:
@@ -119,7 +97,7 @@ def render_page(
         script = _inline_script(asset("swagger-ui-bundle.js").decode("utf-8"))
     else:
         css = script = ""
-    return _TEMPLATES.get_template("api.html.j2").render(
+    return TEMPLATES.get_template("api.html.j2").render(
         doc=doc,
         spec_json=_json_for_script(spec),
         config_json=_json_for_script(config),
@@ -140,6 +118,6 @@ def render_page(
 def render_index(*, served: bool) -> str:
     """The docs home page linking both APIs (``index.html`` offline, ``/docs`` served)."""
     docs = [api_doc(api) for api in API_NAMES]
-    return _TEMPLATES.get_template("index.html.j2").render(
+    return TEMPLATES.get_template("index.html.j2").render(
         docs=docs, served=served, renderer=renderer_version(), version=__version__
     )

@@ -9,6 +9,7 @@ of a kind are shown and the 10th is one summary annotation pointing at the repor
 
 from __future__ import annotations
 
+from chatgate.annotations import escape_data, escape_property
 from chatgate.gate.model import Finding
 from chatgate.gate.result import GateResult
 
@@ -17,23 +18,15 @@ __all__ = ["PER_STEP_LIMIT", "render_annotations"]
 PER_STEP_LIMIT = 10
 
 
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _line(result: GateResult, kind: str, f: Finding) -> str:
-    props = [f"title={_prop(f'{f.check}: {f.title}')}"]
+    props = [f"title={escape_property(f'{f.check}: {f.title}')}"]
     where = result.locations.get(f.fingerprint)
     text = f"{f.api} {f.operation}: {f.message[:800]}"
     if where is not None and not where.in_tree:  # git:REV:path: named in the text, no file or line
         text = f"{where.file}: {text}"
     elif where is not None:
-        props = [f"file={_prop(where.file)}", f"line={where.schema_line or where.line}", *props]
-    return f"::{kind} {','.join(props)}::{_data(text)}"
+        props = [f"file={escape_property(where.file)}", f"line={where.schema_line or where.line}", *props]
+    return f"::{kind} {','.join(props)}::{escape_data(text)}"
 
 
 def _kind(result: GateResult, kind: str, findings: tuple[Finding, ...], report: str) -> list[str]:
@@ -42,10 +35,11 @@ def _kind(result: GateResult, kind: str, findings: tuple[Finding, ...], report: 
     shown = [_line(result, kind, f) for f in findings[: PER_STEP_LIMIT - 1]]
     rest = len(findings) - (PER_STEP_LIMIT - 1)
     what = "new" if kind == "error" else "known"
-    title = _prop(f"chatgate contract: {rest} more {what} finding(s)")
+    title = escape_property(f"chatgate contract: {rest} more {what} finding(s)")
     return [
         *shown,
-        f"::{kind} title={title}::{_data(f'{rest} more {what} finding(s) not shown here: see {report}')}",
+        f"::{kind} title={title}::"
+        + escape_data(f"{rest} more {what} finding(s) not shown here: see {report}"),
     ]
 
 
