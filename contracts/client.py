@@ -179,7 +179,8 @@ class Client:
         """One request to ``op``, read to its end, judged by ``transport``, ``stream_stalled`` (streams)
         and (``validate``) ``schema_validation``. ``auth``: the key where the spec's first scheme for
         ``op`` puts it."""
-        placement = model_for(self.target.api).credentials(self.target.key, op) if auth else None
+        t = self.target
+        placement = model_for(t.api).credentials(t.key, op, t.scheme) if auth else None
         all_headers = {**self.extra, **(placement.headers if placement else {}), **(headers or {})}
         query = {**(placement.query if placement else {}), **(params or {})}
         path = op.path

@@ -298,7 +298,10 @@ def load_schema(api: str, *, chain_pool: int = 0) -> Any:
             "base-url": t.base_url,
             # the key where the spec's first scheme puts it (a scheme schemathesis is not given a value
             # for, it fills with a generated one)
-            "headers": {**dict(gate.scope.headers), **model_for(api).credentials(t.key).headers},
+            "headers": {
+                **dict(gate.scope.headers),
+                **model_for(api).credentials(t.key, scheme=t.scheme).headers,
+            },
             "request-timeout": run_settings().deadlines.request_s,
             "max-stream-events": 1_000_000_000,  # streams are read whole (and bounded) by the transport
             "generation": generation,

@@ -64,12 +64,18 @@ def _refused(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, Placement]:
     return {**out, **refused_placements(schemes, key)}
 
 
-def _accepted(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, Placement]:
-    """The right key in every documented scheme (an http scheme's name in lower case too)."""
-    out = {f"the right key in {s.name}": s.place(key) for s in schemes}
+def _accepted(schemes: tuple[AuthScheme, ...], key: str) -> dict[str, tuple[str, Placement]]:
+    """The right key in every documented scheme (an http scheme's name in lower case too), each with the
+    scheme it is sent in. A refusal is that scheme's one defect; the plain send's label sorts before the
+    lower-case one's, so the gate shows it first and the lower-case refusal as agreeing."""
+    out = {f"the right key in {s.name}": (s.name, s.place(key)) for s in schemes}
     for s in schemes:
         if s.is_http:
-            out[f"lower-case '{s.prefix.strip().lower()}' scheme"] = s.place(key, prefix=s.prefix.lower())
+            word = s.prefix.strip().lower()
+            out[f"the right key in {s.name} with '{word}' in lower case"] = (
+                s.name,
+                s.place(key, prefix=s.prefix.lower()),
+            )
     return out
 
 
@@ -122,11 +128,13 @@ def test_refused_without_valid_credentials(suite: Suite, api: str, operation: st
     for (label, _), ex in zip(refused, suite.map(send, refused), strict=True):
         problems = _refusal_problems(label, ex, api, op, label in elsewhere)
         suite.gate.check(api, op.label, "auth", problems, client.example(ex))
-    accepted = list(_accepted(op.schemes, key).items())
-    for (label, _), ex in zip(accepted, suite.map(send, accepted), strict=True):
+    accepted = [(label, where) for label, (_, where) in _accepted(op.schemes, key).items()]
+    schemes = [scheme for scheme, _ in _accepted(op.schemes, key).values()]
+    for (label, _), scheme, ex in zip(accepted, schemes, suite.map(send, accepted), strict=True):
         problems = []
         if ex.status in (401, 403):
+            defect = f"{SCHEME_REFUSED}: {scheme}"
             problems.append(
-                Problem(f"{label} refused", f"got {ex.status} (the spec documents it)", defect=SCHEME_REFUSED)
+                Problem(f"{label} refused", f"got {ex.status} (the spec documents it)", defect=defect)
             )
         suite.gate.check(api, op.label, "auth", problems, client.example(ex))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from chatgate.errors import TargetError, UsageError
-from chatgate.targets import Target, credentials, probe, probe_request, second_identity
+from chatgate.probe import check_target, probe, probe_request
+from chatgate.targets import Target, credentials, second_identity
 from tests.conftest import ROOT
 from tests.field_proxy import ThreadedServer
 from tests.server.server_helpers import start_in_process
@@ -28,7 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("NARA_API_KEY", "NARA_USER_ID", "NARA_API_KEY_2", "NARA_USER_ID_2", "NAVIGABLE_API_KEY",
-                 "CHATGATE_SPECS_DIR"):  # fmt: skip
+                 "CHATGATE_SPECS_DIR", "NAVIGABLE_AUTH_SCHEME"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -121,3 +122,32 @@ def test_a_second_identity_needs_both_variables_and_must_differ(clean_env: pytes
     clean_env.setenv("NARA_USER_ID_2", "x")
     with pytest.raises(UsageError, match=r"^NARA_USER_ID_2='x' is not an integer$"):
         second_identity(dev)
+
+
+def test_a_key_refused_in_the_first_scheme_but_taken_in_another_is_not_a_wrong_key(
+    server: ThreadedServer, tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    """A spec that adds Bearer before X-Api-Key, a server that still takes only X-Api-Key: the key is
+    right (the refused scheme is the gate's auth finding), so the run sends it where it was taken; a key
+    every scheme refuses is still the one-line exit 3."""
+    from tests.spec_variants import VARIANTS, write_specs
+
+    clean_env.setenv("CHATGATE_SPECS_DIR", str(write_specs(VARIANTS["second-auth-scheme"], tmp_path)))
+    first = Target("navigable", server.base_url, NAV_KEY)
+    sent = probe_request(first)
+    assert sent is not None and sent.headers == {"Authorization": f"Bearer {NAV_KEY}"}
+    used, statuses = check_target(first)
+    assert (used.scheme, statuses) == ("apiKeyAuth", (200,))
+    with pytest.raises(TargetError, match=r"rejected the key \(401\); check NAVIGABLE_API_KEY$"):
+        check_target(Target("navigable", server.base_url, "wrong"))
+    clean_env.setenv("NAVIGABLE_API_KEY", NAV_KEY)
+    clean_env.setenv("NAVIGABLE_AUTH_SCHEME", "apiKeyAuth")
+    chosen = credentials("navigable", server.base_url, embedded=False)
+    assert chosen.scheme == "apiKeyAuth" and check_target(chosen) == (chosen, (200,))
+    clean_env.setenv("NAVIGABLE_AUTH_SCHEME", "basicAuth")
+    with pytest.raises(UsageError) as caught:
+        credentials("navigable", server.base_url, embedded=False)
+    assert str(caught.value) == (
+        "NAVIGABLE_AUTH_SCHEME='basicAuth': the navigable spec has no such security scheme"
+        " (it has: bearerAuth, apiKeyAuth)"
+    )

@@ -42,3 +42,9 @@ DEV_SECOND_IDENTITY: Final[tuple[str, int]] = ("nara-dev-key-1002", 1002)
 def key_variable(api: ApiName) -> str:
     """The environment variable holding the key of ``api`` (``NARA_API_KEY``, ``NAVIGABLE_API_KEY``)."""
     return f"{api.upper()}_API_KEY"
+
+
+def scheme_variable(api: ApiName) -> str:
+    """The environment variable naming the security scheme the key is sent in (``NAVIGABLE_AUTH_SCHEME``;
+    unset: the spec's first the operation accepts, or the one the probe found the key accepted in)."""
+    return f"{api.upper()}_AUTH_SCHEME"

@@ -13,11 +13,7 @@ not set) is a UsageError naming where it came from, and so is a run that names a
 its APIs but none for another: either would otherwise test the embedded server and pass. Every report
 of a run against the embedded server says so (:data:`EMBEDDED_BANNER`).
 
-Before anything runs, :func:`probe` sends one valid, read-only request per API with the configured key,
-built from the spec (:mod:`chatgate.contract_model`): a GET operation whose parameters can all be filled.
-No answer, a TLS failure, a rejected key (401), a key that does not own the identity it was given (the
-ownership rule's status) or an answer that is not the API's is a :class:`~chatgate.errors.TargetError`
-(exit 3, one line); anything else, even a 500, is left to the run to judge.
+Whether a target can be tested at all is :mod:`chatgate.probe`'s.
 
 TLS and proxies as users have them: :class:`Tls` carries ``--ca-bundle``, ``--client-cert`` (mTLS) and
 ``--no-tls-verify``; proxies come from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (httpx and
@@ -26,7 +22,6 @@ requests both read them).
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 from collections.abc import Mapping
@@ -35,11 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from chatgate.apis import DEV_KEYS, DEV_NARA_KEYS, DEV_SECOND_IDENTITY, ApiName, key_variable
-from chatgate.contract_model import ContractModel, Identity, Operation, build_query, model_for
-from chatgate.errors import TargetError, UsageError
+from chatgate.apis import DEV_KEYS, DEV_NARA_KEYS, DEV_SECOND_IDENTITY, ApiName, key_variable, scheme_variable
+from chatgate.contract_model import ContractModel, Identity, model_for
+from chatgate.errors import UsageError
 
 __all__ = [
     "EMBEDDED_BANNER",
@@ -47,7 +40,6 @@ __all__ = [
     "Tls",
     "check_url",
     "credentials",
-    "probe",
     "resolve_targets",
     "second_identity",
 ]
@@ -115,122 +107,13 @@ class Target:
     # The identity the key belongs to (the spec's x-chatgate-identity: Nara's user), parsed by its schema.
     user_id: int | None = None
     embedded: bool = False  # the embedded reference server, started because no target was given
+    # The security scheme the key is sent in (<API>_AUTH_SCHEME, or the one the probe found it accepted
+    # in); None: the spec's first scheme each operation accepts.
+    scheme: str | None = None
 
     def url(self, path: str) -> str:
         """``path`` (``/api/...``) under this target's base URL."""
         return self.base_url.rstrip("/") + path
-
-
-def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> tuple[int, ...]:
-    """Raise TargetError when ``target`` cannot be tested; return quietly otherwise.
-
-    A 502, 503 or 504 (a proxy in front of the API) is sent once more, as the specs say a client does.
-    Returns the status of every answer, in order (one, or two when the first was sent again; none when
-    the spec has no GET operation to probe with)."""
-    response = _probe_once(target, timeout, tls)
-    if response is None:
-        return ()
-    first = response.status_code
-    if first not in (502, 503, 504):
-        return (first,)
-    again = _probe_once(target, timeout, tls)
-    return (first,) if again is None else (first, again.status_code)
-
-
-@dataclass(frozen=True, slots=True)
-class _Probe:
-    op: Operation
-    params: dict[str, str]
-    headers: dict[str, str]
-    bound: bool  # a parameter carries the identity the key belongs to
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _fill(model: ContractModel, op: Operation, target: Target) -> dict[str, Any] | None:
-    """The query of a probe of ``op``, or None when a parameter it needs cannot be filled: those bound to
-    the identity take the target's, a session one ``chatgate-probe``, the page size its minimum."""
-    bound = model.identity_parameters(op, target.user_id)
-    pages = model.rules(op).pagination
-    size = pages.size if pages is not None else None
-    extra = {size.name: pages.size_range[0]} if size is not None and pages is not None else {}
-    for p in op.parameters:
-        known = p.name in bound or p.role == "session" or p.name in extra
-        if p.required and (p.location != "query" or not known):
-            return None
-    return build_query(op, bound=bound, session="chatgate-probe", extra=extra)
-
-
-def probe_request(target: Target) -> _Probe | None:
-    """The probe of ``target``'s API: a GET of its spec whose parameters can all be filled (one that
-    takes the key first); None when the spec has none."""
-    model = model_for(target.api)
-    gets = sorted((o for o in model.operations if o.method == "GET"), key=lambda o: not o.schemes)
-    for op in gets:
-        query = _fill(model, op, target)
-        if query is not None:
-            placed = model.credentials(target.key, op)
-            params = {k: _text(v) for k, v in {**query, **placed.query}.items()}
-            bound = bool(model.identity_parameters(op, target.user_id))
-            return _Probe(op, params, dict(placed.headers), bound)
-    return None
-
-
-def _refused(target: Target, probe: _Probe, status: int) -> str | None:
-    """The one line for an answer that says the key cannot be used as configured, or None."""
-    model = model_for(target.api)
-    if status == 401:
-        return f"{target.api}: {target.base_url} rejected the key (401); check {key_variable(target.api)}"
-    rule = model.rules(probe.op).ownership
-    if rule is not None and probe.bound and str(status) == rule.status and model.identity is not None:
-        return (
-            f"{target.api}: the key does not belong to {model.identity.name} {target.user_id} ({status} on"
-            f" {probe.op.label}); check {model.identity_variable()}"
-        )
-    return None
-
-
-def _probe_once(target: Target, timeout: float, tls: Tls | None) -> httpx.Response | None:
-    found = probe_request(target)
-    if found is None:
-        return None
-    url = target.base_url.rstrip("/") + found.op.path
-    try:
-        response = httpx.get(
-            url, params=found.params, headers=found.headers, timeout=timeout, verify=(tls or Tls()).context()
-        )
-    except httpx.ConnectError as exc:
-        reason = str(exc) or type(exc).__name__
-        if "SSL" in reason or "certificate" in reason:
-            raise TargetError(f"{target.api}: TLS failure at {target.base_url}: {reason}") from None
-        raise TargetError(f"{target.api}: cannot reach {target.base_url}: {reason}") from None
-    except httpx.TimeoutException:
-        raise TargetError(f"{target.api}: {target.base_url} did not answer within {timeout:.0f}s") from None
-    except httpx.HTTPError as exc:
-        raise TargetError(f"{target.api}: cannot reach {target.base_url}: {type(exc).__name__}") from None
-    refused = _refused(target, found, response.status_code)
-    if refused is not None:
-        raise TargetError(refused)
-    if response.status_code == 404:
-        raise TargetError(f"{target.api}: {url} is not found (404); is the base URL right?")
-    if response.status_code < 500 and not _is_json(response):
-        media = response.headers.get("content-type", "").split(";", 1)[0].strip() or "no content type"
-        raise TargetError(  # a login page, a web server's default page, a redirect: not the API
-            f"{target.api}: {url} answers {response.status_code} ({media}) with a body that is not JSON;"
-            " is the base URL right?"
-        )
-    return response
-
-
-def _is_json(response: httpx.Response) -> bool:
-    """Whether the body is JSON, whatever the Content-Type says (a wrong one is the gate's finding)."""
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
 
 
 def check_url(url: str, origin: str) -> str:
@@ -306,15 +189,32 @@ def credentials(api: ApiName, url: str, embedded: bool) -> Target:
             raise UsageError(f"{key_var} is not set (the key for {url})")
         key = DEV_KEYS[api]
     model = model_for(api)
+    scheme = _scheme(api, model)
     identity, variable = model.identity, model.identity_variable()
     if identity is None or variable is None:
-        return Target(api, url, key, embedded=embedded)
+        return Target(api, url, key, embedded=embedded, scheme=scheme)
     value = _identity(api, variable, identity)
     if value is None:
         value = _DEV_IDENTITIES.get(api, {}).get(key) if key == DEV_KEYS[api] else None
     if value is None:
         raise UsageError(f"{variable} is not set (the {identity.name} the {api.capitalize()} key belongs to)")
-    return Target(api, url, key, value, embedded)
+    return Target(api, url, key, value, embedded, scheme)
+
+
+def _scheme(api: ApiName, model: ContractModel) -> str | None:
+    """The scheme named in ``<API>_AUTH_SCHEME`` (None when unset); UsageError when the spec has none
+    of that name."""
+    variable = scheme_variable(api)
+    name = os.environ.get(variable, "").strip()
+    if not name:
+        return None
+    names = [s.name for s in model.schemes]
+    if name not in names:
+        raise UsageError(
+            f"{variable}={name!r}: the {api} spec has no such security scheme"
+            f" (it has: {', '.join(names) or 'none'})"
+        )
+    return name
 
 
 def second_identity(first: Target, *, embedded: bool = False) -> Target | None:

@@ -353,6 +353,13 @@ async def nara_key_accepted_elsewhere(req: Req, call: Call) -> Resp:
     return await call(req)
 
 
+async def nara_scheme_case_sensitive(req: Req, call: Call) -> Resp:
+    """``bearer KEY`` (the scheme's name in lower case, the same scheme by RFC 7235) is refused."""
+    if req.path.startswith("/api/v1.0/") and req.header("authorization").startswith("bearer "):
+        return await call(req.with_header("authorization", None))
+    return await call(req)
+
+
 async def navigable_key_accepted_elsewhere(req: Req, call: Call) -> Resp:
     """The key is taken from Authorization or the query string when X-Api-Key is missing."""
     if req.path == NAV and not req.header("x-api-key"):
@@ -652,6 +659,8 @@ EXPECTED: dict[str, Expect] = {
     "nara-stream-stalls": Expect(NARA_POST, "stream_stalled", args=("--stream-idle-timeout", "2s")),
     "nara-key-accepted-elsewhere": Expect(NARA_GET, "auth"),
     "navigable-key-accepted-elsewhere": Expect(NAV_GET, "auth"),
+    # one scheme refused one way: one finding (and the probe, in the scheme's usual case, passes)
+    "nara-scheme-case-sensitive": Expect(NARA_GET, "auth"),
     "nara-long-history-totals": Expect(NARA_GET, "pagination", seed_messages=10_000),
     "nara-other-user-message-visible": Expect(
         NARA_GET,

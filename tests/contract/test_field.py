@@ -134,7 +134,13 @@ def test_same_seed_same_cases_and_findings_at_any_concurrency(faulty: Faulty, tm
     assert serial["settings"]["concurrency"] == 1 and concurrent["settings"]["concurrency"] == 32
     assert serial["generated_digest"] == concurrent["generated_digest"]
     assert serial["totals"]["generated_cases"] == concurrent["totals"]["generated_cases"] > 100
-    found = [{(f["fingerprint"], f["check"], f["title"]) for f in run["findings"]} for run in runs]
-    assert found[0] == found[1] and len(found[0]) >= 3
+    # each finding with the checks that agreed on its defect (one finding per defect and operation: the
+    # wrong envelope on each of Nara's two operations), the same whatever the concurrency
+    found = [
+        {(f["fingerprint"], f["check"], f["title"], tuple(a["fingerprint"] for a in f["agreeing"]))
+         for f in run["findings"]}
+        for run in runs
+    ]  # fmt: skip
+    assert found[0] == found[1] and len(found[0]) >= 2
     statuses = [{name: c["status"] for name, c in run["checks"].items()} for run in runs]
     assert statuses[0] == statuses[1]

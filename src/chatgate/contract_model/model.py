@@ -122,10 +122,21 @@ class ContractModel:
         """The scheme a client uses by default: the first the spec's operations accept."""
         return next((s for o in self.operations for s in o.schemes), None)
 
-    def credentials(self, key: str, op: Operation | None = None) -> Placement:
-        """Where ``key`` goes on a request (to ``op``, else to any operation): its first accepted scheme."""
-        scheme = op.schemes[0] if op is not None and op.schemes else self.scheme
-        return scheme.place(key) if scheme is not None else Placement({}, {})
+    def credentials(self, key: str, op: Operation | None = None, scheme: str | None = None) -> Placement:
+        """Where ``key`` goes on a request (to ``op``, else to any operation): the scheme named ``scheme``
+        when the operation accepts it, else its first accepted scheme."""
+        accepted = op.schemes if op is not None and op.schemes else tuple(self.schemes)
+        chosen = next((s for s in accepted if s.name == scheme), accepted[0] if accepted else None)
+        return chosen.place(key) if chosen is not None else Placement({}, {})
+
+    @property
+    def schemes(self) -> list[AuthScheme]:
+        """Every scheme the spec's operations accept, each once, in the order they are first named."""
+        seen: dict[str, AuthScheme] = {}
+        for o in self.operations:
+            for s in o.schemes:
+                seen.setdefault(s.name, s)
+        return list(seen.values())
 
     def identity_parameters(self, op: Operation, identity: Any) -> dict[str, Any]:
         """``op``'s parameters that carry the caller's identity (bound by x-chatgate-ownership, or named

@@ -37,16 +37,9 @@ from chatgate.gate.scope import Scope
 from chatgate.gate.settings import Transport
 from chatgate.gate.suite import SuiteRun, run_suite
 from chatgate.git_specs import ORIGIN_VARIABLE, WORKTREE_VARIABLE
+from chatgate.probe import check_target, probe_request
 from chatgate.resources import SPECS_VARIABLE
-from chatgate.targets import (
-    EMBEDDED_BANNER,
-    Target,
-    credentials,
-    probe,
-    probe_request,
-    resolve_targets,
-    second_identity,
-)
+from chatgate.targets import EMBEDDED_BANNER, Target, credentials, resolve_targets, second_identity
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "GateConfig", "baseline_scope", "judged_nothing", "run_gate"]
 
@@ -222,10 +215,16 @@ def _run_suite_on_target(
         if not tls.verify:
             say("contract: WARNING: --no-tls-verify: the target's TLS certificate is NOT verified")
         probes: dict[str, tuple[str, tuple[int, ...]]] = {}
-        for t in targets.values():
+        for t in list(targets.values()):
             say(f"contract: probing {t.api} at {t.base_url}")
             sent = probe_request(t)
-            probes[t.api] = (sent.op.label if sent else "(probe)", probe(t, tls=tls))
+            targets[t.api], statuses = check_target(t, tls=tls)
+            probes[t.api] = (sent.op.label if sent else "(probe)", statuses)
+            if targets[t.api].scheme != t.scheme:
+                say(
+                    f"contract: {t.api}: the key is refused in the spec's first scheme but accepted in"
+                    f" {targets[t.api].scheme}: the run sends it there"
+                )
         nara = targets.get("nara")
         second = second_identity(nara, embedded=urls.get("nara", "") is None) if nara is not None else None
         say(

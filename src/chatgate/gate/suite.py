@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from chatgate.apis import scheme_variable
 from chatgate.artifacts import RunDir, scrub
 from chatgate.errors import TargetError, UsageError
 from chatgate.gate.ledger import SuiteRecord
@@ -81,6 +82,8 @@ def _environment(run: SuiteRun, results: Path) -> dict[str, str]:
     for api, t in run.targets.items():
         env[f"{api.upper()}_BASE_URL"] = t.base_url
         env[f"{api.upper()}_API_KEY"] = t.key
+        if t.scheme is not None:
+            env[scheme_variable(t.api)] = t.scheme
         if t.user_id is not None:
             env["NARA_USER_ID"] = str(t.user_id)
     if run.second is not None:

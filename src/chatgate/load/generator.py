@@ -8,6 +8,8 @@ The Locust side reads everything from the environment, so each locustfile also r
 ``NAVIGABLE_BASE_URL``
 ``NARA_API_KEY``,               keys (default: the reference server's dev keys), sent where each spec's
 ``NAVIGABLE_API_KEY``           security scheme puts them
+``NARA_AUTH_SCHEME``,           the security scheme to send each key in (default: the spec's first the
+``NAVIGABLE_AUTH_SCHEME``       operation accepts; set by chatgate load when its probe found only another)
 ``NARA_USER_ID``                the caller's identity, for an API whose spec states one (the variable is
                                 named after it: ``model.identity_variable()``)
 ``CHATGATE_ARRIVAL_RATE``       open model: arrivals per second for the whole run (unset: closed model)
@@ -47,7 +49,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatgate.apis import API_NAMES, DEV_KEYS, DEV_NARA_KEYS, DEV_NARA_USER, ApiName
+from chatgate.apis import API_NAMES, DEV_KEYS, DEV_NARA_KEYS, DEV_NARA_USER, ApiName, scheme_variable
 from chatgate.contract_model import Operation, model_for
 from chatgate.load.http import HostClient
 from chatgate.load.operations import liveness
@@ -170,6 +172,7 @@ class Settings:
     nara_key: str
     navigable_key: str
     identities: Mapping[str, Any]  # api -> the caller's identity (APIs whose spec states one)
+    schemes: Mapping[str, str]  # api -> the security scheme its key is sent in (unset: the spec's first)
     arrival_rate: float | None
     poisson: bool
     max_in_flight: int
@@ -200,6 +203,7 @@ class Settings:
             nara_key=keys["nara"],
             navigable_key=keys["navigable"],
             identities=_identities(env, keys),
+            schemes={api: env[scheme_variable(api)] for api in API_NAMES if env.get(scheme_variable(api))},
             arrival_rate=rate or None,
             poisson=env.get("CHATGATE_POISSON") == "1",
             max_in_flight=int(_num("CHATGATE_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, env))
@@ -260,7 +264,8 @@ class Generator:
             s = self.settings
             base, key = (s.nara_base, s.nara_key) if api == "nara" else (s.navigable_base, s.navigable_key)
             per_process = s.share(s.max_in_flight) + 8 if s.arrival_rate else CLOSED_MODEL_CONNECTIONS
-            placed = model_for(api).credentials(key)  # where the spec's security scheme takes the key
+            # where the spec's security scheme takes the key (<API>_AUTH_SCHEME: the one the probe found)
+            placed = model_for(api).credentials(key, scheme=s.schemes.get(api))
             c = self._clients[api] = HostClient(
                 base, placed.headers, query=placed.query, connections=per_process, deadlines=s.deadlines
             )

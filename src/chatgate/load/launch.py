@@ -22,14 +22,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatgate.apis import ApiName
+from chatgate.apis import ApiName, scheme_variable
 from chatgate.artifacts import RunDir
 from chatgate.contract_model import model_for
 from chatgate.embedded import EmbeddedServer, free_port
 from chatgate.errors import TargetError
 from chatgate.load.config import SCENARIO_APIS, SCENARIOS, LoadOptions, RunPlan
+from chatgate.probe import check_target
 from chatgate.resources import python_command
-from chatgate.targets import Target, credentials, probe, resolve_targets
+from chatgate.targets import Target, credentials, resolve_targets
 
 __all__ = ["RAW_PARTIAL", "Launched", "locust_cwd", "locust_env", "run_locust", "targets", "worker_command"]
 
@@ -58,9 +59,7 @@ def targets(options: LoadOptions) -> Iterator[dict[ApiName, Target]]:
                 args += ["--seed-messages", str(DEFAULT_SEED_MESSAGES)]
             embedded_url = stack.enter_context(EmbeddedServer(args)).base_url
         found = {api: credentials(api, urls[api] or embedded_url, urls[api] is None) for api in apis}
-        for target in found.values():
-            probe(target)
-        yield found
+        yield {api: check_target(target)[0] for api, target in found.items()}
 
 
 def locust_env(
@@ -106,6 +105,8 @@ def locust_env(
     for api, t in found.items():  # what the locustfiles read
         env[f"{api.upper()}_BASE_URL"] = t.base_url
         env[f"{api.upper()}_API_KEY"] = t.key
+        if t.scheme is not None:
+            env[scheme_variable(api)] = t.scheme
         identity = model_for(api).identity_variable()  # the variable the spec's identity is read from
         if t.user_id is not None and identity is not None:
             env[identity] = str(t.user_id)
