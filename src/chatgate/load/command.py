@@ -23,13 +23,15 @@ __all__ = ["load", "slo_options"]
 
 
 def _headline(result: LoadResult) -> str:
+    """One line, every figure labelled with what it is (a stream's latency is the whole stream's)."""
     s = result.summary
+    whole = "whole stream" if s.ttft.count else "request"
     line = (
         f"{s.scenario}: {s.requests} requests, {s.throughput_rps:.2f} req/s, "
-        f"error rate {s.error_rate:.2%}, p95 {s.latency.p95:.1f} ms"
+        f"error rate {s.error_rate:.2%}, latency p95 ({whole}) {s.latency.p95:.1f} ms"
     )
     if s.ttft.count:
-        line += f", TTFT p50 {s.ttft.p50:.1f} ms, ITL p50 {s.itl.p50:.2f} ms"
+        line += f", TTFT p95 {s.ttft.p95:.1f} ms, ITL p99 {s.itl.p99:.1f} ms"
     if s.model.kind == "open":
         line += f"; offered {s.offered_rps or 0:.2f}/s, achieved {s.achieved_rps or 0:.2f}/s"
     return line
