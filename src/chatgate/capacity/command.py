@@ -82,7 +82,7 @@ def capacity(
     its warm-up excluded: the rate doubles until a step fails, then the search bisects between the
     highest rate that passed and the lowest that failed until they are within --resolution, or until
     --max-time. Each step runs long enough for a queue at that resolution to breach the latency SLOs
-    (README: "Capacity"). 429 answers count against a step and are reported apart.
+    (docs/capacity-compare.md). 429 answers count against a step and are reported apart.
 
     Exit codes: 0 capacity found (and at least --min-rps), 1 below --min-rps (or no rate passed),
     2 usage or bad SLO file (or steps that would be judged by no SLO, without --no-slo), 3 target
