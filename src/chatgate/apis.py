@@ -7,8 +7,9 @@ a key). The reference server, which implements today's specs, keeps its own rout
 (``chatgate.server.config.PREFIXES``).
 
 The dev keys are public on purpose (docs/reference-server.md, ARCHITECTURE.md): the reference server
-accepts them by default, and ``contract``/``load``/``run`` use them when they test the embedded server. Nara has two
-identities, so cross-user checks (ownership) can run against the embedded server out of the box.
+accepts them by default, and ``contract``/``load``/``run`` use them when they test the embedded
+server. Nara has two identities, so cross-user checks (ownership) can run against the embedded server
+out of the box.
 """
 
 from __future__ import annotations
