@@ -3,9 +3,9 @@ offered and achieved throughput, errors by class, requests in flight) and each d
 percentile, every one with the SLO lines that judge it (:class:`chatgate.plots.Chart`).
 
 Built from the run's ``raw/`` alone. Only the judged part of the run is drawn (after the warm-up, before
-the drain), interval by interval; an interval less than half inside it is left out (the partial seconds
-at either edge are what made old plots start at 0 ms and drop at the end), and an interval with nothing
-measured is a gap, never a zero. Rates are per second of each interval's judged part.
+the drain), interval by interval, and only whole intervals inside it: the partial ones at either edge
+(part warm-up, part drain, or the last fraction of a second) are what made old plots start at 0 ms and
+drop at the end. An interval with nothing measured is a gap, never a zero.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ def _windows(raw: RawTotals, judged_from: float, judged_to: float) -> list[_Wind
     out = []
     for i, start in enumerate(starts):
         end = min(start + interval, starts[i + 1] if i + 1 < len(starts) else start + interval)
-        lo, hi = max(start, judged_from), min(end, judged_to)
-        if hi - lo >= 0.5 * interval:
-            out.append(_Window(start, round((lo + hi) / 2 - judged_from, 3), hi - lo))
+        slack = 0.02 * interval  # clocks and rounding: an interval 20 ms short of the edge is inside
+        if start >= judged_from - slack and end <= judged_to + slack and end - start >= interval - slack:
+            out.append(_Window(start, round((start + end) / 2 - judged_from, 3), end - start))
     return out
 
 
