@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+
+from chatgate.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["serve", "lint", "contract", "load", "capacity", "compare", "diff", "docs", "run"]
@@ -61,3 +64,55 @@ def test_bad_usage_is_exit_2_without_traceback(args: list[str]) -> None:
     assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stderr.strip(), "a usage error says what is wrong"
+
+
+def test_a_mistyped_command_gets_did_you_mean() -> None:
+    proc = chatgate("contrat", "--api", "nara")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("chatgate: error: No such command 'contrat'. Did you mean 'contract'?")
+    far = chatgate("frobnicate")
+    assert "Commands: serve, lint, contract" in far.stderr, far.stderr
+
+
+def _options(name: str) -> list[click.Option]:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    return [p for p in command.params if isinstance(p, click.Option)]
+
+
+# Every option that takes a length of time, by command: one metavar, one parser (30s, 2m, 250ms).
+DURATIONS = {
+    "serve": ["--graceful-timeout"],
+    "contract": ["--max-time", "--request-timeout", "--stream-idle-timeout", "--stream-timeout"],
+    "load": ["--run-time", "--warmup", "--stop-timeout", "--expect-workers-max-wait", "--request-timeout",
+             "--stream-idle-timeout", "--stream-timeout"],
+    "capacity": ["--max-time", "--step-time", "--warmup", "--request-timeout", "--stream-idle-timeout",
+                 "--stream-timeout"],
+    "run": ["--load-run-time"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_duration_option_has_one_metavar(name: str) -> None:
+    found = {o.opts[0]: o.metavar for o in _options(name)}
+    timeish = {f for f in found if f.endswith(("-time", "-timeout", "-wait", "warmup"))}
+    assert timeish == set(DURATIONS.get(name, [])), timeish
+    assert {f: str(found[f]).split("|")[0] for f in timeish} == dict.fromkeys(timeish, "DURATION")
+
+
+def test_graceful_timeout_parses_like_every_duration() -> None:
+    command = cli.get_command(click.Context(cli), "serve")
+    assert command is not None
+    assert command.make_context("serve", ["--graceful-timeout", "250ms"]).params["graceful_timeout"] == 0.25
+    with pytest.raises(click.BadParameter, match="invalid duration"):
+        command.make_context("serve", ["--graceful-timeout", "soon"])
+
+
+def test_every_serve_fault_flag_says_what_it_does_and_how_often() -> None:
+    faults = [o for o in _options("serve") if o.opts[0].startswith("--fault-")]
+    assert len(faults) >= 6
+    for option in faults:
+        assert option.help and "a share P (0-1) of API requests, evenly spread" in option.help, option.opts
+        assert option.metavar == "P"
+    helped = {o.opts[0] for o in _options("serve") if o.help}
+    assert {"--added-latency-ms", "--retry-after", "--graceful-timeout"} <= helped

@@ -81,13 +81,14 @@ def test_main_job_writes_every_report(job: tuple[subprocess.CompletedProcess[str
     expected += [f"contract/{n}" for n in ("junit.xml", "summary.md", "report.html", "summary.json")]
     for scenario in SCENARIOS:
         names = ["locust.html", "locust_stats.csv", "locust_stats_history.csv", "summary.json", "summary.md"]
-        names += ["latency_throughput.png", "latency.png", "errors.png"]
-        names += ["ttft.png", "itl.png"] if scenario in STREAMING else []
+        names += ["report.html", "latency.png", "throughput.png", "in_flight.png", "latency_distribution.png"]
+        names += ["ttft.png", "itl.png", "ttft_distribution.png"] if scenario in STREAMING else []
         expected += [f"load/{scenario}/{n}" for n in names]
     expected += [f"docs/{n}" for n in ("index.html", "nara.html", "navigable.html", "summary.json")]
     missing = [n for n in expected if not (reports / n).is_file() or (reports / n).stat().st_size == 0]
     assert missing == []
     assert not (reports / "load/nara-paginated-reads/ttft.png").exists()  # no empty plots
+    assert not (reports / "load/nara-stream-sends/errors.png").exists()  # drawn only when there are errors
 
 
 def test_index_links_and_images_resolve(job: tuple[subprocess.CompletedProcess[str], Path]) -> None:

@@ -42,3 +42,6 @@ fallback
 retried
 # LoadSummary.slo_applied: read through asdict (summary.json) by chatgate compare
 slo_applied
+# LoadSummary.timeline: written through asdict into summary.json (its schema's `timeline`); the report's
+# plots are drawn from raw/ (chatgate.load.series)
+timeline

@@ -6,9 +6,10 @@ Where an API's paths live and how it carries its key are its spec's to say: ask
 a key). The reference server, which implements today's specs, keeps its own routing
 (``chatgate.server.config.PREFIXES``).
 
-The dev keys are public on purpose (README, ARCHITECTURE.md): the reference server accepts them by
-default, and ``contract``/``load``/``run`` use them when they test the embedded server. Nara has two
-identities, so cross-user checks (ownership) can run against the embedded server out of the box.
+The dev keys are public on purpose (docs/reference-server.md, ARCHITECTURE.md): the reference server
+accepts them by default, and ``contract``/``load``/``run`` use them when they test the embedded
+server. Nara has two identities, so cross-user checks (ownership) can run against the embedded server
+out of the box.
 """
 
 from __future__ import annotations

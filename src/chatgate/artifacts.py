@@ -11,7 +11,9 @@ so a run that fails half-way never leaves a half-written report over a good one:
     run.publish({"summary.json": text, "summary.md": md}, secrets=[key])
 
 Every text that goes through :meth:`RunDir.publish` or :meth:`RunDir.scrub_logs` has the run's secrets
-(API keys) replaced by ``***``: keys never reach a file under ``reports/``.
+(API keys) replaced by ``***``: keys never reach a file under ``reports/``. Files are created
+``0666 & ~umask`` and folders ``0777 & ~umask``, as by any ordinary tool, so a web server running as
+another user can serve the reports and docs (a temporary file alone would be ``0600``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` sets it, racing other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
 
@@ -49,6 +65,7 @@ def write_atomic(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> P
     except OSError as exc:
         raise UsageError(f"{path.parent}: cannot write reports here: {exc.strerror or exc}") from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.replace(tmp, path)

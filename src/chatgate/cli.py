@@ -174,6 +174,19 @@ class _LazyGroup(click.Group):
         loader = _COMMANDS.get(cmd_name)
         return _with_specs_option(loader()) if loader is not None else None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command names the closest one, as a mistyped option does (``contrat``: contract)."""
+        name = click.utils.make_str(args[0])
+        if name not in _COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, list(_COMMANDS), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Commands: {', '.join(_COMMANDS)}."
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, _HELP[name]) for name in _COMMANDS])

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_REQUEST_TIMEOUT_S",
     "DEFAULT_STREAM_IDLE_TIMEOUT_S",
     "DEFAULT_STREAM_TIMEOUT_S",
+    "DURATION",
     "Deadlines",
     "Rate",
     "deadline_options",
@@ -36,6 +37,9 @@ __all__ = [
     "parse_share",
     "parse_size",
 ]
+
+DURATION = "DURATION"
+"""The metavar of every duration option (``30s``, ``2m``, ``1h30m``, ``250ms``; a bare number is seconds)."""
 
 _DURATION = re.compile(r"\s*(?:(\d+)h)?\s*(?:(\d+)m(?!s))?\s*(?:(\d+(?:\.\d+)?)(s|ms)?)?\s*")
 _RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -141,20 +145,20 @@ def deadline_options(func: F) -> F:
         click.option(
             "--stream-timeout",
             callback=_seconds("--stream-timeout"),
-            metavar="S",
+            metavar=DURATION,
             help=f"A whole stream, start to terminal event (default {DEFAULT_STREAM_TIMEOUT_S:g}s).",
         ),
         click.option(
             "--stream-idle-timeout",
             callback=_seconds("--stream-idle-timeout"),
-            metavar="S",
+            metavar=DURATION,
             help="A stream sending no event (only comments such as ': ping') for this long has stalled "
             f"(default {DEFAULT_STREAM_IDLE_TIMEOUT_S:g}s).",
         ),
         click.option(
             "--request-timeout",
             callback=_seconds("--request-timeout"),
-            metavar="S",
+            metavar=DURATION,
             help=f"A whole request and its body; for a stream, until its headers "
             f"(default {DEFAULT_REQUEST_TIMEOUT_S:g}s).",
         ),

@@ -44,9 +44,10 @@ def test_calibration_ttft_and_itl_against_server_pacing(serve: Any, tmp_path: Pa
         "locust.html",
         "ttft.png",
         "itl.png",
-        "errors.png",
+        "throughput.png",
     ):
         assert (tmp_path / "nara-stream-sends" / name).stat().st_size > 0
+    assert not (tmp_path / "nara-stream-sends" / "errors.png").exists()  # no errors, no errors plot
 
 
 @pytest.mark.e2e

@@ -73,7 +73,7 @@ def test_a_master_and_two_worker_machines_give_one_verdict(
     thirds = [w["offered"] for w in s["workers"]]
     assert max(thirds) - min(thirds) <= 2 and sum(thirds) >= 50, thirds  # 10/3 per second each for ~6 s
     run = tmp_path / "master" / "nara-stream-sends"
-    for name in ("summary.md", "report.html", "locust.html", "latency_throughput.png", "raw/manifest.json"):
+    for name in ("summary.md", "report.html", "locust.html", "latency.png", "raw/manifest.json"):
         assert (run / name).stat().st_size > 0, name
 
 

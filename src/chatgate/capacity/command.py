@@ -14,7 +14,7 @@ from chatgate.capacity.runner import run_capacity
 from chatgate.errors import MeasurementInvalid, TargetError, UsageError
 from chatgate.load.command import slo_options
 from chatgate.load.config import SCENARIOS
-from chatgate.options import deadline_options, parse_duration, parse_share
+from chatgate.options import DURATION, deadline_options, parse_duration, parse_share
 from chatgate.targets import EMBEDDED_BANNER
 
 __all__ = ["capacity"]
@@ -37,19 +37,26 @@ def _seconds(text: str | None, option: str) -> float | None:
 )
 @slo_options
 @click.option("--min-rps", type=float, help="Exit 1 when the capacity is below this rate.")
-@click.option("--max-time", default="10m", show_default=True, help="Budget of the whole search.")
+@click.option(
+    "--max-time", default="10m", show_default=True, metavar=DURATION, help="Budget of the whole search."
+)
 @click.option("--start-rps", type=float, help="First rate tried (default: half --min-rps, else 1).")
 @click.option("--max-rps", type=float, help="Never offer more than this (the capacity is then at least it).")
 @click.option(
     "--resolution", default="10%", show_default=True, help="Stop when pass and fail are this close."
 )
 @click.option(
-    "--step-time", default="auto", show_default=True, help="Judged part of each step (auto: from the SLOs)."
+    "--step-time",
+    default="auto",
+    show_default=True,
+    metavar=f"{DURATION}|auto",
+    help="Judged part of each step (auto: from the SLOs).",
 )
 @click.option(
     "--warmup",
     default="auto",
     show_default=True,
+    metavar=f"{DURATION}|auto",
     help="Before each step's judged part (auto: the longest request).",
 )
 @click.option("--poisson", is_flag=True, help="Poisson arrivals instead of constant.")
@@ -75,7 +82,7 @@ def capacity(
     its warm-up excluded: the rate doubles until a step fails, then the search bisects between the
     highest rate that passed and the lowest that failed until they are within --resolution, or until
     --max-time. Each step runs long enough for a queue at that resolution to breach the latency SLOs
-    (README: "Capacity"). 429 answers count against a step and are reported apart.
+    (docs/capacity-compare.md). 429 answers count against a step and are reported apart.
 
     Exit codes: 0 capacity found (and at least --min-rps), 1 below --min-rps (or no rate passed),
     2 usage or bad SLO file (or steps that would be judged by no SLO, without --no-slo), 3 target

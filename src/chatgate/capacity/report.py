@@ -1,6 +1,8 @@
-"""Capacity reports: ``summary.json``, ``summary.md`` (a CI job summary) and ``capacity.png`` (latency
-percentiles and goodput against the offered rate). Pure renderers of a :class:`CapacityResult`;
-``write_capacity_reports`` hands them to the search's ``RunDir``.
+"""Capacity reports: ``summary.json``, ``summary.md`` (a CI job summary), ``report.html`` (the page: the
+verdict and the steps first) and its plots, ``capacity.png`` (latency percentiles against the offered
+rate, with the SLO lines) and ``capacity_goodput.png`` (what the target delivered against what was
+offered). Pure renderers of a :class:`CapacityResult`; ``write_capacity_reports`` hands them to the
+search's ``RunDir``.
 """
 
 from __future__ import annotations
@@ -10,10 +12,19 @@ from pathlib import Path
 
 from chatgate.artifacts import RunDir
 from chatgate.capacity.model import CapacityResult, Step
-from chatgate.plots import png, pyplot
+from chatgate.pages import Html, e, links, page, plots, section, table, verdict
+from chatgate.pages import headline as figure_grid
+from chatgate.plots import Chart, Limit, Series, draw
 from chatgate.targets import EMBEDDED_BANNER
 
-__all__ = ["headline", "render_markdown", "render_plot", "step_table", "write_capacity_reports"]
+__all__ = [
+    "headline",
+    "render_charts",
+    "render_html",
+    "render_markdown",
+    "step_table",
+    "write_capacity_reports",
+]
 
 
 def _num(v: float | None) -> str:
@@ -89,58 +100,151 @@ def render_markdown(result: CapacityResult) -> str:
             "429 answers count against a step (the target refused the load) and are shown apart; "
             "unanswered: arrivals still in flight after the drain (or held back until the stop). In flight: "
             "mean requests in flight (Little's law: throughput x mean time in flight). Each step's load run "
-            "is kept under `steps/` (`chatgate compare` reads it). Plot: `capacity.png`.",
+            "is kept under `steps/` (`chatgate compare` reads it). Page: `report.html`; plots: "
+            "`capacity.png`, `capacity_goodput.png`.",
             "",
         ]
     )
 
 
-def render_plot(result: CapacityResult) -> bytes | None:
-    """Latency percentiles (left) and goodput and throughput (right) against the offered rate."""
-    steps = sorted((s for s in result.steps if s.verdict != "invalid"), key=lambda s: s.rate)
-    if not steps:
-        return None
-    plt = pyplot()
+_LATENCY_KEYS = {"p95_ttft_ms", "p99_ttft_ms", "p95_latency_ms", "p99_latency_ms"}
+_X = "offered arrivals per second"
 
-    x = [s.rate for s in steps]
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    for i, (label, color) in enumerate((("p50", "#2e86c1"), ("p95", "#f39c12"), ("p99", "#c0392b"))):
-        ax.plot(
-            x,
-            [s.latency[i] for s in steps],
-            marker="o",
-            label=f"{steps[0].latency_metric} {label}",
-            color=color,
-        )
-    failed = [s for s in steps if s.verdict == "fail"]
-    ax.scatter([s.rate for s in failed], [s.latency[1] for s in failed], marker="x", s=90, color="black",
-               label="step failed", zorder=3)  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_xlabel("offered arrivals per second")
-    ax.set_ylabel("ms, from the intended start")
-    ax2 = ax.twinx()
-    ax2.plot(
-        x, [s.goodput_rps for s in steps], linestyle="--", marker=".", color="#27ae60", label="goodput/s"
+
+def _slo_lines(steps: list[Step]) -> tuple[Limit, ...]:
+    """The latency thresholds the steps were judged by, where a step names one (its limiting metric)."""
+    seen = {s.limiting: s.threshold for s in steps if s.limiting in _LATENCY_KEYS and s.threshold is not None}
+    return tuple(Limit(f"SLO {k} = {v:g} ms", v) for k, v in sorted(seen.items()) if v is not None)
+
+
+def _steps_run(result: CapacityResult) -> list[Step]:
+    return sorted((s for s in result.steps if s.verdict != "invalid"), key=lambda s: s.rate)
+
+
+def _latency_chart(result: CapacityResult, steps: list[Step]) -> Chart:
+    x = tuple(s.rate for s in steps)
+    metric = "TTFT" if steps[0].latency_metric == "ttft" else "latency"
+    lines = tuple(
+        Series(f"{metric} {q}", x, tuple(s.latency[i] for s in steps), markers=True)
+        for i, q in enumerate(("p50", "p95", "p99"))
     )
-    ax2.plot(x, [s.throughput_rps for s in steps], linestyle=":", color="#7f8c8d", label="throughput/s")
-    ax2.set_ylabel("requests per second")
-    if result.capacity_rps is not None:
-        ax.axvline(
-            result.capacity_rps, color="#27ae60", alpha=0.5, label=f"capacity {result.capacity_rps:g}/s"
-        )
-    ax.legend(loc="upper left", fontsize=8)
-    ax2.legend(loc="lower right", fontsize=8)
-    ax.set_title(f"{result.scenario}: latency and goodput against offered rate")
-    return png(fig)
+    failed = [s for s in steps if s.verdict == "fail"]
+    marks = [("step failed", tuple(s.rate for s in failed), tuple(s.latency[1] for s in failed))]
+    return Chart(
+        "capacity",
+        f"{result.scenario}: {metric} from the intended start, by offered rate",
+        _X,
+        f"{metric} (ms)",
+        lines,
+        _slo_lines(steps),
+        points=tuple(marks) if failed else (),
+        note="p50, p95 and p99 of each step; x: a step that failed; dashed red: the SLO thresholds.",
+    )
+
+
+def _delivered_chart(result: CapacityResult, steps: list[Step]) -> Chart:
+    x = tuple(s.rate for s in steps)
+    series = (
+        Series("offered", x, x, color="#1f2328", dashed=True),
+        Series("sent on time", x, tuple(s.achieved_rps for s in steps), markers=True),
+        Series("finished", x, tuple(s.throughput_rps for s in steps), markers=True),
+        Series("goodput", x, tuple(s.goodput_rps for s in steps), markers=True, color="#27ae60"),
+    )
+    return Chart(
+        "capacity_goodput",
+        f"{result.scenario}: what the target delivered, by offered rate",
+        _X,
+        "requests per second",
+        series,
+        note="Per step: arrivals offered, sent on time, finished, and good (within the goodput bounds).",
+    )
+
+
+def render_charts(result: CapacityResult) -> list[Chart]:
+    """Latency percentiles, then what was delivered, against the offered rate (the steps that ran)."""
+    steps = _steps_run(result)
+    return [_latency_chart(result, steps), _delivered_chart(result, steps)] if steps else []
+
+
+_VERDICTS = {
+    "pass": "PASS",
+    "below_min": "BELOW --min-rps",
+    "no_capacity": "NO CAPACITY",
+    "incomplete": "INCOMPLETE",
+    "measurement_invalid": "MEASUREMENT INVALID",
+}
+
+
+def _figures(r: CapacityResult) -> list[tuple[str, str]]:
+    figures = [
+        ("capacity", f"{r.capacity_rps:g} req/s" if r.capacity_rps is not None else "none"),
+        ("lowest rate that failed", f"{r.failing_rps:g} req/s" if r.failing_rps is not None else "-"),
+    ]
+    if r.concurrent_streams is not None:
+        figures.append(("concurrent streams", f"~{r.concurrent_streams:.1f}"))
+    return [
+        *figures,
+        ("steps", f"{len(r.steps)} in {r.seconds:.0f} s"),
+        ("complete", str(r.complete).lower()),
+    ]
+
+
+def _steps_table(r: CapacityResult) -> Html:
+    metric = "TTFT" if any(s.latency_metric == "ttft" for s in r.steps) else "latency"
+    head = ["step", "offered/s", "achieved/s", "verdict", "limiting: observed / threshold",
+            f"{metric} p50 / p95 / p99 ms", "goodput/s", "429s", "unanswered", "in flight", "s"]  # fmt: skip
+    rows = [
+        (f"{s.index}{' (again)' if s.attempt > 1 else ''}", f"{s.rate:g}", f"{s.achieved_rps:.2f}",
+         s.verdict.upper() if s.verdict != "pass" else "pass", _limit(s),
+         " / ".join(f"{x:.0f}" for x in s.latency),
+         f"{s.goodput_rps:.2f} ({s.goodput_share:.0%})", s.rate_limited, s.not_completed,
+         f"{s.mean_in_flight:.1f}", f"{s.seconds:.0f}")
+        for s in r.steps
+    ]  # fmt: skip
+    flagged = [s.verdict != "pass" for s in r.steps]
+    return table(head, rows, numeric={1, 2, 5, 6, 7, 8, 9, 10}, breach=flagged, id="steps")
+
+
+def render_html(result: CapacityResult, charts: list[Chart]) -> str:
+    """``report.html``: the verdict and the capacity first, the steps as a table, then the plots."""
+    r, p = result, result.plan
+    plan = (
+        f'<p class="mute">Each step: warm-up {p.warmup_s:g} s, then {p.step_s:g} s judged, then a drain '
+        f"of up to {p.drain_s:g} s. Step length: {e(p.why)}.</p>"
+    )
+    body = [
+        figure_grid(_figures(r)),
+        section("Steps", f"<p>{e(headline(r))}</p>", _steps_table(r), plan, id="steps-section"),
+        section("By offered rate", plots((f"{c.name}.png", c.note, c.to_json()) for c in charts))
+        if charts
+        else "",
+        links(
+            [
+                ("summary.json", "summary.json"),
+                ("summary.md", "summary.md"),
+                ("steps/", "each step's load run"),
+            ]
+        ),
+    ]
+    banner = f"{EMBEDDED_BANNER}: this search measured chatgate's own server, not a deployment."
+    ok = None if r.verdict in ("incomplete", "measurement_invalid") else r.exit_code == 0
+    arrivals = "Poisson" if r.options.poisson else "constant"
+    return page(
+        f"Capacity: {r.scenario}",
+        verdict(_VERDICTS.get(r.verdict, r.verdict), ok=ok),
+        "".join(body),
+        subtitle=[f"Target {r.target}; {arrivals} arrivals"],
+        banner=banner if r.embedded else "",
+    )
 
 
 def write_capacity_reports(result: CapacityResult, run_dir: RunDir) -> dict[str, Path]:
     """Publish the reports of ``result`` into ``run_dir``; returns their paths by file name."""
+    charts = render_charts(result)
     files: dict[str, str | bytes] = {
         "summary.json": json.dumps(result.to_json(), indent=2) + "\n",
         "summary.md": render_markdown(result),
+        "report.html": render_html(result, charts),
+        **{f"{c.name}.png": draw(c) for c in charts},
     }
-    plot = render_plot(result)
-    if plot is not None:
-        files["capacity.png"] = plot
     return run_dir.publish(files, secrets=result.secrets)

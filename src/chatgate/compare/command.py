@@ -40,7 +40,7 @@ def compare(
     different SLO files compare): base, new, how much worse, and whether that is a significant
     regression beyond --max-regression (the error rate: beyond max(that x the base rate, 0.5 points)),
     at 95% for the whole family (Holm): a block bootstrap over time windows of the raw per-request
-    values (README: "Comparing two runs").
+    values (docs/capacity-compare.md).
 
     Exit codes: 0 no significant regression, 1 a significant regression beyond --max-regression,
     2 not comparable (another scenario, load model or deadlines; each difference named) or not a kept

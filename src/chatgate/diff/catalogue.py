@@ -68,7 +68,7 @@ _RULES: tuple[Rule, ...] = (
     Rule(
         "spec.unclassified",
         W,
-        "a change chatgate diff has no rule for: review it by hand (never silently passed)",
+        "a change no rule classifies: review it by hand (never silently passed)",
     ),
     Rule("spec.version-changed", D, "info.version changed"),
     Rule("request.operation.removed", B, "an operation is gone: clients calling it get 404 or 405"),

@@ -188,8 +188,7 @@ class Context:
                     "spec.unclassified",
                     at_old,
                     at_new,
-                    f"`{key}` changed in a way chatgate diff has no "
-                    "rule for: review what it means for clients.",
+                    f"`{key}` changed in a way no rule classifies: review what it means for clients.",
                     subject=key,
                     item=item,
                 )

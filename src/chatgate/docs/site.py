@@ -81,7 +81,7 @@ def render_page(
     spec = copy.deepcopy(model.spec)
     doc = api_doc(api)
     if server_url:
-        spec["servers"] = [{"url": server_url, "description": "This chatgate reference server"}]
+        spec["servers"] = [{"url": server_url, "description": "This server (try-it-out calls it)"}]
     config = {
         "dom_id": "#swagger-ui",
         "deepLinking": True,

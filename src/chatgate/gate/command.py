@@ -24,6 +24,7 @@ from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES, GateConfig, baseline_scop
 from chatgate.gate.scope import Mode, Scope, parse_header
 from chatgate.gate.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_TIME_S, Transport
 from chatgate.options import (
+    DURATION,
     Deadlines,
     deadline_options,
     parse_duration,
@@ -221,7 +222,7 @@ def _echo_result(result: GateResult, report_dir: Path, baseline: Path | None) ->
     "--max-time",
     default=f"{DEFAULT_MAX_TIME_S / 60:g}m",
     show_default=True,
-    metavar="D",
+    metavar=DURATION,
     help="The whole gate (30s, 10m, 1h). When it runs out the gate stops, reports what ran (complete: "
     "false) and exits 1 with findings, else 3.",
 )

@@ -15,7 +15,7 @@ from chatgate.load.model import LoadResult
 from chatgate.load.report import check_table, write_load_reports
 from chatgate.load.runner import run_load
 from chatgate.load.worker import run_worker
-from chatgate.options import deadline_options, parse_duration
+from chatgate.options import DURATION, deadline_options, parse_duration
 from chatgate.resources import slo_file
 from chatgate.targets import EMBEDDED_BANNER
 
@@ -23,13 +23,15 @@ __all__ = ["load", "slo_options"]
 
 
 def _headline(result: LoadResult) -> str:
+    """One line, every figure labelled with what it is (a stream's latency is the whole stream's)."""
     s = result.summary
+    whole = "whole stream" if s.ttft.count else "request"
     line = (
         f"{s.scenario}: {s.requests} requests, {s.throughput_rps:.2f} req/s, "
-        f"error rate {s.error_rate:.2%}, p95 {s.latency.p95:.1f} ms"
+        f"error rate {s.error_rate:.2%}, latency p95 ({whole}) {s.latency.p95:.1f} ms"
     )
     if s.ttft.count:
-        line += f", TTFT p50 {s.ttft.p50:.1f} ms, ITL p50 {s.itl.p50:.2f} ms"
+        line += f", TTFT p95 {s.ttft.p95:.1f} ms, ITL p99 {s.itl.p99:.1f} ms"
     if s.model.kind == "open":
         line += f"; offered {s.offered_rps or 0:.2f}/s, achieved {s.achieved_rps or 0:.2f}/s"
     return line
@@ -40,7 +42,7 @@ def _distributed(f: Any) -> Any:
     options = [
         click.option("--master", is_flag=True, help="Run the Locust master here; workers run elsewhere."),
         click.option("--expect-workers", type=int, help="Master: worker processes to wait for (1)."),
-        click.option("--expect-workers-max-wait", default="120s", show_default=True,
+        click.option("--expect-workers-max-wait", default="120s", show_default=True, metavar=DURATION,
                      help="Master: give up (exit 3) when they have not all connected by then."),
         click.option("--master-bind-host", default="*", show_default=True, help="Master: interface."),
         click.option("--master-bind-port", type=int, default=LOCUST_MASTER_PORT, show_default=True),
@@ -114,9 +116,19 @@ def _seconds_or_zero(text: str, option: str) -> float:
 @click.option("--poisson", is_flag=True, help="Open model: Poisson arrivals instead of constant.")
 @click.option("--max-in-flight", type=int, help="Open model: arrivals in flight at once, all workers (2000).")
 @click.option("--shape", type=click.Choice(SHAPES), help="Closed model: load shape (peak --users).")
-@click.option("--run-time", default="30s", show_default=True, help="e.g. 30s, 2m, 1h30m")
-@click.option("--warmup", default="0s", show_default=True, help="Measured apart, not judged.")
-@click.option("--stop-timeout", default="30s", show_default=True, help="Drain in-flight requests this long.")
+@click.option(
+    "--run-time", default="30s", show_default=True, metavar=DURATION, help="How long arrivals are issued."
+)
+@click.option(
+    "--warmup", default="0s", show_default=True, metavar=DURATION, help="Measured apart, not judged."
+)
+@click.option(
+    "--stop-timeout",
+    default="30s",
+    show_default=True,
+    metavar=DURATION,
+    help="Drain in-flight requests this long.",
+)
 @click.option(
     "--base-url",
     help="Target (wins over the *_BASE_URL variables). With no target given at all the embedded reference "

@@ -183,7 +183,7 @@ class RequestFigures:
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """Everything a run measured (times in ms, rates per second). Field meanings: README.md."""
+    """Everything a run measured (times in ms, rates per second). Field meanings: docs/reports.md."""
 
     scenario: str
     target: str

@@ -1,39 +1,27 @@
-"""Load reports: ``summary.json``, ``summary.md``, ``report.html`` and PNG plots beside Locust's own
-(``locust.html``, ``locust_*.csv``). Pure renderers of a :class:`LoadResult` (the distributions come
-from the run's ``raw/``); ``write_load_reports`` hands the texts to the run's ``RunDir``, which writes
-each atomically with the keys scrubbed.
+"""Load reports: ``summary.json``, ``summary.md`` (a CI job summary), ``report.html`` (the page:
+``chatgate.load.page``) and PNG plots (``chatgate.load.series``) beside Locust's own (``locust.html``,
+``locust_*.csv``). Pure renderers of a :class:`LoadResult` (the time series and distributions come from
+the run's ``raw/``); ``write_load_reports`` hands the texts to the run's ``RunDir``, which writes each
+atomically with the keys scrubbed.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from chatgate.artifacts import RunDir
-from chatgate.load.model import Check, LoadResult, Stats
-from chatgate.load.summary import read_raw
-from chatgate.metrics import Histogram
-from chatgate.plots import png, pyplot
+from chatgate.load.model import LoadResult
+from chatgate.load.page import check_rows, headline_figures, latency_rows, render_html
+from chatgate.load.series import PLOT_ORDER, charts
+from chatgate.plots import Chart, draw
 from chatgate.targets import EMBEDDED_BANNER
 
-__all__ = ["check_table", "render_markdown", "write_load_reports"]
+__all__ = ["check_table", "render_markdown", "render_plots", "write_load_reports"]
 
-
-def _fmt(v: float | None) -> str:
-    return "-" if v is None else f"{v:.4g}"
-
-
-def _where(c: Check) -> str:
-    if c.request is not None:
-        return f" [{c.request}]"
-    if c.worker is not None:
-        return f" (worker {c.worker})"
-    if c.window is not None:
-        return f" ({c.window[0]:g}-{c.window[1]:g} s)"
-    return ""
+_RETIRED = ("latency_throughput.png",)  # plots of earlier versions, removed from a reused folder
 
 
 def _dropped(applied: Any) -> list[str]:
@@ -49,14 +37,8 @@ def _dropped(applied: Any) -> list[str]:
 def check_table(result: LoadResult) -> str:
     """The threshold-vs-observed table, as Markdown (also printed by the CLI); windows: breaches only.
     Every threshold judged, with where it came from: ``default`` (the shipped SLO file) or ``file``."""
-    v = result.verdict
     lines = ["| check | threshold | from | observed | result |", "| --- | ---: | --- | ---: | --- |"]
-    rows = [*v.checks, *(c for c in v.window_checks if not c.ok), *v.monitor_checks]
-    for c in rows:
-        lines.append(
-            f"| {c.key}{_where(c)} | {c.threshold:g} | {c.source} | {_fmt(c.observed)} "
-            f"| {'ok' if c.ok else 'BREACH'} |"
-        )
+    lines += [f"| {' | '.join(row)} |" for row in check_rows(result)]
     applied = result.summary.slo_applied
     dropped = _dropped(applied)
     if dropped:
@@ -65,27 +47,18 @@ def check_table(result: LoadResult) -> str:
 
 
 def _latency_rows(result: LoadResult) -> list[str]:
-    s = result.summary
-    rows: list[tuple[str, Stats]] = [
-        ("successful requests", s.latency),
-        ("failed requests", s.latency_failed),
-    ]
-    rows += [(f"latency {k}", v) for k, v in s.latency_by_name.items()]
-    rows += [(f"from intended start {k}", v) for k, v in s.intended_by_name.items()]
-    rows += [("every arrival, from intended start", s.intended_all)]
-    rows += [
-        (k, getattr(s, k)) for k in ("headers", "ttft", "ttft_intended", "itl", "largest_gap", "terminal")
-    ]
-    rows += [("walk", s.walk), ("visibility", s.visibility)]
     out = [
         "| metric | count | p50 | p90 | p95 | p99 | max |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, h in rows:
-        if h.count:
-            figures = " | ".join(f"{x:.3f}" for x in (h.p50, h.p90, h.p95, h.p99, h.max))
-            out.append(f"| {name} | {h.count} | {figures} |")
+    for name, h in latency_rows(result):
+        figures = " | ".join(f"{x:.3f}" for x in (h.p50, h.p90, h.p95, h.p99, h.max))
+        out.append(f"| {name} | {h.count} | {figures} |")
     return out
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
 
 
 def _arrivals(result: LoadResult) -> list[str]:
@@ -182,6 +155,8 @@ def render_markdown(result: LoadResult) -> str:
         "",
         f"Verdict: **{v.verdict}**" + (f" ({v.invalid_reason})" if v.invalid_reason else ""),
         "",
+        " · ".join(f"{k}: **{val}**" for k, val in headline_figures(result)),
+        "",
         *([f"> **{EMBEDDED_BANNER}**: this run measured chatgate's own server.", ""] if s.embedded else []),
         f"Target {s.target}, {s.duration_s:.1f} s judged (warm-up {s.warmup['seconds']:g} s apart: "
         f"{s.warmup['requests']} requests, {s.warmup['errors']} errors), {s.requests} requests, "
@@ -217,93 +192,32 @@ def render_markdown(result: LoadResult) -> str:
         "",
         *_workers(result),
         "",
-        "Plots: `latency_throughput.png`, `errors.png` and the distributions. Raw data: `raw/` "
-        "(per-request rows and HDR interval logs, README). Locust: `locust.html`.",
+        "The page: `report.html` (the SLO table, then TTFT, ITL and latency over time with the SLO lines, "
+        "throughput, errors, in flight, the distributions). Raw data: `raw/` (per-request rows and HDR "
+        "interval logs, docs/reports.md). Locust: `locust.html`.",
         "",
     ]
     return "\n".join(out)
 
 
-def _html(result: LoadResult, plots: Iterable[str]) -> str:
-    md = html.escape(render_markdown(result))
-    imgs = "\n".join(f'<p><img src="{html.escape(p)}" alt="{html.escape(p)}"></p>' for p in plots)
-    return (
-        "<!doctype html>\n<html><head><meta charset='utf-8'>"
-        f"<title>chatgate load: {html.escape(result.scenario)}</title>"
-        "<style>body{font-family:sans-serif;max-width:70rem;margin:2rem auto}"
-        "pre{white-space:pre-wrap}</style>"
-        f"</head><body><pre>{md}</pre>\n{imgs}\n</body></html>\n"
-    )
-
-
-def _dist(ax: Any, h: Histogram, title: str) -> None:
-    xs, ws = [], []
-    for it in h.hdr.get_recorded_iterator():
-        xs.append(it.value_iterated_to / 1000.0)
-        ws.append(it.count_at_value_iterated_to)
-    ax.hist(xs, bins=60, weights=ws, color="#3b6ea5")
-    for p, style in ((50, "-"), (99, "--")):
-        ax.axvline(
-            h.percentile_ms(p), color="#c0392b", linestyle=style, label=f"p{p} {h.percentile_ms(p):.2f} ms"
-        )
-    ax.legend()
-    ax.set_title(title)
-    ax.set_xlabel("ms")
-    ax.set_ylabel("count")
-
-
-def render_plots(result: LoadResult, raw_dir: Path) -> dict[str, bytes]:
-    """PNG plots: latency and throughput over time, errors over time, and the distributions."""
-    plt = pyplot()
-
-    s = result.summary
-    t = [row.t for row in s.timeline]
-    files: dict[str, bytes] = {}
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for key, color in (("p50", "#2e86c1"), ("p95", "#f39c12"), ("p99", "#c0392b")):
-        ax.plot(t, [getattr(row, key) for row in s.timeline], label=key, color=color)
-    ax.set_xlabel("seconds into run")
-    ax.set_ylabel("latency (ms)")
-    ax2 = ax.twinx()
-    ax2.plot(t, [row.rps for row in s.timeline], color="#27ae60", linestyle=":", label="req/s")
-    ax2.set_ylabel("requests/s")
-    ax.legend(loc="upper left")
-    ax2.legend(loc="upper right")
-    ax.set_title(f"{s.scenario}: latency percentiles and throughput")
-    files["latency_throughput.png"] = png(fig)
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.bar(t, [row.errors for row in s.timeline], width=s.window_s * 0.8, color="#c0392b")
-    ax.set_title(f"{s.scenario}: errors over time ({', '.join(s.errors) or 'none'})")
-    ax.set_xlabel("seconds into run")
-    ax.set_ylabel("errors per interval")
-    files["errors.png"] = png(fig)
-    hists = read_raw(raw_dir).hists if (raw_dir / "manifest.json").exists() else {}
-    latency = Histogram()
-    for name, h in hists.items():
-        if name.startswith("latency:"):
-            latency.merge(h)
-    for name, hist, title in (
-        ("latency", latency, "response time, successful requests"),
-        ("ttft", hists.get("ttft"), "time to first delta (TTFT)"),
-        ("itl", hists.get("itl"), "inter-event gaps (ITL)"),
-    ):
-        if hist is not None and hist.count:  # e.g. no TTFT plot for a read scenario, not an empty one
-            fig, ax = plt.subplots(figsize=(7, 4))
-            _dist(ax, hist, f"{s.scenario}: {title}")
-            files[f"{name}.png"] = png(fig)
-    return files
+def render_plots(result: LoadResult, raw_dir: Path) -> tuple[list[Chart], dict[str, bytes]]:
+    """The run's charts (``chatgate.load.series``) and their PNGs by file name."""
+    found = charts(result, raw_dir)
+    return found, {f"{c.name}.png": draw(c) for c in found}
 
 
 def write_load_reports(result: LoadResult, run_dir: RunDir) -> dict[str, Path]:
-    """Publish the reports of ``result`` into its run directory; returns their paths by file name."""
-    plots = render_plots(result, run_dir.path(result.summary.raw.get("dir", "raw")))
-    for stale in ("latency.png", "ttft.png", "itl.png"):
+    """Publish the reports of ``result`` into its run directory; returns their paths by file name.
+    A plot an earlier run left that this run has nothing for is removed (no stale or empty plot)."""
+    found, plots = render_plots(result, run_dir.path(result.summary.raw.get("dir", "raw")))
+    for stale in (*(f"{name}.png" for name in PLOT_ORDER), *_RETIRED):
         if stale not in plots:
             run_dir.path(stale).unlink(missing_ok=True)
+    notes = [*_arrivals(result), *_goodput(result)[:2]]
     files: dict[str, str | bytes] = {
         "summary.json": json.dumps(result.to_json(), indent=2) + "\n",
         "summary.md": render_markdown(result),
-        "report.html": _html(result, sorted(plots)),
+        "report.html": render_html(result, found, notes),
         **plots,
     }
     return run_dir.publish(files, secrets=result.secrets)

@@ -1,6 +1,6 @@
 """``chatgate load --worker``: this machine's Locust worker processes for a master on another machine.
 
-What a worker takes from where (README, "Many machines"):
+What a worker takes from where (docs/load.md, "Many machines, one verdict"):
 
 - **Its own flags and environment**: the scenario and the load model (its locustfile picks its user
   classes from them, so they must be the master's: a worker that differs refuses the plan, exit 2),

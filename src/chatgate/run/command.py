@@ -9,7 +9,7 @@ import click
 from chatgate.apis import API_NAMES
 from chatgate.artifacts import RunDir
 from chatgate.docs.build import generated_at
-from chatgate.options import parse_duration
+from chatgate.options import DURATION, parse_duration
 from chatgate.run.report import publish_index, terminal_table
 from chatgate.run.runner import run_all
 from chatgate.specs import require_valid_specs
@@ -26,7 +26,13 @@ __all__ = ["run_command"]
     show_default=True,
     help="Where every part writes its reports, and where index.html goes.",
 )
-@click.option("--load-run-time", default="10s", show_default=True, help="Run time of each load scenario.")
+@click.option(
+    "--load-run-time",
+    default="10s",
+    show_default=True,
+    metavar=DURATION,
+    help="Run time of each load scenario.",
+)
 @click.option(
     "--load-rate",
     type=click.FloatRange(0, 500, min_open=True),

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from chatgate.load.config import SCENARIOS
+from chatgate.load.series import PLOT_ORDER
 from chatgate.resources import python_command
 from chatgate.run.model import PartResult, RunResult
 
@@ -42,15 +43,23 @@ def _read_summary(path: Path) -> dict[str, Any]:
 
 
 def _files(part_dir: Path, root: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The part's report files and plots, relative to ``root``."""
+    """The part's report files and plots (over time; the distributions are on the part's own page),
+    relative to ``root``."""
     if not part_dir.is_dir():
         return (), ()
     found = sorted(p for p in part_dir.rglob("*") if p.is_file())
     reports = tuple(p.relative_to(root).as_posix() for p in found if p.suffix in _REPORT_SUFFIXES)
     plots = tuple(
-        p.relative_to(root).as_posix() for p in found if p.parent == part_dir and p.suffix == ".png"
+        p.relative_to(root).as_posix()
+        for p in sorted(found, key=_reading_order)
+        if p.parent == part_dir and p.suffix == ".png" and not p.stem.endswith("_distribution")
     )
     return reports, plots
+
+
+def _reading_order(path: Path) -> tuple[int, str]:
+    """A load run's plots in the order its page shows them (the SLO figures over time first)."""
+    return (PLOT_ORDER.index(path.stem) if path.stem in PLOT_ORDER else len(PLOT_ORDER), path.name)
 
 
 def _run_part(

@@ -9,12 +9,14 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from chatgate.errors import UsageError
+from chatgate.options import DURATION, parse_duration
 from chatgate.resources import SPECS_VARIABLE
 from chatgate.specs import require_valid_specs
 
@@ -22,6 +24,32 @@ __all__ = ["serve"]
 
 _MS = click.FloatRange(min=0, max=3_600_000)
 _RATE = click.FloatRange(min=0, max=1)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fault(flag: str, what: str) -> Callable[[F], F]:
+    """A fault flag: the share P it hits, how the hit requests are chosen, and what happens to them."""
+    return click.option(
+        flag,
+        type=_RATE,
+        default=0.0,
+        show_default=True,
+        metavar="P",
+        help=f"{what[0].upper()}{what[1:]}: a share P (0-1) of API requests, evenly spread (0.05: every "
+        "20th request; the rule is above).",
+    )
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    if value.strip() in ("0", "0s"):
+        return 0.0
+    try:
+        seconds = parse_duration(value, f"--{param.name}".replace("_", "-"))
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+    if seconds > 600:
+        raise click.BadParameter(f"{value!r} is more than 10m")
+    return seconds
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,23 +125,38 @@ _RATE = click.FloatRange(min=0, max=1)
     show_default=True,
     help="Bytes; larger bodies get 413.",
 )
-@click.option("--fault-500-rate", type=_RATE, default=0.0, show_default=True)
-@click.option("--fault-429-rate", type=_RATE, default=0.0, show_default=True)
-@click.option("--retry-after", type=click.IntRange(0, 86_400), default=1, show_default=True, help="Seconds.")
-@click.option("--added-latency-ms", type=_MS, default=0.0, show_default=True)
-@click.option("--fault-stream-cut-rate", type=_RATE, default=0.0, show_default=True)
-@click.option("--fault-malformed-event-rate", type=_RATE, default=0.0, show_default=True)
-@click.option("--fault-missing-terminal-rate", type=_RATE, default=0.0, show_default=True)
+@_fault("--fault-500-rate", "requests answered 500 in the API's error envelope")
+@_fault("--fault-429-rate", "requests answered 429 with Retry-After (--retry-after)")
 @click.option(
-    "--fault-stall-rate",
-    type=_RATE,
-    default=0.0,
+    "--retry-after",
+    type=click.IntRange(0, 86_400),
+    default=1,
     show_default=True,
-    help="Streams that send two deltas, then only ': ping' comments (every ping interval, 1 s when none "
-    "is set), never a terminal event, until the client leaves or the server stops.",
+    metavar="SECONDS",
+    help="The Retry-After header of the 429 fault, in whole seconds.",
 )
 @click.option(
-    "--graceful-timeout", type=click.FloatRange(0, 600), default=5.0, show_default=True, help="Seconds."
+    "--added-latency-ms",
+    type=_MS,
+    default=0.0,
+    show_default=True,
+    help="Added before every API request is handled (all of them; the private endpoints aside).",
+)
+@_fault("--fault-stream-cut-rate", "streams cut mid-way (the connection closes, no terminal event)")
+@_fault("--fault-malformed-event-rate", "streams carrying one event whose data is not JSON")
+@_fault("--fault-missing-terminal-rate", "streams ending cleanly without a terminal event")
+@_fault(
+    "--fault-stall-rate",
+    "streams that stall: two deltas, then only ': ping' comments (every ping interval, 1 s when none "
+    "is set), never a terminal event, until the client leaves or the server stops",
+)
+@click.option(
+    "--graceful-timeout",
+    default="5s",
+    show_default=True,
+    metavar=DURATION,
+    callback=_duration,
+    help="On SIGINT/SIGTERM, how long open streams get to end before the server stops.",
 )
 def serve(
     host: str,
@@ -127,7 +170,8 @@ def serve(
     """Run the reference server for both APIs (Nara under /api/v1.0, Navigable under /api/v1).
 
     Faults hit an exact share of API requests: request n (counted over every API operation) is hit by a
-    rate p iff floor(n*p) > floor((n-1)*p), e.g. every 20th for 0.05. Example:
+    rate p iff floor(n*p) > floor((n-1)*p), e.g. every 20th for 0.05; a stream fault changes only the
+    hit requests that stream. Example:
 
         chatgate serve --port 8080 --seed-messages 50 --ttft-ms 200 --itl-ms 20
     """

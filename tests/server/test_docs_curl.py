@@ -1,4 +1,5 @@
-"""The README's curl examples work against ``chatgate serve`` as written.
+"""The reference server guide's curl examples (docs/reference-server.md) work against ``chatgate serve``
+as written.
 
 Every fenced ``bash`` block containing ``curl`` between ``<!-- curl-examples:start -->`` and
 ``<!-- curl-examples:end -->`` runs with bash, ``http://127.0.0.1:8080`` replaced by a test server's URL.
@@ -20,7 +21,7 @@ import pytest
 from chatgate.sse import decode_all
 from tests.server.server_helpers import InProcess, event_data_valid, response_validator
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "reference-server.md"
 BASE = "http://127.0.0.1:8080"
 _SECTION = re.compile(r"<!-- curl-examples:start -->(.*?)<!-- curl-examples:end -->", re.S)
 _BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
@@ -75,9 +76,9 @@ def test_blocks_are_found_between_the_markers() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_readme_curl_examples_run_as_written(in_process: InProcess) -> None:
-    blocks = curl_blocks(README.read_text(encoding="utf-8"))
-    assert len(blocks) >= 5, "README.md has no curl examples between the curl-examples markers"
+def test_guide_curl_examples_run_as_written(in_process: InProcess) -> None:
+    blocks = curl_blocks(GUIDE.read_text(encoding="utf-8"))
+    assert len(blocks) >= 5, "docs/reference-server.md has no curl examples between the curl-examples markers"
     server = in_process(seed_messages=10)
     for block in blocks:
         script = block.replace(BASE, server.base_url)
