@@ -196,6 +196,7 @@ def render_html(result: LoadResult, charts: Sequence[Chart], notes: Sequence[str
     subtitle = [
         f"Target {s.target}; {s.duration_s:.1f} s judged after a {s.warmup['seconds']:g} s warm-up"
         + (f"; stopped early: {s.stopped_early}" if s.stopped_early else ""),
+        *(["Specs: " + ", ".join(f"{sp['file']} {sp['version']}" for sp in s.specs)] if s.specs else []),
     ]
     banner = (
         f"{EMBEDDED_BANNER}: this run measured chatgate's own server, not a deployment." if s.embedded else ""
