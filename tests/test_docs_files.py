@@ -173,10 +173,17 @@ def _workdir(tmp: Path) -> Path:
     return tmp
 
 
+# A block that runs the load generator is judged on its own figures too (late arrivals, loop lag: exit 4
+# on a busy machine, seen once in the parallel session): it runs with the timing tests, alone.
+_MEASURES = ("chatgate load", "chatgate capacity", "chatgate run")
+
+
 def _params() -> list[object]:
-    return [
-        pytest.param(b, id=b.id, marks=[pytest.mark.e2e] if "e2e" in b.info.split() else []) for b in RUNNABLE
-    ]
+    def marks(b: Block) -> list[pytest.MarkDecorator]:
+        found = [pytest.mark.e2e] if "e2e" in b.info.split() else []
+        return found + ([pytest.mark.timing] if any(m in b.text for m in _MEASURES) else [])
+
+    return [pytest.param(b, id=b.id, marks=marks(b)) for b in RUNNABLE]
 
 
 @pytest.mark.slow
