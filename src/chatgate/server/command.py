@@ -113,6 +113,16 @@ _RATE = click.FloatRange(min=0, max=1)
     "is set), never a terminal event, until the client leaves or the server stops.",
 )
 @click.option(
+    "--fault-stream-error-rate",
+    type=_RATE,
+    default=0.0,
+    show_default=True,
+    help="Streams that end with the error event (code internal_error) in place of message_end, after "
+    "every delta: a valid stream whose reply failed, stored as streamed. A share p of API requests "
+    "(streamed ones only are affected): request n iff floor(n*p) > floor((n-1)*p), e.g. every 20th for "
+    "0.05.",
+)
+@click.option(
     "--graceful-timeout", type=click.FloatRange(0, 600), default=5.0, show_default=True, help="Seconds."
 )
 def serve(
