@@ -175,10 +175,11 @@ class Client:
         auth: bool = True,
         validate: bool = True,
         path_params: dict[str, Any] | None = None,
+        content: str | None = None,
     ) -> Exchange:
         """One request to ``op``, read to its end, judged by ``transport``, ``stream_stalled`` (streams)
         and (``validate``) ``schema_validation``. ``auth``: the key where the spec's first scheme for
-        ``op`` puts it."""
+        ``op`` puts it; ``content``: a body sent as it is (its Content-Type in ``headers``)."""
         placement = model_for(self.target.api).credentials(self.target.key, op) if auth else None
         all_headers = {**self.extra, **(placement.headers if placement else {}), **(headers or {})}
         query = {**(placement.query if placement else {}), **(params or {})}
@@ -186,7 +187,12 @@ class Client:
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", quote(str(value), safe=""))
         request = requests.Request(
-            op.method, self.target.url(path), params=query, json=json, data=data, headers=all_headers
+            op.method,
+            self.target.url(path),
+            params=query,
+            json=json,
+            data=content or data,
+            headers=all_headers,
         )
         prepared = self.http.prepare_request(request)
         body = prepared.body

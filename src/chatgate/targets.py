@@ -48,6 +48,7 @@ __all__ = [
     "check_url",
     "credentials",
     "probe",
+    "probe_answers",
     "resolve_targets",
     "second_identity",
 ]
@@ -127,14 +128,25 @@ def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> t
     A 502, 503 or 504 (a proxy in front of the API) is sent once more, as the specs say a client does.
     Returns the status of every answer, in order (one, or two when the first was sent again; none when
     the spec has no GET operation to probe with)."""
+    return tuple(status for status, _ in probe_answers(target, timeout=timeout, tls=tls))
+
+
+def probe_answers(
+    target: Target, *, timeout: float = 10.0, tls: Tls | None = None
+) -> tuple[tuple[int, str], ...]:
+    """:func:`probe`, with each answer's media type (what the gate's coverage counts)."""
     response = _probe_once(target, timeout, tls)
     if response is None:
         return ()
-    first = response.status_code
-    if first not in (502, 503, 504):
+    first = (response.status_code, _media(response))
+    if first[0] not in (502, 503, 504):
         return (first,)
     again = _probe_once(target, timeout, tls)
-    return (first,) if again is None else (first, again.status_code)
+    return (first,) if again is None else (first, (again.status_code, _media(again)))
+
+
+def _media(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
