@@ -191,17 +191,30 @@ class CoverageLedger:
         """One value sent for a parameter or body field (``valid`` None: a required one left out;
         ``value``: the value as JSON text, when it is one of a closed set)."""
         with self._lock:
-            p = self._params.get((api, operation, location, name))
-            if p is None:
-                p = self._params[(api, operation, location, name)] = _Param()
-            if valid is None:
-                p.absent += 1
-            elif valid:
-                p.valid += 1
-            else:
-                p.invalid += 1
-            if value is not None:
-                p.values[value] = p.values.get(value, 0) + 1
+            self._count(api, operation, location, name, valid, value)
+
+    def _count(
+        self, api: str, operation: str, location: str, name: str, valid: bool | None, value: str | None
+    ) -> None:
+        p = self._params.get((api, operation, location, name))
+        if p is None:
+            p = self._params[(api, operation, location, name)] = _Param()
+        if valid is None:
+            p.absent += 1
+        elif valid:
+            p.valid += 1
+        else:
+            p.invalid += 1
+        if value is not None:
+            p.values[value] = p.values.get(value, 0) + 1
+
+    def values(
+        self, api: str, operation: str, values: Iterable[tuple[str, str, bool | None, str | None]]
+    ) -> None:
+        """The values one request sent: (location, name, valid, closed value) each, as :meth:`parameter`."""
+        with self._lock:
+            for location, name, valid, value in values:
+                self._count(api, operation, location, name, valid, value)
 
     def rule(self, api: str, pointer: str, check: str) -> None:
         """``check`` judged something by the spec rule at ``pointer``."""
