@@ -5,6 +5,9 @@ the reports. The gate runs that prove the counts against the server's own are in
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +243,45 @@ def test_reports_show_the_coverage_never_exercised_first(tmp_path: Path) -> None
     assert summary["findings"] == [] and "never exercised" in files["report.html"]
     empty = Coverage(("nara",)).to_dict()
     assert empty["share"]["nara"]["rules"] == {"covered": 0, "total": 0, "fraction": None}
+
+
+def _closing_server() -> tuple[socket.socket, threading.Thread]:
+    """A target that reads a request's headers and closes the connection (as a server may refuse a body
+    over its size limit before reading it)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def test_a_target_that_closes_on_a_provoked_body_is_no_transport_finding() -> None:
+    from chatgate.gate.ledger import Ledger
+    from chatgate.targets import Target
+    from contracts.client import Client
+    from contracts.gate import Gate
+
+    listener, thread = _closing_server()
+    ledger = Ledger()
+    client = Client(
+        Gate(ledger, {}, Scope()), Target("nara", f"http://127.0.0.1:{listener.getsockname()[1]}", "k")
+    )
+    op = model_for("nara").streamed()[0]
+    big = "{}" + " " * (4 << 20)
+    tolerated = client.request(op, content=big, headers={"Content-Type": JSON}, closed_early_ok=True)
+    assert tolerated.error is not None and ledger.snapshot().tallies == {}
+    judged = client.request(op, content=big, headers={"Content-Type": JSON})
+    assert judged.error is not None
+    assert [f.check for f in ledger.snapshot().findings] == ["transport"]  # any other request: a finding
+    thread.join(5)
+    listener.close()
+    client.close()
