@@ -8,6 +8,7 @@ import json
 import socket
 import struct
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,12 @@ def test_reports_show_the_coverage_never_exercised_first(tmp_path: Path) -> None
         in section
     )
     assert "- nara events 75% (3/4) < 100%: never exercised: sendChatMessage event error" in section
+    assert "**Never exercised now, not so in the baseline's record** (" not in section  # events grew
+    dropped = render_markdown(replace(result, coverage_before={"share": {}, "never": []}))
+    assert "**Never exercised now, not so in the baseline's record** (" in dropped
+    assert "- nara sendChatMessage event error: the stream's error event" in dropped
+    page = render_reports(replace(result, coverage_before={"share": {}, "never": []}))["report.html"]
+    assert "Never exercised now, not so in the baseline" in page
     table = section.split("#### ")[1]
     assert table.startswith("nara `listChatMessages` · 14 never exercised")  # the most never first
     assert table.index("⛔ never") < table.index("✅ covered")

@@ -10,7 +10,7 @@ from typing import Any
 from chatgate.gate.coverage import KINDS, Coverage, Item, against
 from chatgate.gate.result import GateResult
 
-__all__ = ["ORDER", "Row", "Table", "share_rows", "tables"]
+__all__ = ["ORDER", "Row", "Table", "newly_never", "share_rows", "tables"]
 
 ORDER = {"never": 0, "undocumented": 1, "excluded": 2, "covered": 3}
 STATE_TEXT = {
@@ -114,3 +114,11 @@ def share_rows(result: GateResult) -> list[tuple[str, list[str]]]:
             cells.append(text)
         out.append((api, cells))
     return out
+
+
+def newly_never(result: GateResult) -> list[str]:
+    """The items never exercised in this run that the baseline's record had exercised (or did not have)."""
+    if result.coverage is None or result.coverage_before is None:
+        return []
+    items = against(result.coverage, result.coverage_before)["newly_never"]
+    return [f"{i['api']} {i['operation']} {i['what']}: {i['reason']}" for i in items]

@@ -8,7 +8,7 @@ import jinja2
 
 from chatgate.gate.catalogue import describe
 from chatgate.gate.coverage import KINDS
-from chatgate.gate.coverage_report import share_rows, tables
+from chatgate.gate.coverage_report import newly_never, share_rows, tables
 from chatgate.gate.result import GateResult
 
 __all__ = ["render_html"]
@@ -33,4 +33,5 @@ def render_html(result: GateResult, summary: dict[str, Any]) -> str:
         kinds=KINDS,
         shares=share_rows(result),
         coverage=coverage,
+        dropped=newly_never(result),
     )

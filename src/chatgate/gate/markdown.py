@@ -10,7 +10,7 @@ table per operation, never-exercised items first).
 from __future__ import annotations
 
 from chatgate.gate.coverage import KINDS
-from chatgate.gate.coverage_report import share_rows, tables
+from chatgate.gate.coverage_report import newly_never, share_rows, tables
 from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
@@ -167,6 +167,13 @@ def _coverage(result: GateResult) -> list[str]:
     lines += ["| API | " + " | ".join(KINDS) + " |", "| --- |" + " --- |" * len(KINDS)]
     lines += [f"| {api} | " + " | ".join(cells) + " |" for api, cells in share_rows(result)]
     lines.append("")
+    dropped = newly_never(result)
+    if dropped:
+        lines += [f"**Never exercised now, not so in the baseline's record** ({len(dropped)}):", ""]
+        lines += [f"- {d}" for d in dropped[:20]] + (
+            [f"- and {len(dropped) - 20} more"] if len(dropped) > 20 else []
+        )
+        lines.append("")
     if result.coverage_shortfalls:
         lines += ["**Below --min-coverage** (exit 1; not a finding):", ""]
         lines += [f"- {s}" for s in result.coverage_shortfalls] + [""]
