@@ -33,6 +33,7 @@ import pytest
 
 from chatgate.apis import ApiName
 from chatgate.contract_model import model_for
+from contracts.coverage import Coverage
 from contracts.gate import CURRENT_TEST, LEDGER, Gate, session_gate
 from contracts.judging import count_probe
 from contracts.rules import missing_rule_reasons
@@ -57,6 +58,7 @@ _STARTED = time.monotonic()
 _PROGRESS = {"done": 0, "total": 0}
 _SUITE: list[Suite] = []
 CASE_CHECKS = "(every schemathesis case)"
+PROVOKED = "(documented answers the gate provokes)"  # contracts/test_provoked.py: no check of its own
 
 
 def _count(api: str, operation: str, write: bool) -> None:
@@ -112,7 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
         s = run_settings()
         limits = Limits(s.deadlines, s.max_stream_bytes, s.ends_at)
         meter = Meter({api: target(api).base_url for api in apis}, _count)
-        install(Transport(Settings(limits, s.concurrency, s.rate, s.verify, s.cert), meter, LEDGER.note))
+        settings = Settings(limits, s.concurrency, s.rate, s.verify, s.cert)
+        install(Transport(settings, meter, LEDGER.note, Coverage(LEDGER.coverage)))
         int_setting("CHATGATE_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES, 1)
         int_setting("CHATGATE_SEED", 0)
         scope()
@@ -132,7 +135,7 @@ def _why_deselected(item: pytest.Item, apis: set[ApiName], gate: Gate) -> tuple[
     check, *operations = covers.args
     if check == CASE_CHECKS:
         return None if case_checks(gate) else (check, "no check of schemathesis cases selected")
-    reason = gate.scope.why_not_selected(check)
+    reason = None if check == PROVOKED else gate.scope.why_not_selected(check)
     if reason is not None:
         return check, reason
     api = str(marker.args[0]) if marker is not None else ""
@@ -152,7 +155,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         why = _why_deselected(item, apis, gate)
         (keep if why is None else drop).append(item)
-        if why is not None and why[0] and why[0] != CASE_CHECKS:
+        if why is not None and why[0] and why[0] not in (CASE_CHECKS, PROVOKED):
             LEDGER.not_run(why[0], why[1])
     for check, reason in missing_rule_reasons(sorted(apis)).items():
         if gate.scope.check_selected(check):

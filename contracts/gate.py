@@ -27,6 +27,7 @@ from chatgate.gate.reproduce import base64_ref
 from chatgate.gate.scope import Scope, looks_secret
 from contracts.failures import NOT_A_SERVER_ERROR, server_error
 from contracts.pointers import rule_pointer
+from contracts.rules import rule_pointers
 
 __all__ = ["CURRENT_TEST", "LEDGER", "RESPONSE_EXCERPT", "Gate", "session_gate"]
 
@@ -141,10 +142,12 @@ class Gate:
         code: str | None = None,
         seconds: float | None = None,
         also: Iterable[Example] = (),
+        rules: Iterable[str] | None = None,
     ) -> bool:
         """Record one case ``check`` judged (scrubbed, timed, attributed to the current test). A 5xx answer
         is the server's error, whatever the check looked for: it is recorded as ``not_a_server_error``
-        (one root cause, one finding), and ``check`` judged nothing in it."""
+        (one root cause, one finding), and ``check`` judged nothing in it. ``rules``: the pointers of the
+        spec rules the judgement applied (default: the operation's rules of the kind ``check`` judges)."""
         if (
             example is not None
             and (example.status or 0) >= 500
@@ -177,6 +180,7 @@ class Gate:
             code=code,
             test=CURRENT_TEST.get(),
             exchanges=[e.exchange for e in also],
+            rules=rule_pointers(api, operation, check) if rules is None else rules,
         )
 
     def _first_server_error(self, example: Example) -> bool:
@@ -208,12 +212,14 @@ class Gate:
         problems: Iterable[Problem],
         example: Example | None = None,
         also: Iterable[Example] = (),
+        rules: Iterable[str] | None = None,
     ) -> bool:
         """Record one case ``check`` judged when the check and operation are in scope (``also``: the other
-        exchanges the judgement read). True: it passed."""
+        exchanges the judgement read; ``rules``: the spec rules it applied, see :meth:`judged`). True: it
+        passed."""
         if not self.scope.check_selected(check) or not self.operation_selected(api, operation):
             return True  # a side request (a fixture's setup) to an operation outside the run
-        return self.judged(api, operation, check, problems, example, also=also)
+        return self.judged(api, operation, check, problems, example, also=also, rules=rules)
 
     def finding(
         self, api: str, operation: str, check: str, title: str, message: str, example: Example | None = None

@@ -19,7 +19,7 @@ from chatgate.apis import API_NAMES
 from chatgate.contract_model import ContractModel, Operation, model_for
 from chatgate.gate.catalogue import OWN_CHECKS
 
-__all__ = ["RULE_OF", "has_rule", "missing_rule_reasons", "rule_params"]
+__all__ = ["RULE_OF", "has_rule", "missing_rule_reasons", "rule_params", "rule_pointers"]
 
 # check -> the rule of the spec it judges (the catalogue's; checks without one judge every operation)
 RULE_OF = {name: check.rule for name, check in OWN_CHECKS.items() if check.rule is not None}
@@ -34,6 +34,23 @@ _EXTENSION = {
 
 def has_rule(model: ContractModel, op: Operation, rule: str) -> bool:
     return model.states(rule, op)
+
+
+_POINTERS: dict[tuple[int, str, str], list[str]] = {}
+
+
+def rule_pointers(api: str, operation: str, check: str) -> list[str]:
+    """The rules of ``operation`` that ``check`` applies when it judges it (the kind the catalogue says
+    it judges): what the run's coverage counts as judged."""
+    rule = RULE_OF.get(check)
+    if rule is None:
+        return []
+    model = model_for(api)
+    key = (id(model), operation, check)
+    if key not in _POINTERS:
+        op = model.by_label(operation)
+        _POINTERS[key] = model.rule_pointers(rule, op) if op is not None else []
+    return _POINTERS[key]
 
 
 def _models() -> list[ContractModel]:

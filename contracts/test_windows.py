@@ -147,7 +147,8 @@ def test_latest_rows_in_order(suite: Suite, api: str, operation: str) -> None:
         problems = _order_problems(window, rows) + _latest_problems(window, rule, rows, waves)
         for call in waves[-1]:
             problems += row_problems(rule, call, rows, "last")
-    suite.gate.check(api, op.label, "navigable_read", problems, client.example(ex))
+    rules = [window.pointer, rule.pointer]  # the window, and the send's rows read back in it
+    suite.gate.check(api, op.label, "navigable_read", problems, client.example(ex), rules=rules)
 
 
 def _form_params(op: Operation) -> list[tuple[str, str]]:

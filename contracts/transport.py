@@ -20,7 +20,8 @@ sends it, gets the same treatment, in this order:
    (:func:`wire_of`) for the report.
 5. Counted: per API and operation (labelled by the spec's path template), and as a *write* when a
    request of an unsafe method (RFC 9110: not GET, HEAD, OPTIONS or TRACE) was answered 2xx. Every
-   attempt counts: a retry is a request too.
+   attempt counts: a retry is a request too. Each attempt, what it sent and what came back, is also
+   shown to the :class:`Observer` (the run's spec coverage, ``contracts.coverage``).
 6. A 429 with ``Retry-After`` (at most ``MAX_RETRY_AFTER_S`` away) is waited out and sent again, up to
    ``MAX_429_RETRIES`` times: not a finding (the specs document it), reported as ``rate_limited``. A 502,
    503 or 504 is sent again once: when the second answer is fine the first is reported as ``flaky``;
@@ -42,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -63,6 +64,7 @@ __all__ = [
     "MAX_RETRY_AFTER_S",
     "DeadlineExceeded",
     "Meter",
+    "Observer",
     "OutOfTime",
     "Settings",
     "Slots",
@@ -160,6 +162,24 @@ def wire_of(request: Any) -> Wire | None:
     return found if isinstance(found, Wire) else None
 
 
+class Observer(Protocol):
+    """Sees every attempt the transport makes (see ``contracts.coverage``)."""
+
+    def sent(self, api: str, operation: str, request: Any, wire: Wire | None) -> None:
+        """``request`` was sent; ``wire`` is what came back (None: no answer at all)."""
+
+    def retried(self, api: str, operation: str, wire: Wire) -> None:
+        """The answer ``wire`` was waited out or sent again (429 with Retry-After, 502-504)."""
+
+
+class _Blind:
+    def sent(self, api: str, operation: str, request: Any, wire: Wire | None) -> None:
+        pass
+
+    def retried(self, api: str, operation: str, wire: Wire) -> None:
+        pass
+
+
 class Meter:
     """Attributes each request to an API (by the base URL it was sent to) and counts it."""
 
@@ -186,14 +206,9 @@ class Meter:
             fallback = fallback or (api, f"{method.upper()} {path}")
         return fallback
 
-    def record(self, request: requests.PreparedRequest, status: int | None) -> None:
-        found = self.attribute(str(request.method), str(request.url))
-        if found is not None:
-            api, operation = found
-            write = (
-                operation.split(" ", 1)[0] not in SAFE_METHODS and status is not None and 200 <= status < 300
-            )
-            self.count(api, operation, write)
+    def record(self, api: str, operation: str, status: int | None) -> None:
+        write = operation.split(" ", 1)[0] not in SAFE_METHODS and status is not None and 200 <= status < 300
+        self.count(api, operation, write)
 
 
 class _Spacing:
@@ -232,10 +247,13 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 class Transport:
     """Sends one request the way the module docstring says (see :func:`install`)."""
 
-    def __init__(self, settings: Settings, meter: Meter, notice: Notice | None = None) -> None:
+    def __init__(
+        self, settings: Settings, meter: Meter, notice: Notice | None = None, observer: Observer | None = None
+    ) -> None:
         self.settings = settings
         self.meter = meter
         self.notice = notice or (lambda *_: None)
+        self.observer: Observer = observer or _Blind()
         self._slots = Slots(settings.concurrency)
         self._spacing = _Spacing(settings.rate)
 
@@ -244,7 +262,9 @@ class Transport:
         if ends is not None and time.monotonic() >= ends:
             raise OutOfTime("--max-time reached")
 
-    def _once(self, original: Any, adapter: Any, request: Any, kwargs: dict[str, Any]) -> requests.Response:
+    def _once(
+        self, original: Any, adapter: Any, request: Any, kwargs: dict[str, Any], found: tuple[str, str]
+    ) -> requests.Response:
         self._check_time()
         self._spacing.wait()
         s = self.settings
@@ -258,13 +278,15 @@ class Transport:
             try:
                 response: requests.Response = original(adapter, request, **kwargs)
             except requests.RequestException:
-                self.meter.record(request, None)
+                self.meter.record(*found, None)
+                self.observer.sent(*found, request, None)
                 raise
             headers = {k: v for k, v in response.raw.headers.items()}
             wire = read_body(response.raw, s.limits, started, response.status_code, headers)
         finally:
             self._slots.release()
-        self.meter.record(request, response.status_code)
+        self.meter.record(*found, response.status_code)
+        self.observer.sent(*found, request, wire)
         _rebuild(response, wire)
         return response
 
@@ -275,17 +297,19 @@ class Transport:
         api, operation = found
         earlier: list[int] = []
         while True:
-            response = self._once(original, adapter, request, kwargs)
+            response = self._once(original, adapter, request, kwargs, found)
             status = response.status_code
             delay = retry_after(response.headers.get("retry-after")) if status == 429 else None
             if delay is not None and delay <= MAX_RETRY_AFTER_S and earlier.count(429) < MAX_429_RETRIES:
                 self.notice("rate_limited", api, operation, f"429, waited {delay:g}s")
+                self._retried(api, operation, request)
                 earlier.append(status)
                 self._sleep(delay)
                 continue
             if status in TRANSIENT and not any(s in TRANSIENT for s in earlier):
                 earlier.append(status)
                 self.notice("transient", api, operation, f"{status}, sent again")
+                self._retried(api, operation, request)
                 continue
             break
         if earlier and earlier[-1] in TRANSIENT and status not in TRANSIENT:
@@ -296,6 +320,11 @@ class Transport:
             self._judge_end(wire, request, api, operation)
         _remember(request, response)
         return response
+
+    def _retried(self, api: str, operation: str, request: Any) -> None:
+        wire = wire_of(request)
+        if wire is not None:
+            self.observer.retried(api, operation, wire)
 
     def _sleep(self, seconds: float) -> None:
         ends = self.settings.limits.run_ends_at

@@ -58,6 +58,7 @@ class Wire:
     encoding: str = ""
     stream: bool = False
     events: int = 0
+    names: dict[str, int] = field(default_factory=dict)  # a stream's events by name (its coverage)
     cut: bool = False
     stalled: str | None = None
     capped: bool = False
@@ -184,6 +185,9 @@ class _Reader:
                 if events:
                     self.wire.events += len(events)
                     self.last_event = now
+                    names = self.wire.names
+                    for ev in events:
+                        names[ev.event] = names.get(ev.event, 0) + 1
 
     def stop(self, why: str, now: float) -> None:
         d = self.limits.deadlines

@@ -104,6 +104,20 @@ def test_requests_are_built_from_the_spec_and_its_roles() -> None:
     assert refused["the right key in X-Api-Key"].headers == {"X-Api-Key": "k"}
 
 
+def test_a_request_body_limit_is_read_from_the_response_that_refuses_it(tmp_path: Path) -> None:
+    """x-chatgate-body-limit on a response: the limit and the status a larger body gets; a spec that
+    states none has none."""
+    nara, navigable = model_for("nara"), model_for("navigable")
+    [send] = nara.streamed()
+    [write] = navigable.read_back_sources()
+    assert send.body_limit == ("413", 1024 * 1024) and write.body_limit == ("413", 1024 * 1024)
+    assert all(op.body_limit is None for op in (*nara.paginated(), *navigable.windowed()))
+    path = _edited(tmp_path, "      x-chatgate-body-limit: 1MiB\n", "")
+    assert [op.body_limit for op in build_model("nara", path).operations] == [None, None]
+    path = _edited(tmp_path, "x-chatgate-body-limit: 1MiB", "x-chatgate-body-limit: 65536")
+    assert build_model("nara", path).streamed()[0].body_limit == ("413", 65536)
+
+
 def _edited(tmp_path: Path, old: str, new: str, api: str = "nara") -> Path:
     text = spec_path(api).read_text(encoding="utf-8")
     assert old in text
@@ -123,6 +137,7 @@ def _edited(tmp_path: Path, old: str, new: str, api: str = "nara") -> Path:
         ("unknown_events: reject", "unknown_events: rejct", "'rejct' is not one of ['reject', 'ignore']"),
         ("liveness: {idle: 30s, total: 300s}", "liveness: {idle: soon}", "does not match"),
         ("late_rows: true", "late_rows: yes please", "is not of type 'boolean'"),
+        ("x-chatgate-body-limit: 1MiB", "x-chatgate-body-limit: a lot", "does not match"),
     ],
 )
 def test_a_misspelt_or_ill_typed_extension_is_a_problem_at_its_line(

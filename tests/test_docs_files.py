@@ -129,8 +129,6 @@ def test_every_relative_link_resolves() -> None:
                 continue
             file, _, anchor = target.partition("#")
             dest = (path.parent / file).resolve()
-            if file == "docs/coverage.md" or dest == ROOT / "docs" / "coverage.md":
-                continue  # written by issue 23, beside this one
             if not dest.exists():
                 broken.append(f"{path.name}: {target}")
             elif anchor and dest.suffix == ".md":

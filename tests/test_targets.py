@@ -137,13 +137,13 @@ def test_a_key_refused_in_the_first_scheme_but_taken_in_another_is_not_a_wrong_k
     sent = probe_request(first)
     assert sent is not None and sent.headers == {"Authorization": f"Bearer {NAV_KEY}"}
     used, statuses = check_target(first)
-    assert (used.scheme, statuses) == ("apiKeyAuth", (200,))
+    assert (used.scheme, statuses) == ("apiKeyAuth", ((200, "application/json"),))
     with pytest.raises(TargetError, match=r"rejected the key \(401\); check NAVIGABLE_API_KEY$"):
         check_target(Target("navigable", server.base_url, "wrong"))
     clean_env.setenv("NAVIGABLE_API_KEY", NAV_KEY)
     clean_env.setenv("NAVIGABLE_AUTH_SCHEME", "apiKeyAuth")
     chosen = credentials("navigable", server.base_url, embedded=False)
-    assert chosen.scheme == "apiKeyAuth" and check_target(chosen) == (chosen, (200,))
+    assert chosen.scheme == "apiKeyAuth" and check_target(chosen) == (chosen, ((200, "application/json"),))
     clean_env.setenv("NAVIGABLE_AUTH_SCHEME", "basicAuth")
     with pytest.raises(UsageError) as caught:
         credentials("navigable", server.base_url, embedded=False)

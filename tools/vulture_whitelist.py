@@ -32,8 +32,9 @@ total_count
 stream_events, python, assumed, mean, events_per_second, requests_by_name, ttft_intended, largest_gap
 stream_mean_gap, walks_not_judged, rejoined_at_s, restored_at_s
 how  # StreamDoc.how, read by docs/templates/api.html.j2
+state_text  # gate.coverage_report.Row.state_text, read by gate/templates/contract.html.j2
 # StreamCounters fields, incremented through setattr(name) and read by /_chatgate/stats
-completed, malformed, missing_terminal, disconnected
+completed, malformed, missing_terminal, errored, disconnected
 # the SSE "retry" field (WHATWG): parsed and kept on the event
 retry
 # SplitParser.fallback: whether the fast event splitter handed over to chatgate.sse (tests/test_sse.py)

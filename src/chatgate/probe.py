@@ -32,25 +32,30 @@ def probe(target: Target, *, timeout: float = 10.0, tls: Tls | None = None) -> t
     A 502, 503 or 504 (a proxy in front of the API) is sent once more, as the specs say a client does.
     Returns the status of every answer, in order (one, or two when the first was sent again; none when
     the spec has no GET operation to probe with)."""
-    return check_target(target, timeout=timeout, tls=tls)[1]
+    return tuple(status for status, _ in check_target(target, timeout=timeout, tls=tls)[1])
 
 
 def check_target(
     target: Target, *, timeout: float = 10.0, tls: Tls | None = None
-) -> tuple[Target, tuple[int, ...]]:
-    """:func:`probe`, and ``target`` as the run should use it: when the key is refused where the spec's
-    first scheme puts it but accepted in another the spec also names, with that scheme (so one defect,
-    the refused scheme, is the auth check's one finding, not every request's)."""
+) -> tuple[Target, tuple[tuple[int, str], ...]]:
+    """:func:`probe`, with each answer's media type (what the gate's coverage counts), and ``target`` as
+    the run should use it: when the key is refused where the spec's first scheme puts it but accepted in
+    another the spec also names, with that scheme (so one defect, the refused scheme, is the auth
+    check's one finding, not every request's)."""
     sent = _probe_once(target, timeout, tls)
     if sent is None:
         return target, ()
     response, scheme = sent
     used = replace(target, scheme=scheme) if scheme is not None else target
-    first = response.status_code
-    if first not in (502, 503, 504):
+    first = (response.status_code, _media(response))
+    if first[0] not in (502, 503, 504):
         return used, (first,)
     again = _probe_once(used, timeout, tls)
-    return used, ((first,) if again is None else (first, again[0].status_code))
+    return used, ((first,) if again is None else (first, (again[0].status_code, _media(again[0]))))
+
+
+def _media(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import requests
 
 from chatgate.options import Deadlines, Rate
 from contracts.transport import DeadlineExceeded, Meter, OutOfTime, Settings, Transport, install, wire_of
-from contracts.wire import Decoder, Limits
+from contracts.wire import Decoder, Limits, Wire
 from tests.field_proxy import ThreadedServer
 
 Scope = dict[str, Any]
@@ -118,6 +118,8 @@ def server() -> Iterator[tuple[ThreadedServer, PacedApp]]:
 
 class Recorder:
     def __init__(self) -> None:
+        self.answers: list[tuple[str, int | None]] = []
+        self.retries: list[tuple[str, int]] = []
         self.counted: list[tuple[str, str, bool]] = []
         self.notices: list[tuple[str, str]] = []
         self.lock = threading.Lock()
@@ -130,10 +132,20 @@ class Recorder:
         with self.lock:
             self.notices.append((kind, detail))
 
+    # the transport's Observer (contracts.coverage counts the run's coverage through it)
+    def sent(self, api: str, operation: str, request: Any, wire: Wire | None) -> None:
+        with self.lock:
+            self.answers.append((operation, wire.status if wire is not None else None))
+
+    def retried(self, api: str, operation: str, wire: Wire) -> None:
+        with self.lock:
+            self.retries.append((operation, wire.status))
+
 
 def _transport(base_url: str, **settings: Any) -> Recorder:
     recorder = Recorder()
-    install(Transport(Settings(**settings), Meter({"nara": base_url}, recorder.count), recorder.notice))
+    meter = Meter({"nara": base_url}, recorder.count)
+    install(Transport(Settings(**settings), meter, recorder.notice, recorder))
     return recorder
 
 
@@ -153,6 +165,7 @@ def test_bodies_are_decoded_and_the_raw_bytes_kept(server: tuple[ThreadedServer,
     stream = requests.get(f"{srv.base_url}/api/v1.0/br-stream", timeout=10)
     assert stream.content == EVENT * 3
     assert (wire := wire_of(stream.request)) is not None and wire.events == 3 and wire.complete
+    assert wire.names == {"delta": 3}  # by name, as the coverage counts a stream's events
 
 
 def test_a_stream_of_pings_only_stalls_within_the_idle_timeout(
@@ -216,6 +229,9 @@ def test_429_is_waited_out_and_a_transient_5xx_sent_once_more(
     kinds = [k for k, _ in recorder.notices]
     assert kinds == ["rate_limited", "transient", "flaky", "transient"]
     assert len(recorder.counted) == 6  # every attempt is a request
+    # every attempt is an answer the coverage sees; those waited out or sent again are also retried
+    assert [status for _, status in recorder.answers] == [429, 200, 503, 200, 502, 502]
+    assert [status for _, status in recorder.retries] == [429, 503, 502]
 
 
 def test_rate_limit_and_requests_in_flight(server: tuple[ThreadedServer, PacedApp]) -> None:

@@ -255,7 +255,9 @@ def test_two_violations_two_findings_a_baseline_that_ratchets(faulty: Faulty, tm
         "--update-baseline",
         report_dir=tmp_path / "d",
     )
-    assert json.loads(baseline.read_text()) == {"version": 2, "findings": []}
+    updated = json.loads(baseline.read_text())
+    assert {k: updated[k] for k in ("version", "findings")} == {"version": 2, "findings": []}
+    assert set(updated) == {"version", "findings", "coverage"}  # the run's coverage, recorded (issue 23)
     gate(
         "--base-url",
         broken.base_url,

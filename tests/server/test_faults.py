@@ -117,3 +117,18 @@ def test_missing_terminal_ends_cleanly_without_terminal_event(in_process: InProc
     assert got.names == ["message_start"] + ["delta"] * 5
     assert all(event_data_valid(e) for e in got.events)
     assert got.content() == assert_conforms("nara", SEND, "post", plain, 200)["content"]
+
+
+def test_stream_error_ends_with_the_error_event_after_every_delta(in_process: InProcess) -> None:
+    server = in_process(fault_stream_error_rate=0.5, reply_tokens=4)
+    with httpx.Client(base_url=server.base_url, timeout=10) as c:
+        whole = read_stream(c, MSG)  # request 1: not hit
+        failed = read_stream(c, MSG)  # request 2: ends with error
+        listed = c.get(LIST, params={"user_id": 1001, "sort_by": "id:desc"}, headers=NARA_1001).json()
+        stats = c.get("/_chatgate/stats").json()["streams"]
+    assert whole.names[-1] == "message_end"
+    assert failed.clean_end and failed.names == ["message_start"] + ["delta"] * 4 + ["error"]
+    assert all(event_data_valid(e) for e in failed.events)
+    assert json.loads(failed.events[-1].data)["code"] == "internal_error"
+    assert listed["data"][0]["content"] == failed.content()  # stored as streamed
+    assert stats["errored"] == 1 and stats["completed"] == 1 and stats["active"] == 0

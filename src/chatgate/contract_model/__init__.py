@@ -10,7 +10,14 @@ from chatgate.contract_model.auth import AuthScheme, Identity, Placement, refuse
 from chatgate.contract_model.expressions import MISSING, Call, Expression, parse_expression, resolve_pointer
 from chatgate.contract_model.extensions import EXTENSIONS, extension_problems
 from chatgate.contract_model.grammar import Grammar, GrammarError, compile_grammar
-from chatgate.contract_model.model import ContractModel, build_model, model_for, require_models, spec_sources
+from chatgate.contract_model.model import (
+    RULE_KINDS,
+    ContractModel,
+    build_model,
+    model_for,
+    require_models,
+    spec_sources,
+)
 from chatgate.contract_model.operations import Link, MediaModel, Operation, Parameter, RequestBody, Response
 from chatgate.contract_model.requests import build_body, build_query, sample_value
 from chatgate.contract_model.rules import (
@@ -28,6 +35,7 @@ from chatgate.contract_model.stream import StreamModel
 __all__ = [
     "EXTENSIONS",
     "MISSING",
+    "RULE_KINDS",
     "AuthScheme",
     "Call",
     "ContractModel",

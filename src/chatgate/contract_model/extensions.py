@@ -239,6 +239,20 @@ EXTENSIONS: dict[str, Extension] = {
             _POINTER,
         ),
         Extension(
+            "x-chatgate-body-limit",
+            "a response (the one a request body over the limit gets)",
+            r"/responses/[^/]+$",
+            "The largest request body the operation accepts, in bytes (an integer, or a size such as "
+            "`1MiB`; k, m and g are powers of 1024): a larger body gets this response. OpenAPI has no "
+            "construct for it. The gate provokes the response with a valid body padded past the limit "
+            "(JSON whitespace), never under --read-only; without it, the response is never exercised.",
+            {
+                "type": ["integer", "string"],
+                "minimum": 1,
+                "pattern": r"^\s*[1-9]\d*\s*([kKmMgG](i?[bB])?)?\s*$",
+            },
+        ),
+        Extension(
             "x-chatgate-link",
             "a link",
             r"/links/[^/]+$",

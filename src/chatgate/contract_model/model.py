@@ -35,7 +35,9 @@ from chatgate.git_specs import origin_label
 from chatgate.resources import SPECS_VARIABLE
 from chatgate.specs import load_spec_file, meta_schema_problems, spec_path
 
-__all__ = ["ContractModel", "build_model", "model_for", "require_models", "spec_sources"]
+__all__ = ["RULE_KINDS", "ContractModel", "build_model", "model_for", "require_models", "spec_sources"]
+
+RULE_KINDS = ("stream", "read-back", "pagination", "ownership", "window")  # what ContractModel.states knows
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,21 @@ class ContractModel:
             "pagination": rules.pagination is not None,
             "ownership": rules.ownership is not None,
             "window": rules.window is not None,
+        }
+        if rule not in found:
+            raise ValueError(f"unknown rule {rule!r}")
+        return found[rule]
+
+    def rule_pointers(self, rule: str, op: Operation) -> list[str]:
+        """Where the spec states ``op``'s rules of kind ``rule`` (one of :data:`RULE_KINDS`; a read-back
+        rule per answer form): the JSON pointers of the extensions."""
+        rules = self.rules(op)
+        found: dict[str, list[str]] = {
+            "stream": [op.stream.rules_pointer] if op.stream is not None else [],
+            "read-back": [rb.pointer for rb in rules.read_backs],
+            "pagination": [rules.pagination.pointer] if rules.pagination is not None else [],
+            "ownership": [rules.ownership.pointer] if rules.ownership is not None else [],
+            "window": [rules.window.pointer] if rules.window is not None else [],
         }
         if rule not in found:
             raise ValueError(f"unknown rule {rule!r}")

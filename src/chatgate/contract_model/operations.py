@@ -16,6 +16,8 @@ from chatgate.contract_model.auth import AuthScheme, build_schemes
 from chatgate.contract_model.expressions import Expression, ExpressionError, parse_expression
 from chatgate.contract_model.spec_doc import SpecDoc, escape
 from chatgate.contract_model.stream import StreamModel, build_stream
+from chatgate.errors import UsageError
+from chatgate.options import parse_size
 
 __all__ = [
     "HTTP_METHODS",
@@ -94,6 +96,7 @@ class Response:
     headers: tuple[str, ...]
     links: dict[str, Link]
     field_errors: str | None
+    body_limit: int | None = None  # x-chatgate-body-limit: a request body over it gets this response
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,16 @@ class Operation:
         for status, response in sorted(self.responses.items()):
             if status.startswith("2") and media_type in response.media:
                 return response.media[media_type]
+        return None
+
+    @property
+    def body_limit(self) -> tuple[str, int] | None:
+        """(status, bytes): the largest request body the spec says the operation accepts
+        (``x-chatgate-body-limit``) and the documented response a larger one gets; None when it states
+        none."""
+        for status, response in sorted(self.responses.items()):
+            if response.body_limit is not None:
+                return status, response.body_limit
         return None
 
     def parameter(self, name: str) -> Parameter | None:
@@ -211,6 +224,16 @@ def _links(doc: SpecDoc, response_at: str) -> dict[str, Link]:
     return out
 
 
+def _body_limit(doc: SpecDoc, at: str, resp: dict[str, Any]) -> int | None:
+    raw = resp.get("x-chatgate-body-limit")
+    if raw is None:
+        return None
+    try:
+        return parse_size(str(raw), "x-chatgate-body-limit")
+    except UsageError as exc:
+        raise doc.error(f"{at}/x-chatgate-body-limit", str(exc)) from None
+
+
 def _responses(doc: SpecDoc, op_at: str) -> dict[str, Response]:
     out: dict[str, Response] = {}
     raw = doc.node(f"{op_at}/responses")
@@ -228,7 +251,7 @@ def _responses(doc: SpecDoc, op_at: str) -> dict[str, Response]:
         errors = resp.get("x-chatgate-field-errors")
         out[str(status)] = Response(
             str(status), at, media, tuple(resp.get("headers") or {}), _links(doc, at),
-            str(errors) if isinstance(errors, str) else None,
+            str(errors) if isinstance(errors, str) else None, _body_limit(doc, at, resp),
         )  # fmt: skip
     return out
 

@@ -15,6 +15,11 @@ written before findings were grouped does not go stale by the grouping alone.
 
 Version 1 files (written before signatures) still load: their entries are matched on the old key (API,
 operation, check, title) and rewritten in version 2 on ``--update-baseline``.
+
+``--update-baseline`` also records the run's spec coverage (``coverage``: per API and kind the items
+covered of those in scope, and the items never exercised; :meth:`chatgate.gate.coverage.Coverage.record`),
+so a later run shows the change. A file without it (older, or hand-written) loads as before; so does one
+from a run that was not complete (then the previous record, if any, is kept).
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class Baseline:
     path: Path
     version: int
     entries: tuple[BaselineEntry, ...]
+    coverage: Mapping[str, Any] | None = None  # the recorded run's coverage (None: the file has none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,12 @@ def load_baseline(path: Path) -> Baseline:
     version = data.get("version", 1)
     if version not in (1, 2):
         raise UsageError(f"{path}: baseline version {version!r} is not supported (1 or 2)")
-    return Baseline(path, int(version), tuple(_entry(f, int(version)) for f in findings))
+    coverage = data.get("coverage")
+    if coverage is not None and not (isinstance(coverage, dict) and isinstance(coverage.get("share"), dict)):
+        raise UsageError(
+            f"{path}: its coverage record is not one chatgate writes (expected {{'share': ...}})"
+        )
+    return Baseline(path, int(version), tuple(_entry(f, int(version)) for f in findings), coverage)
 
 
 def compare(
@@ -145,10 +156,14 @@ def compare(
 
 
 def render_baseline(
-    findings: Iterable[Finding], previous: Baseline | None, in_scope: Callable[[BaselineEntry], bool]
+    findings: Iterable[Finding],
+    previous: Baseline | None,
+    in_scope: Callable[[BaselineEntry], bool],
+    coverage: Mapping[str, Any] | None = None,
 ) -> str:
     """The updated baseline (version 2): this run's findings with their notes, stale entries dropped,
-    entries outside this run's scope kept."""
+    entries outside this run's scope kept; ``coverage``: the run's coverage record (else the previous
+    one is kept)."""
     findings = list(findings)
     entries: list[BaselineEntry] = []
     for f in sorted(findings, key=lambda f: (f.api, f.operation, f.check, f.signature)):
@@ -158,4 +173,8 @@ def render_baseline(
         entries += [
             e for e in previous.entries if not in_scope(e) and not any(e.matches(f) for f in findings)
         ]
-    return json.dumps({"version": VERSION, "findings": [e.to_dict() for e in entries]}, indent=2) + "\n"
+    out: dict[str, Any] = {"version": VERSION, "findings": [e.to_dict() for e in entries]}
+    kept = coverage if coverage is not None else previous.coverage if previous is not None else None
+    if kept is not None:
+        out["coverage"] = dict(kept)
+    return json.dumps(out, indent=2) + "\n"

@@ -18,6 +18,7 @@ from chatgate.artifacts import RunDir, write_atomic
 from chatgate.errors import UsageError
 from chatgate.gate.annotations import render_annotations
 from chatgate.gate.baseline import load_baseline, render_baseline
+from chatgate.gate.coverage import parse_floors
 from chatgate.gate.reports import render_reports
 from chatgate.gate.result import GateResult
 from chatgate.gate.runner import DEFAULT_MAX_EXAMPLES, GateConfig, baseline_scope, run_gate
@@ -98,10 +99,29 @@ def _verdict_line(result: GateResult, baseline: Path | None) -> str:
             f"({new} new, {known} already known; {stale} stale entr{'y' if stale == 1 else 'ies'} dropped)"
         )
     verdict = "JUDGED NOTHING" if result.judged_nothing else "PASS" if result.exit_code == 0 else "FAIL"
+    if result.coverage_shortfalls and not result.new_findings and not result.judged_nothing:
+        verdict = "FAIL (coverage below --min-coverage)"
     return (
         f"contract: {verdict}: {len(result.new_findings)} new finding(s), "
         f"{len(result.known_findings)} known, {stale} stale"
     )
+
+
+def _echo_coverage(result: GateResult) -> None:
+    """Each API's coverage shares, and what fell below a --min-coverage floor (not a finding)."""
+    if result.coverage is None:
+        return
+    for api, kinds in result.coverage.share().items():
+        shares = ", ".join(f"{kind} {s.text()}" for kind, s in kinds.items() if s.total)
+        click.echo(f"contract: coverage {api}: {shares or 'nothing in scope'}")
+    if result.coverage_shortfalls:
+        click.echo(
+            "contract: BELOW --min-coverage (not a finding; summary.md lists what was never exercised):"
+        )
+        for line in result.coverage_shortfalls:
+            click.echo(f"  {line}")
+    elif result.coverage_floors and not result.complete:
+        click.echo("contract: --min-coverage not judged: the run did not complete")
 
 
 def _echo_result(result: GateResult, report_dir: Path, baseline: Path | None) -> None:
@@ -122,6 +142,7 @@ def _echo_result(result: GateResult, report_dir: Path, baseline: Path | None) ->
         click.echo("contract: WARNING: --no-tls-verify: the target's TLS certificate was NOT verified")
     for f in result.new_findings:
         click.echo(f"  [{f.check}] {f.api} {f.operation}: {f.title}")
+    _echo_coverage(result)
     for e in result.baseline.stale if result.baseline else ():
         click.echo(f"  stale baseline entry [{e.check}] {e.api} {e.operation}: {e.title}")
     click.echo(
@@ -177,6 +198,13 @@ def _echo_result(result: GateResult, report_dir: Path, baseline: Path | None) ->
     "--allow-empty",
     is_flag=True,
     help="Let a run in which no check judged anything pass (without it: exit 2 naming why each did not).",
+)
+@click.option(
+    "--min-coverage",
+    metavar="KIND=FLOOR,...",
+    help="Floors on the run's spec coverage, per API: any of responses, events, parameters, rules, each "
+    "80% or 0.8 (e.g. responses=80%,events=100%). Below one: exit 1 naming what was never exercised (not "
+    "a finding); not judged when the run did not complete. docs/coverage.md.",
 )
 @click.option(
     "--include-operation-id", multiple=True, metavar="ID", help="Only this operationId (repeatable)."
@@ -264,9 +292,9 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
     finding), 429 + Retry-After waited out and retried, a 502/503/504 retried once (flaky unless it
     repeats), HTTPS_PROXY / NO_PROXY honoured.
 
-    Exit codes: 0 conforms, 1 new findings, 2 usage or invalid spec (or a run in which no check judged
-    anything, without --allow-empty), 3 target unreachable, key rejected, or --max-time reached without
-    findings.
+    Exit codes: 0 conforms, 1 new findings or coverage below --min-coverage, 2 usage or invalid spec (or a
+    run in which no check judged anything, without --allow-empty), 3 target unreachable, key rejected, or
+    --max-time reached without findings.
 
     Example: chatgate contract --api nara --base-url http://127.0.0.1:8080 --checks pagination,ownership
     """
@@ -281,6 +309,7 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
         update_baseline=update_baseline,
         transport=_transport(options),
         allow_empty=bool(options["allow_empty"]),
+        min_coverage=parse_floors(str(options["min_coverage"])) if options["min_coverage"] else {},
     )
     run_dir = RunDir(report_dir)
     result = run_gate(config, run_dir, progress=lambda line: click.echo(line, err=True))
@@ -288,7 +317,8 @@ def contract(report_dir: Path, baseline: Path | None, update_baseline: bool, **o
     run_dir.publish(render_reports(result), secrets=secrets)
     if update_baseline and baseline is not None:
         previous = load_baseline(baseline) if baseline.exists() else None
-        write_atomic(baseline, render_baseline(result.findings, previous, baseline_scope(config)))
+        kept = result.coverage.record() if result.coverage is not None and result.complete else None
+        write_atomic(baseline, render_baseline(result.findings, previous, baseline_scope(config), kept))
     _echo_result(result, report_dir, baseline)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in render_annotations(result, f"{report_dir}/summary.md"):

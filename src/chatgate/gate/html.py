@@ -7,6 +7,8 @@ from typing import Any
 import jinja2
 
 from chatgate.gate.catalogue import describe
+from chatgate.gate.coverage import KINDS
+from chatgate.gate.coverage_report import newly_never, share_rows, tables
 from chatgate.gate.result import GateResult
 
 __all__ = ["render_html"]
@@ -23,4 +25,13 @@ def render_html(result: GateResult, summary: dict[str, Any]) -> str:
         for (a, o, c), t in sorted(result.tallies.items())
         if t.cases
     ]
-    return env.get_template("contract.html.j2").render(s=summary, tallies=tallies, describe=describe)
+    coverage = tables(result.coverage) if result.coverage is not None else []
+    return env.get_template("contract.html.j2").render(
+        s=summary,
+        tallies=tallies,
+        describe=describe,
+        kinds=KINDS,
+        shares=share_rows(result),
+        coverage=coverage,
+        dropped=newly_never(result),
+    )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chatgate.gate.catalogue import JUDGEMENTS, precedence
+from chatgate.gate.coverage_record import CoverageLedger, CoverageRecord
 from chatgate.gate.model import MAX_EXAMPLES_PER_FINDING, Agreeing, Example, Finding, Problem, Tally, Traffic
 
 __all__ = ["Ledger", "SuiteRecord"]
@@ -43,6 +44,7 @@ class SuiteRecord:
     seconds: float = 0.0
     notes: Mapping[NoteKey, int] = field(default_factory=dict)  # what the transport did (see Ledger.note)
     incomplete: tuple[str, ...] = ()  # tests --max-time stopped before their end
+    coverage: CoverageRecord = field(default_factory=CoverageRecord)  # what the run exercised
 
     @property
     def complete(self) -> bool:
@@ -76,6 +78,7 @@ class SuiteRecord:
                 for (k, a, o, d), n in sorted(self.notes.items())
             ],
             "incomplete": list(self.incomplete),
+            "coverage": self.coverage.to_dict(),
         }
         return json.dumps(data, indent=1)
 
@@ -104,6 +107,7 @@ class SuiteRecord:
                 for n in data.get("notes", [])
             },
             incomplete=tuple(str(t) for t in data.get("incomplete", [])),
+            coverage=CoverageRecord.from_dict(data.get("coverage")),
         )
 
 
@@ -248,6 +252,7 @@ class Ledger:
         self._generated: dict[str, tuple[int, str]] = {}  # per operation: cases, digest
         self._notes: dict[NoteKey, int] = {}
         self._incomplete: list[str] = []
+        self.coverage = CoverageLedger()
         self.seconds = 0.0
 
     def judged(
@@ -262,13 +267,21 @@ class Ledger:
         code: str | None = None,
         test: str = "",
         exchanges: Iterable[str] = (),
+        rules: Iterable[str] = (),
     ) -> bool:
         """Record one case ``check`` judged: a pass, or one finding per distinct problem. True: passed.
 
         ``test``: the test that judged it (its findings are listed when it fails); ``exchanges``: the other
-        exchanges the judgement read (the pages of a walk, a read-back's listing) besides ``example``'s."""
+        exchanges the judgement read (the pages of a walk, a read-back's listing) besides ``example``'s;
+        ``rules``: the pointers of the spec rules it applied (coverage counts what judged each rule)."""
         found = list(problems)
         also = {e for e in exchanges if e}
+        if example is not None and example.status and example.exchange:
+            self.coverage.judged(
+                api, operation, example.status, example.response_type, example.exchange, check
+            )
+        for pointer in rules:
+            self.coverage.rule(api, pointer, check)
         with self._lock:
             key = (api, operation, check)
             self._tallies[key] = self._tallies.get(key, Tally()).plus(Tally(1, 1 if found else 0, seconds))
@@ -346,6 +359,7 @@ class Ledger:
                 seconds=self.seconds,
                 notes=dict(self._notes),
                 incomplete=tuple(sorted(self._incomplete)),
+                coverage=self.coverage.snapshot(),
             )
 
     def write(self, path: Path) -> None:

@@ -3,11 +3,14 @@
 A headline (verdict, requests and writes per API, findings new / known / stale), then each finding (one
 per defect: the checks that agreed on it, seen in k of n, the spec lines, the exact request the check
 sent and what came back, up to three reproducing commands), then one row per check with its status
-(passed with n cases, failed, not run and why).
+(passed with n cases, failed, not run and why), then the run's spec coverage (shares per API and kind, a
+table per operation, never-exercised items first).
 """
 
 from __future__ import annotations
 
+from chatgate.gate.coverage import KINDS
+from chatgate.gate.coverage_report import newly_never, share_rows, tables
 from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
@@ -31,6 +34,8 @@ def _verdict(result: GateResult) -> tuple[str, str]:
         return "❌", "judged nothing"
     if result.exit_code == 0:
         return "✅", "conforms"
+    if result.coverage_shortfalls and not result.new_findings:
+        return "❌", "coverage below --min-coverage"
     return "❌", "contract broken" if result.new_findings else "could not be tested in time"
 
 
@@ -141,13 +146,62 @@ def _finding(result: GateResult, f: Finding) -> list[str]:
     return [*lines, *commands, "```", ""]
 
 
+_TABLE_HEAD = "| Kind | Item | Seen | Judged | State | Why / judged by |"
+_ICON = {
+    "never": "⛔ never",
+    "undocumented": "⚠️ undocumented",
+    "excluded": "⏭️ excluded",
+    "covered": "✅ covered",
+}
+
+
+def _coverage(result: GateResult) -> list[str]:
+    """Shares per API (and the change since the baseline), what fell below a floor, then a table per
+    operation with its never-exercised items first."""
+    lines = [
+        "### Coverage",
+        "",
+        "What this run exercised of the specs, and what it never tested (docs/coverage.md).",
+        "",
+    ]
+    lines += ["| API | " + " | ".join(KINDS) + " |", "| --- |" + " --- |" * len(KINDS)]
+    lines += [f"| {api} | " + " | ".join(cells) + " |" for api, cells in share_rows(result)]
+    lines.append("")
+    dropped = newly_never(result)
+    if dropped:
+        lines += [f"**Never exercised now, not so in the baseline's record** ({len(dropped)}):", ""]
+        lines += [f"- {d}" for d in dropped[:20]] + (
+            [f"- and {len(dropped) - 20} more"] if len(dropped) > 20 else []
+        )
+        lines.append("")
+    if result.coverage_shortfalls:
+        lines += ["**Below --min-coverage** (exit 1; not a finding):", ""]
+        lines += [f"- {s}" for s in result.coverage_shortfalls] + [""]
+    elif result.coverage_floors and not result.complete:
+        lines += ["--min-coverage was not judged: the run did not complete.", ""]
+    for t in tables(result.coverage) if result.coverage is not None else []:
+        never = f" · {t.never} never exercised" if t.never else ""
+        lines += [
+            f"#### {t.api} `{t.operation}`{never}",
+            "",
+            _TABLE_HEAD,
+            "| --- | --- | ---: | ---: | --- | --- |",
+        ]
+        for r in t.rows:
+            seen, judged = ("" if n is None else str(n) for n in (r.seen, r.judged))
+            what, note = r.what.replace("|", "\\|"), r.note.replace("|", "\\|")
+            lines.append(f"| {r.kind} | `{what}` | {seen} | {judged} | {_ICON[r.state]} | {note} |")
+        lines.append("")
+    return lines
+
+
 def render_markdown(result: GateResult) -> str:
     lines = _headline(result)
     if result.findings:
         lines += ["### Findings", ""]
         for f in result.findings:
             lines += _finding(result, f)
-    lines += ["### Checks", "", *_check_rows(result)]
+    lines += ["### Checks", "", *_check_rows(result), "", *_coverage(result)]
     if result.baseline and result.baseline.stale:
         lines += [
             "",

@@ -6,7 +6,8 @@ and whose check can be judged on one answer alone (a 5xx, an undocumented status
 against its documented schema), the request is sent again exactly as recorded (its key references
 filled from the run's keys) and the answer judged by the same rule: when it passes, the finding is marked
 ``intermittent``. Findings of other checks (a walk of pages, a read-back) are never marked: a single
-replay cannot judge them. At most :data:`MAX_REPLAYS` per run, each within :data:`TIMEOUT_S`.
+replay cannot judge them. At most :data:`MAX_REPLAYS` per run, each within :data:`TIMEOUT_S`. What a
+replay got is an answer the run received: the coverage counts it as seen.
 """
 
 from __future__ import annotations
@@ -108,10 +109,13 @@ def replay_findings(record: SuiteRecord, keys: Mapping[str, str], verify: bool |
     if not picks:
         return record
     marked: dict[str, Finding] = {}
+    answers = []  # what the replays got: answers the run received, as the coverage counts them
     with httpx.Client(timeout=TIMEOUT_S, verify=verify, follow_redirects=False) as client:  # type: ignore[arg-type]
         for f in picks:
             answer = _replay(f.examples[0], keys, client)
+            if answer is not None:
+                answers.append((f.api, f.operation, answer.status_code, _media(answer)))
             if answer is not None and REPLAYABLE[f.check](model_for(f.api), f.operation, answer):
                 marked[f.fingerprint] = replace(f, intermittent=True)
     findings = tuple(marked.get(f.fingerprint, f) for f in record.findings)
-    return replace(record, findings=findings)
+    return replace(record, findings=findings, coverage=record.coverage.with_seen(answers))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatgate.gate.baseline import BaselineComparison
 from chatgate.gate.catalogue import CHECKS, describe
+from chatgate.gate.coverage import Coverage
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.model import CheckStatus, CheckVerdict, Finding, SpecLocation, Tally, Traffic
 from chatgate.gate.scope import Scope
@@ -64,9 +66,10 @@ def check_verdicts(
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings, 2 no check
-    judged a single response (``judged_nothing`` says why; not with ``--allow-empty``), 3 the run did not
-    complete within --max-time and found nothing (``complete`` False)."""
+    """What one gate run found. ``exit_code`` is the command's: 0 conforms, 1 new findings or coverage
+    below a ``--min-coverage`` floor, 2 no check judged a single response (``judged_nothing`` says why; not
+    with ``--allow-empty``), 3 the run did not complete within --max-time and found nothing (``complete``
+    False; floors are then not judged)."""
 
     exit_code: int
     apis: tuple[str, ...]
@@ -92,6 +95,10 @@ class GateResult:
     settings: Mapping[str, object] = field(default_factory=lambda: Transport().describe(False))
     judged_nothing: str = ""  # why no check judged a single response (exit 2 unless --allow-empty)
     baseline_updated: bool = False  # --update-baseline: every finding recorded as known, not judged
+    coverage: Coverage | None = None  # what the run exercised of the specs, and what it never tested
+    coverage_floors: Mapping[str, float] = field(default_factory=dict)  # --min-coverage, per kind
+    coverage_shortfalls: tuple[str, ...] = ()  # below a floor (exit 1; not a finding); none if incomplete
+    coverage_before: Mapping[str, Any] | None = None  # the baseline file's coverage record, if any
 
     @property
     def tallies(self) -> Mapping[tuple[str, str, str], Tally]:

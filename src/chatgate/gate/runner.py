@@ -28,6 +28,7 @@ from chatgate.diff.explain import FindingKey, explain_findings
 from chatgate.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
 from chatgate.gate.baseline import Baseline, BaselineEntry, compare, load_baseline
 from chatgate.gate.catalogue import CHECKS
+from chatgate.gate.coverage_build import build_coverage
 from chatgate.gate.ledger import SuiteRecord
 from chatgate.gate.locate import locate
 from chatgate.gate.model import CheckVerdict, Finding, Traffic
@@ -62,6 +63,7 @@ class GateConfig:
     update_baseline: bool = False  # every finding of this run is accepted (the command rewrites the file)
     transport: Transport = field(default_factory=Transport)
     allow_empty: bool = False  # a run in which no check judged anything may pass (--allow-empty)
+    min_coverage: Mapping[str, float] = field(default_factory=dict)  # --min-coverage: kind -> floor, per API
 
 
 def _check_config(config: GateConfig) -> list[tuple[str, str, str]]:
@@ -176,11 +178,16 @@ def _suite_breakage(record: SuiteRecord, code: int, apis: tuple[ApiName, ...]) -
     return out
 
 
-def _with_probes(record: SuiteRecord, probes: dict[str, tuple[str, tuple[int, ...]]]) -> SuiteRecord:
+def _with_probes(
+    record: SuiteRecord, probes: dict[str, tuple[str, tuple[tuple[int, str], ...]]]
+) -> SuiteRecord:
     """The record with the probes counted (each answer is a request, on the operation the probe sent
-    it to) and their transient answers, sent again like the suite's, as notes."""
+    it to, and an answer the coverage counts) and their transient answers, sent again like the suite's,
+    as notes."""
     notes, traffic = dict(record.notes), dict(record.traffic)
-    for api, (operation, statuses) in probes.items():
+    coverage = record.coverage.with_seen((api, op, s, m) for api, (op, got) in probes.items() for s, m in got)
+    for api, (operation, answers) in probes.items():
+        statuses = [status for status, _ in answers]
         key = (api, operation)
         traffic[key] = traffic.get(key, Traffic()).plus(Traffic(len(statuses), 0))
         if len(statuses) < 2:
@@ -190,7 +197,7 @@ def _with_probes(record: SuiteRecord, probes: dict[str, tuple[str, tuple[int, ..
             found.append(("flaky", f"{statuses[0]} once, then {statuses[1]} (the probe)"))
         for kind, detail in found:
             notes[(kind, api, operation, detail)] = 1
-    return replace(record, notes=notes, traffic=traffic)
+    return replace(record, notes=notes, traffic=traffic, coverage=coverage)
 
 
 def _run_suite_on_target(
@@ -214,7 +221,7 @@ def _run_suite_on_target(
         tls = config.transport.tls
         if not tls.verify:
             say("contract: WARNING: --no-tls-verify: the target's TLS certificate is NOT verified")
-        probes: dict[str, tuple[str, tuple[int, ...]]] = {}
+        probes: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {}
         for t in list(targets.values()):
             say(f"contract: probing {t.api} at {t.base_url}")
             sent = probe_request(t)
@@ -278,13 +285,14 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
     explained = explained_by_spec_changes(findings)
     known = (comparison.known if comparison is not None else frozenset()) | frozenset(explained)
     new = [f for f in findings if f.fingerprint not in known]
-    traffic: dict[str, Traffic] = {api: Traffic() for api in config.apis}
-    for (api, _), t in record.traffic.items():
-        traffic[api] = traffic.get(api, Traffic()).plus(t)
     failed = bool(new) and not config.update_baseline
     checks = check_verdicts(record.tallies, config.scope, record.not_run, complete=record.complete)
     code = EXIT_FINDINGS if failed else EXIT_OK if record.complete else EXIT_TARGET
     empty = "" if config.allow_empty or code != EXIT_OK else judged_nothing(checks, config.scope)
+    coverage = build_coverage(config.apis, record.coverage, config.scope, record.tallies, record.not_run)
+    short = tuple(coverage.shortfalls(config.min_coverage)) if record.complete else ()
+    if short and not empty:
+        code = EXIT_FINDINGS  # below a floor: not a finding (not in findings, SARIF or the baseline)
     return GateResult(
         exit_code=EXIT_USAGE if empty else code,
         apis=tuple(config.apis),
@@ -298,7 +306,7 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         record=record,
         findings=sort_findings(findings, known),
         checks=checks,
-        traffic=traffic,
+        traffic=_traffic(config, record),
         baseline=comparison,
         locations=locate(findings),
         explained=explained,
@@ -308,4 +316,16 @@ def run_gate(config: GateConfig, run_dir: RunDir, progress: Progress | None = No
         specs=tuple(spec_sources(config.apis)),
         judged_nothing=empty,
         baseline_updated=config.update_baseline,
+        coverage=coverage,
+        coverage_floors=dict(config.min_coverage),
+        coverage_shortfalls=short,
+        coverage_before=previous.coverage if previous is not None else None,
     )
+
+
+def _traffic(config: GateConfig, record: SuiteRecord) -> dict[str, Traffic]:
+    """Per API: every request sent and the messages created."""
+    traffic: dict[str, Traffic] = {api: Traffic() for api in config.apis}
+    for (api, _), t in record.traffic.items():
+        traffic[api] = traffic.get(api, Traffic()).plus(t)
+    return traffic

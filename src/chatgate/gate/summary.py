@@ -32,6 +32,11 @@ number is a JSON number. Fields (README, "What each summary.json holds"):
   ``transient`` (502/503/504 sent again), ``flaky`` (of those, the ones the second answer was fine for),
   ``capped`` (bodies cut at ``--max-stream-bytes``).
 - ``incomplete_tests``: tests ``--max-time`` stopped before their end (``complete`` is false then).
+- ``coverage`` (docs/coverage.md): ``version``, ``share`` (per API and kind: ``covered``, ``total``,
+  ``fraction``), ``responses``, ``events``, ``parameters``, ``rules``, ``checks``, ``never`` and
+  ``excluded`` (each item's ``kind``, ``api``, ``operation``, ``what``, ``reason``), ``baseline`` (the change
+  since the baseline file's record, or null) and ``min_coverage`` (``floors``, whether they were
+  ``judged``: not in an incomplete run, and the ``shortfalls``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from importlib import resources
 from typing import Any
 
 from chatgate import __version__
+from chatgate.gate.coverage import Coverage
 from chatgate.gate.model import Finding
 from chatgate.gate.reproduce import curls
 from chatgate.gate.result import GateResult
@@ -144,6 +150,18 @@ def _transport(result: GateResult) -> dict[str, Any]:
     return out
 
 
+def _coverage(result: GateResult) -> dict[str, Any]:
+    coverage = result.coverage if result.coverage is not None else Coverage(result.apis)
+    return {
+        **coverage.to_dict(result.coverage_before),
+        "min_coverage": {
+            "floors": dict(result.coverage_floors),
+            "judged": bool(result.coverage_floors) and result.complete,
+            "shortfalls": list(result.coverage_shortfalls),
+        },
+    }
+
+
 def summary_dict(result: GateResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -192,6 +210,7 @@ def summary_dict(result: GateResult) -> dict[str, Any]:
         "settings": dict(result.settings),
         "transport": _transport(result),
         "incomplete_tests": list(result.record.incomplete),
+        "coverage": _coverage(result),
     }
 
 

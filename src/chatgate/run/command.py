@@ -9,6 +9,7 @@ import click
 from chatgate.apis import API_NAMES
 from chatgate.artifacts import RunDir
 from chatgate.docs.build import generated_at
+from chatgate.gate.coverage import parse_floors
 from chatgate.options import DURATION, parse_duration
 from chatgate.run.report import publish_index, terminal_table
 from chatgate.run.runner import run_all
@@ -40,13 +41,20 @@ __all__ = ["run_command"]
     show_default=True,
     help="Arrivals per second of each load scenario (open model).",
 )
-def run_command(report_dir: Path, load_run_time: str, load_rate: float) -> None:
+@click.option(
+    "--min-coverage",
+    metavar="KIND=FLOOR,...",
+    help="The gate's spec coverage floors (chatgate contract --min-coverage), e.g. responses=80%,rules=100%.",
+)
+def run_command(report_dir: Path, load_run_time: str, load_rate: float, min_coverage: str | None) -> None:
     """The main job on the embedded reference server (or NARA_BASE_URL / NAVIGABLE_BASE_URL, both).
 
     Lints the specs, runs the gate on both APIs, a short load run of every scenario, builds the docs
-    and writes REPORT_DIR/index.html. Exit code: the highest of its parts.
+    and writes REPORT_DIR/index.html (with the gate's spec coverage). Exit code: the highest of its parts.
     """
     parse_duration(load_run_time, "--load-run-time")  # bad input is exit 2 before anything runs
+    if min_coverage:
+        parse_floors(min_coverage)
     resolve_targets(list(API_NAMES), None)  # so is a target given empty, or for one API only
     run_dir = RunDir(report_dir).ensure()
     require_valid_specs()
@@ -55,6 +63,7 @@ def run_command(report_dir: Path, load_run_time: str, load_rate: float) -> None:
         load_run_time=load_run_time,
         load_rate=load_rate,
         progress=lambda line: click.echo(line, err=True),
+        min_coverage=min_coverage,
     )
     publish_index(result, run_dir, generated_at())
     if result.embedded:

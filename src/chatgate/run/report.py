@@ -31,7 +31,17 @@ from chatgate.artifacts import RunDir
 from chatgate.run.model import PartResult, RunResult
 from chatgate.targets import EMBEDDED_BANNER
 
-__all__ = ["SCHEMA_VERSION", "Figure", "headline", "index_html", "publish_index", "summary", "terminal_table"]
+__all__ = [
+    "COVERAGE_KINDS",
+    "SCHEMA_VERSION",
+    "Figure",
+    "coverage_rows",
+    "headline",
+    "index_html",
+    "publish_index",
+    "summary",
+    "terminal_table",
+]
 
 SCHEMA_VERSION = 1
 Value = int | float | str | None
@@ -41,6 +51,7 @@ _TEMPLATES = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
 )
+COVERAGE_KINDS = ("responses", "events", "parameters", "rules")  # chatgate.gate.coverage.KINDS
 _LOAD_METRICS = (("ttft", "TTFT"), ("itl", "ITL"), ("latency", "latency"), ("walk", "full walk"))
 
 
@@ -105,6 +116,39 @@ def _load_figures(s: Mapping[str, Any]) -> list[Figure]:
     return out
 
 
+def _coverage_figures(c: Mapping[str, Any]) -> list[Figure]:
+    """The gate's spec coverage over both APIs, per kind; what was never exercised; a floor not met."""
+    if not c:
+        return []
+    out = []
+    for kind in COVERAGE_KINDS:
+        shares = [k.get(kind) for k in _mapping(c, "share").values() if isinstance(k, Mapping)]
+        covered = sum(int(x.get("covered", 0)) for x in shares if isinstance(x, Mapping))
+        total = sum(int(x.get("total", 0)) for x in shares if isinstance(x, Mapping))
+        out.append(Figure(f"coverage_{kind}", f"coverage {kind}", covered / total if total else None, "%"))
+    out.append(Figure("coverage_never", "never exercised", len(_list(c, "never"))))
+    short = _list(_mapping(c, "min_coverage"), "shortfalls")
+    if short:
+        out.append(Figure("coverage_below_floor", "below --min-coverage", "; ".join(str(x) for x in short)))
+    return out
+
+
+def coverage_rows(part: PartResult) -> list[tuple[str, list[str]]]:
+    """A contract part's coverage per API and kind, as the index shows it (empty for other parts)."""
+    shares = _mapping(_mapping(part.summary, "coverage"), "share") if part.kind == "contract" else {}
+    rows = []
+    for api, kinds in sorted(shares.items()):
+        cells = []
+        for kind in COVERAGE_KINDS:
+            k = kinds.get(kind) if isinstance(kinds, Mapping) else None
+            f = _number(k.get("fraction")) if isinstance(k, Mapping) else None
+            cells.append(
+                "n/a" if f is None or not isinstance(k, Mapping) else f"{f:.0%} ({k['covered']}/{k['total']})"
+            )
+        rows.append((str(api), cells))
+    return rows
+
+
 def headline(part: PartResult) -> tuple[Figure, ...]:
     """The few figures that say how a part went."""
     s = part.summary
@@ -126,6 +170,7 @@ def headline(part: PartResult) -> tuple[Figure, ...]:
             Figure("cases", "cases", _number(totals.get("cases"))),
             Figure("failed_checks", "checks failed", _number(totals.get("failed_checks"))),
             Figure("new_findings", "new findings", _number(new)),
+            *_coverage_figures(_mapping(s, "coverage")),
         )
     if part.kind == "load":
         return tuple(_load_figures(s))
@@ -188,6 +233,7 @@ def index_html(result: RunResult, generated: str) -> str:
             "headline": _display(headline(p)),
             "links": [(Path(r).name, r) for r in p.reports],
             "plots": [(Path(r).stem.replace("_", " "), r) for r in p.plots],
+            "coverage": coverage_rows(p),
         }
         for p in result.parts
     ]
@@ -199,6 +245,7 @@ def index_html(result: RunResult, generated: str) -> str:
         version=__version__,
         embedded=result.embedded,
         embedded_banner=EMBEDDED_BANNER,
+        coverage_kinds=COVERAGE_KINDS,
     )
 
 

@@ -108,14 +108,22 @@ def run_all(
     load_rate: float,
     server_pacing: str = SERVER_PACING,
     progress: Progress = lambda line: None,
+    min_coverage: str | None = None,
 ) -> RunResult:
-    """Run every part in order, each writing its reports under ``root``; returns their results."""
+    """Run every part in order, each writing its reports under ``root``; returns their results.
+    ``min_coverage``: the gate's ``--min-coverage`` floors, passed through."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     lint, contract = root / "lint", root / "contract"
+    floors = ["--min-coverage", min_coverage] if min_coverage else []
     plan: list[tuple[str, str, list[str], Path]] = [
         ("lint", "lint", ["lint", "--summary-json", str(lint / "summary.json")], lint),
-        ("contract", "contract", ["contract", "--api", "all", "--report-dir", str(contract)], contract),
+        (
+            "contract",
+            "contract",
+            ["contract", "--api", "all", "--report-dir", str(contract), *floors],
+            contract,
+        ),
     ]
     for scenario in SCENARIOS:
         args = _load_args(scenario, root / "load", load_run_time, load_rate, server_pacing)

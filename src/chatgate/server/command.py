@@ -150,6 +150,11 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
     "streams that stall: two deltas, then only ': ping' comments (every ping interval, 1 s when none "
     "is set), never a terminal event, until the client leaves or the server stops",
 )
+@_fault(
+    "--fault-stream-error-rate",
+    "streams that end with the error event (code internal_error) in place of message_end, after every "
+    "delta: a valid stream whose reply failed, stored as streamed",
+)
 @click.option(
     "--graceful-timeout",
     default="5s",

@@ -100,6 +100,7 @@ class ServerConfig:
     fault_malformed_event_rate: float = 0.0
     fault_missing_terminal_rate: float = 0.0
     fault_stall_rate: float = 0.0
+    fault_stream_error_rate: float = 0.0
     sampled: bool = False  # every reply drawn afresh (a sampled LLM); stored exactly as delivered
     ping_interval_ms: float = 0.0  # ": ping" comments in streams while the next event is not due (0: none)
     max_concurrent_streams: int | None = None  # replies generated at once (streamed or not); None: no cap

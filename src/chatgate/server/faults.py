@@ -4,7 +4,7 @@ Request ``n`` (1-based, per server, over every API operation) is hit by a fault 
 ``floor(n*p) > floor((n-1)*p)``: exactly a share ``p`` of requests, evenly spread (every 20th for 0.05).
 The same ``n`` decides every fault, so two faults with the same rate hit the same requests; then the
 first in this order wins: 500, 429 (before the request is handled); stream cut, malformed event, missing
-terminal, stall (for streamed replies only).
+terminal, stall, error event (for streamed replies only).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class StreamFault(enum.Enum):
     MALFORMED = "malformed_event"
     MISSING_TERMINAL = "missing_terminal"
     STALL = "stall"
+    ERROR = "stream_error"
 
 
 def hits(n: int, rate: float) -> bool:
@@ -64,4 +65,6 @@ class FaultPlan:
             return StreamFault.MISSING_TERMINAL
         if hits(n, c.fault_stall_rate):
             return StreamFault.STALL
+        if hits(n, c.fault_stream_error_rate):
+            return StreamFault.ERROR
         return None

@@ -14,7 +14,9 @@ Faults: ``CUT`` closes the connection mid-way (after half the deltas, no termina
 chunked body); ``MALFORMED`` adds one ``delta`` event whose data is not JSON in the middle;
 ``MISSING_TERMINAL`` ends the body cleanly without a terminal event; ``STALL`` sends two deltas, then
 only pings (every ``ping_s``, 1 s when none is set) and never a terminal event, until the client leaves
-or the server shuts down (then the body just ends).
+or the server shuts down (then the body just ends); ``ERROR`` sends every delta, then the ``error`` event
+(``internal_error``) in place of ``message_end``: a stream the grammar allows, whose stored reply is what
+was streamed.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class StreamCounters:
     malformed: int = 0
     missing_terminal: int = 0
     stalled: int = 0
+    errored: int = 0
     disconnected: int = 0
     active: int = 0
 
@@ -246,6 +249,14 @@ class EventStream:
             self._ended_as = "stalled"
             async for ping in self._until(math.inf):
                 yield ping
+            return
+        if p.fault is StreamFault.ERROR:
+            self._ended_as = "errored"
+            failed: dict[str, object] = {
+                "code": "internal_error",
+                "message": "The reply could not be completed.",
+            }
+            yield sse_event("error", failed)
             return
         yield sse_event("message_end", {"message_id": p.message_id, "finish_reason": "stop"})
 
