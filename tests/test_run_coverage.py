@@ -29,7 +29,7 @@ def _contract_summary() -> dict[str, Any]:
     shortfall = "nara events 75% (3/4) < 100%: never exercised: sendChatMessage event error"
     floors = {"floors": {"events": 1.0}, "judged": True, "shortfalls": [shortfall]}
     coverage = {"share": {"nara": share}, "never": never, "min_coverage": floors}
-    return {"totals": {"failed_checks": 0, "new_findings": 0}, "coverage": coverage}
+    return {"totals": {"generated_cases": 354, "failed_checks": 0, "new_findings": 0}, "coverage": coverage}
 
 
 def test_the_index_shows_the_gates_coverage() -> None:
@@ -45,6 +45,7 @@ def test_the_index_shows_the_gates_coverage() -> None:
     figures = data["parts"][0]["headline"]
     assert figures["coverage_responses"] == pytest.approx(10 / 14) and figures["coverage_parameters"] is None
     assert figures["coverage_never"] == 1 and figures["coverage_below_floor"].startswith("nara events 75%")
+    assert figures["cases"] == 354  # the contract summary's generated_cases (it has no "cases")
     assert "never exercised 1" in terminal_table(result)
 
 

@@ -167,7 +167,7 @@ def headline(part: PartResult) -> tuple[Figure, ...]:
         totals = _mapping(s, "totals")
         new = totals.get("new_findings", totals.get("findings"))
         return (
-            Figure("cases", "cases", _number(totals.get("cases"))),
+            Figure("cases", "cases generated", _number(totals.get("generated_cases"))),
             Figure("failed_checks", "checks failed", _number(totals.get("failed_checks"))),
             Figure("new_findings", "new findings", _number(new)),
             *_coverage_figures(_mapping(s, "coverage")),
