@@ -59,7 +59,11 @@ class EmbeddedServer:
         self.port = port or free_port(host)
         self.startup_timeout = startup_timeout
         self._own_log = log_path is None
-        self.log_path = log_path or Path(tempfile.mkstemp(prefix="chatgate-serve-", suffix=".log")[1])
+        if log_path is None:
+            fd, name = tempfile.mkstemp(prefix="chatgate-serve-", suffix=".log")
+            os.close(fd)  # the server's output is opened by name when it starts
+            log_path = Path(name)
+        self.log_path = log_path
         self._env = env
         self.proc: subprocess.Popen[bytes] | None = None
 

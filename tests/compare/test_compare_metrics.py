@@ -20,7 +20,8 @@ from chatgate.embedded import EmbeddedServer
 from tests.load.conftest import LENIENT_MONITOR, run_judged
 from tests.summary_schemas import assert_valid_summary
 
-pytestmark = [pytest.mark.slow, pytest.mark.timing]  # two runs of one server compared: alone
+# two runs of one server compared: alone; e2e tier (test_compare.py's end-to-end pair is the default's)
+pytestmark = [pytest.mark.slow, pytest.mark.timing, pytest.mark.e2e]
 
 SCENARIO = "nara-stream-sends"
 EVERY_METRIC = [

@@ -42,7 +42,8 @@ def chatgate(*args: str) -> subprocess.CompletedProcess[str]:
     "text",
     [
         "[scenario.nara-stream-sends]\np95_ttft_ms = 1500\n",  # the file: one key of the scenario
-        "[scenario.mixed]\np95_ttft_ms = 1500\n",  # no table for the scenario that runs
+        # no table for the scenario that runs (the same layering: e2e tier)
+        pytest.param("[scenario.mixed]\np95_ttft_ms = 1500\n", marks=pytest.mark.e2e),
     ],
     ids=["one-key", "no-table-for-the-scenario"],
 )
