@@ -308,15 +308,15 @@ async def nara_wrong_totals(req: Req, call: Call) -> Resp:
     return resp
 
 
-_SEEN_ONCE: set[tuple[str, str, str, bytes]] = set()
-
-
 async def nara_500_on_first_try(req: Req, call: Call) -> Resp:
     """Every distinct request is answered 500 the first time it comes, and served when it comes again (a
     flaky backend): only the server's error, and intermittent, since a replay passes."""
+    # The requests seen belong to this server: tests in one process start it many times with the same
+    # seed, and a set shared between them served every request of a later server at once (no 500).
+    seen: set[tuple[str, str, str, bytes]] = req.scope["faulty.state"].setdefault("seen", set())
     key = (req.method, req.path, urlencode(req.query, doseq=True), req.body)
-    if req.path.startswith("/api/v1.0/") and key not in _SEEN_ONCE:
-        _SEEN_ONCE.add(key)
+    if req.path.startswith("/api/v1.0/") and key not in seen:
+        seen.add(key)
         resp = await call(req)
         return resp.with_json({"error": {"code": "internal_error", "message": "try again"}}, status=500)
     return await call(req)
@@ -694,6 +694,7 @@ class FaultMiddleware:
         self.app = app
         self.fault = fault
         self.pace_s = pace_s
+        self.state: dict[str, Any] = {}  # a fault's memory, for this server only
 
     async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -705,6 +706,7 @@ class FaultMiddleware:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        scope["faulty.state"] = self.state
         req = Req(
             scope["method"],
             scope["path"],
