@@ -19,7 +19,7 @@ from chatgate.apis import API_NAMES
 from chatgate.contract_model import ContractModel, Operation, model_for
 from chatgate.gate.catalogue import OWN_CHECKS
 
-__all__ = ["RULE_OF", "has_rule", "missing_rule_reasons", "rule_params", "rule_pointers"]
+__all__ = ["RULE_OF", "has_rule", "missing_rule_reasons", "rule_params", "rule_pointers", "usable_models"]
 
 # check -> the rule of the spec it judges (the catalogue's; checks without one judge every operation)
 RULE_OF = {name: check.rule for name, check in OWN_CHECKS.items() if check.rule is not None}
@@ -53,7 +53,8 @@ def rule_pointers(api: str, operation: str, check: str) -> list[str]:
     return _POINTERS[key]
 
 
-def _models() -> list[ContractModel]:
+def usable_models() -> list[ContractModel]:
+    """The model of every API whose spec loads (the ones whose tests are collected)."""
     out = []
     for api in API_NAMES:
         try:
@@ -70,7 +71,7 @@ def rule_params(check: str, *, writes: bool = False, more: Callable[[Operation],
     case each)."""
     rule = RULE_OF[check]
     out = []
-    for model in _models():
+    for model in usable_models():
         for op in model.operations:
             if not has_rule(model, op, rule):
                 continue
@@ -87,7 +88,7 @@ def rule_params(check: str, *, writes: bool = False, more: Callable[[Operation],
 def missing_rule_reasons(apis: list[str]) -> dict[str, str]:
     """check -> why it judges nothing: no selected API's spec states its rule."""
     out = {}
-    models = [m for m in _models() if m.api in apis]
+    models = [m for m in usable_models() if m.api in apis]
     for check, rule in RULE_OF.items():
         if not any(has_rule(m, op, rule) for m in models for op in m.operations):
             names = " and ".join(f"the {m.api} spec" for m in models) or "no selected spec"
