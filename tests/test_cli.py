@@ -116,3 +116,25 @@ def test_every_serve_fault_flag_says_what_it_does_and_how_often() -> None:
         assert option.metavar == "P"
     helped = {o.opts[0] for o in _options("serve") if o.help}
     assert {"--added-latency-ms", "--retry-after", "--graceful-timeout"} <= helped
+
+
+@pytest.mark.parametrize("width", range(40, 121))
+def test_help_never_breaks_a_flag_or_a_path_at_its_hyphen(width: int) -> None:
+    """A help line ends at a space, never inside ``--abort-on-error-rate`` or an installed path's
+    ``site-packages`` (the shipped SLO file's path is in --slo's help), whatever the terminal width."""
+    from chatgate.cli import _Context
+
+    path = "/home/ci-user/.venv/lib/python3.11/site-packages/loadtests/slo.toml"
+
+    @click.command(help="Stopped by --abort-on-error-rate or --stream-idle-timeout, past the budget.")
+    @click.option("--slo", help=f"SLO file, layered key by key over the shipped one ({path}).")
+    def command(slo: str | None) -> None: ...
+
+    command.context_class = _Context
+    with command.make_context("chatgate", [], terminal_width=width, max_content_width=width) as ctx:
+        text = command.get_help(ctx)
+    words = text.split()
+    assert f"({path})." in words and "--abort-on-error-rate" in words and "--stream-idle-timeout," in words, (
+        text
+    )
+    assert all(not w.endswith("-") for w in words if w != "-"), text

@@ -46,3 +46,6 @@ slo_applied
 # LoadSummary.timeline: written through asdict into summary.json (its schema's `timeline`); the report's
 # plots are drawn from raw/ (chatgate.load.series)
 timeline
+# click reads Command.context_class and Context.formatter_class (chatgate.cli: help wrapped at spaces only)
+context_class
+formatter_class

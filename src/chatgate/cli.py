@@ -8,10 +8,13 @@ never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -149,6 +152,7 @@ def _use_specs(ctx: click.Context, param: click.Parameter, value: Path | str | N
 
 def _with_specs_option(command: click.Command) -> click.Command:
     """Every command takes ``--specs DIR`` (DESIGN.md), added here once for all of them."""
+    command.context_class = _Context  # its help is formatted as the group's
     if not any(p.name == "specs_dir" for p in command.params):
         command.params.append(
             click.Option(
@@ -166,7 +170,52 @@ def _with_specs_option(command: click.Command) -> click.Command:
     return command
 
 
+class _HelpFormatter(click.HelpFormatter):
+    """Help lines end at a space only: never inside a flag (``--abort-on-error-rate``, which textwrap would
+    break at a hyphen) or a path (the shipped SLO file's, under ``site-packages``, even where it is wider
+    than the column), so each can be read and copied as it is."""
+
+    def write_text(self, text: str) -> None:
+        with _whole_words():
+            super().write_text(text)
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        with _whole_words():
+            super().write_dl(rows, col_max, col_spacing)
+
+
+@contextlib.contextmanager
+def _whole_words() -> Iterator[None]:
+    """click wraps with ``click._textwrap.TextWrapper``, looked up at each call: for the duration, one that
+    breaks neither at hyphens nor inside long words. Where a click release moves it, help wraps as
+    click's does (tests/test_cli.py then fails)."""
+    try:
+        module = importlib.import_module("click._textwrap")
+    except ImportError:
+        module = None
+    base = getattr(module, "TextWrapper", None)
+    if base is None:
+        yield
+        return
+
+    class Whole(base):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "break_on_hyphens": False, "break_long_words": False})
+
+    module.TextWrapper = Whole  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        module.TextWrapper = base  # type: ignore[union-attr]
+
+
+class _Context(click.Context):
+    formatter_class = _HelpFormatter
+
+
 class _LazyGroup(click.Group):
+    context_class = _Context
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
 
