@@ -443,6 +443,7 @@ def write_specs(variant: Variant, folder: Path) -> Path:
         spec = yaml.safe_load((ROOT / "specs" / f"{api}.openapi.yaml").read_text(encoding="utf-8"))
         if api == variant.api:
             spec = variant.edit(spec)
+            spec["info"]["version"] = f"{spec['info']['version']}+{variant.name}"  # reports name it
         text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=110)
         (folder / f"{api}.openapi.yaml").write_text(text, encoding="utf-8")
     return folder

@@ -201,3 +201,26 @@ def test_an_evolved_stream_is_read_with_no_code_change(tmp_path: Path) -> None:
 def test_the_extension_reference_is_generated_from_the_vocabulary() -> None:
     committed = (ROOT / "docs" / "spec-extensions.md").read_text(encoding="utf-8")
     assert committed == reference_markdown(), "regenerate docs/spec-extensions.md (its first lines say how)"
+
+
+def test_reports_name_the_shipped_specs_the_same_from_any_folder_and_a_users_specs_by_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatgate.contract_model import spec_sources
+
+    monkeypatch.delenv("CHATGATE_SPECS_DIR", raising=False)
+    monkeypatch.delenv("CHATGATE_SPECS_ORIGIN", raising=False)
+    for here in (ROOT, tmp_path):  # a checkout's root or anywhere else: never a path of this machine
+        monkeypatch.chdir(here)
+        assert [(s["file"], s["version"]) for s in spec_sources(["nara"])] == [
+            ("chatgate:specs/nara.openapi.yaml", "1.0.0")
+        ]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    text = (ROOT / "specs" / "nara.openapi.yaml").read_text(encoding="utf-8")
+    (mine / "nara.openapi.yaml").write_text(text.replace('version: "1.0.0"', 'version: "2.0.0"', 1))
+    monkeypatch.setenv("CHATGATE_SPECS_DIR", str(mine))
+    named = [(s["file"], s["version"]) for s in spec_sources(["nara"])]
+    assert named == [("mine/nara.openapi.yaml", "2.0.0")]
+    monkeypatch.chdir(ROOT)
+    assert spec_sources(["nara"])[0]["file"] == str(mine / "nara.openapi.yaml")

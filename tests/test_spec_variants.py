@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.contract.conftest import DEV_ENV, GateRun, gate
 from tests.load.conftest import read_summary
@@ -54,6 +55,12 @@ def _lint_clean(specs: Path) -> None:
         assert line.startswith(f"{name}: OK") and "0 error(s), 0 warning(s)" in line, proc.stdout
 
 
+def _named(specs: Path, api: str, variant: str) -> dict[str, str]:
+    path = (specs / f"{api}.openapi.yaml").resolve()
+    title = yaml.safe_load(path.read_text(encoding="utf-8"))["info"]["title"]
+    return {"api": api, "file": str(path), "title": title, "version": f"1.0.0+{variant}"}
+
+
 def _gate(variant: Variant, specs: Path, mode: str, tmp: Path) -> GateRun:
     with VariantServer(variant.name, mode, tmp) as server:
         if variant.prepare is not None:
@@ -77,6 +84,8 @@ def test_the_gate_passes_the_variant_and_fails_its_mutant(
     conforming = _gate(variant, specs, "conforming", tmp_path)
     assert conforming.exit_code == 0, conforming.output
     assert conforming.status(variant.check) == "passed"  # judged, not skipped
+    # the report names the spec file the run used and its info.version (issue 20, part 5)
+    assert conforming.summary["specs"] == [_named(specs, variant.api, variant.name)]
 
     mutant = _gate(variant, specs, "mutant", tmp_path)
     assert mutant.exit_code == 1, mutant.output
@@ -124,4 +133,5 @@ def test_load_on_the_variant_has_no_error_and_the_servers_ttft(name: str, tmp_pa
     assert s["error_rate"] == 0.0 and s["errors"] == {}, s["errors"]
     assert s["ttft"]["count"] >= 20, s["ttft"]
     assert abs(s["ttft"]["p50"] - TTFT_MS) <= 5.0, (s["ttft"], s["headers"])
+    assert _named(specs, variant.api, name) in s["specs"], s["specs"]
     assert (changes > 0) == variant.load_rewritten, changes  # the run went through the variant's change
