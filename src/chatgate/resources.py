@@ -39,6 +39,7 @@ __all__ = [
     "in_checkout",
     "loadtests_dir",
     "python_command",
+    "shipped_specs_dir",
     "slo_file",
     "specs_dir",
 ]
@@ -81,10 +82,15 @@ def _folder(env: str, default: Path, marker: str, what: str) -> Path:
     return path
 
 
+def shipped_specs_dir() -> Path:
+    """The specs chatgate ships: ``specs/`` in a checkout, ``chatgate/_specs`` in an installed package."""
+    return _default("specs", "_specs")
+
+
 def specs_dir() -> Path:
     """The folder holding ``nara.openapi.yaml`` and ``navigable.openapi.yaml`` (``--specs DIR``)."""
     raw = os.environ.get(SPECS_VARIABLE, "").strip()
-    return Path(raw) if raw else _default("specs", "_specs")
+    return Path(raw) if raw else shipped_specs_dir()
 
 
 def contracts_dir() -> Path:

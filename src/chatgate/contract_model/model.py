@@ -32,7 +32,7 @@ from chatgate.contract_model.rules import OperationRules, build_rules
 from chatgate.contract_model.spec_doc import SpecDoc
 from chatgate.errors import SpecError
 from chatgate.git_specs import origin_label
-from chatgate.resources import SPECS_VARIABLE, specs_dir
+from chatgate.resources import SPECS_VARIABLE, shipped_specs_dir
 from chatgate.specs import load_spec_file, meta_schema_problems, spec_path
 
 __all__ = ["RULE_KINDS", "ContractModel", "build_model", "model_for", "require_models", "spec_sources"]
@@ -256,14 +256,14 @@ SHIPPED_LABEL = "chatgate:specs/"  # the specs chatgate ships, wherever it is in
 
 def _shown(path: Path) -> str:
     """A spec file as reports name it: ``git:REV:path`` for ``--specs git:REV``; ``chatgate:specs/NAME``
-    for the specs chatgate ships (no ``--specs``), the same from a checkout and from an installed wheel
+    for the specs chatgate ships (``--specs`` or not), the same from a checkout and from an installed wheel
     whatever the working directory (a report never names a site-packages path); else relative to the
     working directory when inside it, absolute otherwise."""
     label = origin_label(path)
     if label is not None:
         return label
     full, here = path.resolve(), Path.cwd().resolve()
-    if not os.environ.get(SPECS_VARIABLE, "").strip() and full.parent == specs_dir().resolve():
+    if full.parent == shipped_specs_dir().resolve():
         return SHIPPED_LABEL + full.name
     return full.relative_to(here).as_posix() if full.is_relative_to(here) else str(full)
 
